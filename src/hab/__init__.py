@@ -1,0 +1,1 @@
+"""HAB: software for a heroin-assisted treatment programme."""

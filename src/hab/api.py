@@ -1,0 +1,62 @@
+"""The v1 JSON API, assembled from each app's router. Errors are mapped here, once."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from hab.core.api import BearerAuth
+from hab.core.api import router as core_router
+from hab.core.errors import DomainError, Invalid
+from hab.patients.api import router as patients_router
+
+api = NinjaAPI(
+    title="HAB API",
+    version="1",
+    description="Heroin-assisted treatment: referral to evaluation. Bearer tokens from "
+    "POST /api/v1/auth/token.",
+    auth=BearerAuth(),
+    urls_namespace="api-v1",
+)
+api.add_router("", core_router)
+api.add_router("/patients", patients_router)
+
+_LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
+
+
+def _field_of(location: tuple | list) -> str:
+    parts = [str(part) for part in location if str(part) not in _LOCATION_PREFIXES]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    detail = [
+        {"field": _field_of(error.get("loc", ())), "message": error.get("msg", "Invalid value.")}
+        for error in exc.errors
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if isinstance(exc, Invalid):
+        detail = [{"field": e.field, "message": e.message} for e in exc.errors]
+        return api.create_response(request, {"detail": detail}, status=422)
+    return api.create_response(request, {"detail": exc.message}, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "Log in first: send Authorization: Bearer <token>."}, status=401
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

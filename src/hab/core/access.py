@@ -1,0 +1,120 @@
+"""The acting person of a request, and the access log writer (Normen)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hab.core import policy
+from hab.core.errors import ReasonRequired
+from hab.core.models import AccessAction, AccessBasis, AccessLog, Channel
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from hab.core.models import User
+    from hab.patients.models import Patient
+
+REASON_HEADER = "X-HAB-Access-Reason"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, through which channel, from where, and the reasons they stated."""
+
+    user: User
+    channel: Channel
+    ip: str | None = None
+    # A reason given for the whole request (API header), or per patient id (web session).
+    reason: str = ""
+    reasons: Mapping[int, str] = field(default_factory=dict)
+
+    def reason_for(self, patient_id: int) -> str:
+        return self.reasons.get(patient_id, "") or self.reason
+
+    @classmethod
+    def system(cls, user: User) -> Actor:
+        return cls(user=user, channel=Channel.SYSTEM)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # Behind a proxy, the proxy is expected to set REMOTE_ADDR (gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def actor_from_request(request: HttpRequest, channel: Channel) -> Actor:
+    if channel == Channel.API:
+        reason = (request.headers.get(REASON_HEADER) or "").strip()[:300]
+        return Actor(user=request.user, channel=channel, ip=client_ip(request), reason=reason)
+    # Web pages add the per-patient reasons kept in the session (hab.core.web.web_actor).
+    return Actor(user=request.user, channel=channel, ip=client_ip(request))
+
+
+def basis_for(actor: Actor, patient: Patient, action: policy.Action) -> tuple[str, str]:
+    """The basis of this access and the reason, or ReasonRequired when one is owed."""
+    if not policy.needs_reason(actor.user, action, patient.clinic_id):
+        return AccessBasis.CARE, ""
+    reason = actor.reason_for(patient.pk)
+    if not reason:
+        raise ReasonRequired(
+            _("State why you need to open this record. The reason is written to the access log.")
+        )
+    return AccessBasis.REASON, reason
+
+
+def _roles_text(actor: Actor, clinic_id: int) -> str:
+    return ",".join(sorted(policy.roles_at(actor.user, clinic_id)))
+
+
+def access_log_write(
+    *,
+    actor: Actor,
+    patient: Patient,
+    action: AccessAction,
+    what: str,
+    details: dict | None = None,
+    policy_action: policy.Action = policy.Action.PATIENT_VIEW,
+) -> AccessLog:
+    basis, reason = basis_for(actor, patient, policy_action)
+    return AccessLog.objects.create(
+        at=timezone.now(),
+        user=actor.user,
+        username=actor.user.get_username(),
+        roles=_roles_text(actor, patient.clinic_id),
+        patient=patient,
+        clinic_id=patient.clinic_id,
+        action=action,
+        what=what,
+        details=details or {},
+        channel=actor.channel,
+        ip=actor.ip,
+        basis=basis,
+        reason=reason,
+    )
+
+
+def access_log_listed(*, actor: Actor, patients: Iterable[Patient], details: dict) -> None:
+    """One row per patient shown in a list: their name was on the screen."""
+    now = timezone.now()
+    rows = [
+        AccessLog(
+            at=now,
+            user=actor.user,
+            username=actor.user.get_username(),
+            roles=_roles_text(actor, patient.clinic_id),
+            patient=patient,
+            clinic_id=patient.clinic_id,
+            action=AccessAction.LIST,
+            what="patient list",
+            details=details,
+            channel=actor.channel,
+            ip=actor.ip,
+            basis=AccessBasis.CARE,
+        )
+        for patient in patients
+    ]
+    AccessLog.objects.bulk_create(rows)

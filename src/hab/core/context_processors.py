@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from hab.core import policy
+from hab.core.policy import Action
+
+# The menu: (label, url name, action that must be allowed at the current clinic).
+MENU = [
+    (_("Patients"), "patients:list", Action.PATIENT_LIST),
+]
+
+
+def navigation(request: HttpRequest) -> dict:
+    clinic = getattr(request, "clinic", None)
+    user = getattr(request, "user", None)
+    if clinic is None or user is None or not user.is_authenticated:
+        return {"menu": []}
+    menu = [
+        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
+        for label, name, action in MENU
+        if policy.can(user, action, clinic)
+    ]
+    return {
+        "menu": menu,
+        "current_roles": sorted(policy.roles_at(user, clinic)),
+    }

@@ -1,0 +1,63 @@
+"""Demo part of core: the two clinics of the trial and one user per role and clinic."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from hab.core.roles import HealthRegion, Role
+from hab.core.services import clinic_create, staff_create
+
+SLOTS = [
+    ("morning", "Formiddag", time(8, 0), time(11, 0)),
+    ("afternoon", "Ettermiddag", time(14, 0), time(17, 30)),
+]
+
+CLINICS = [
+    ("oslo", "HAB Oslo", HealthRegion.SOUTH_EAST, 200),
+    ("bergen", "HAB Bergen", HealthRegion.WEST, 100),
+]
+
+# Synthetic staff names per clinic, by role.
+STAFF = {
+    "oslo": {
+        Role.DOCTOR: ("Ingrid", "Solberg"),
+        Role.NURSE: ("Kari", "Nordmann"),
+        Role.PSYCHOLOGIST: ("Henrik", "Aas"),
+        Role.COORDINATOR: ("Mona", "Lie"),
+        Role.CLINIC_LEAD: ("Tor", "Haugen"),
+        Role.RESEARCHER: ("Silje", "Berg"),
+        Role.PROGRAMME: ("Anders", "Moen"),
+        Role.ADMIN: ("Eva", "Strand"),
+    },
+    "bergen": {
+        Role.DOCTOR: ("Jonas", "Vik"),
+        Role.NURSE: ("Lene", "Dahl"),
+        Role.PSYCHOLOGIST: ("Marte", "Fjeld"),
+        Role.COORDINATOR: ("Ola", "Brekke"),
+        Role.CLINIC_LEAD: ("Hilde", "Sande"),
+        Role.RESEARCHER: ("Per", "Lunde"),
+        Role.PROGRAMME: ("Siri", "Myhre"),
+        Role.ADMIN: ("Knut", "Hauge"),
+    },
+}
+CLINICAL = {Role.DOCTOR, Role.NURSE, Role.PSYCHOLOGIST}
+
+
+def contribute(ctx) -> None:
+    for code, name, region, capacity in CLINICS:
+        ctx.clinics[code] = clinic_create(
+            code=code, name=name, health_region=region, capacity=capacity, slots=SLOTS
+        )
+    for code, clinic in ctx.clinics.items():
+        for role, (first, last) in STAFF[code].items():
+            username = f"{role.value}.{code}"
+            hpr = str(ctx.rng.randint(1_000_000, 9_999_999)) if role in CLINICAL else ""
+            ctx.users[username] = staff_create(
+                username=username,
+                password=ctx.password,
+                first_name=first,
+                last_name=last,
+                roles=[(clinic, role)],
+                hpr_number=hpr,
+            )
+    ctx.log.append(f"Clinics: {', '.join(ctx.clinics)}; staff: {len(ctx.users)} users.")

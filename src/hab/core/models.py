@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from hab.core.roles import HealthRegion, Role
+
+hpr_validator = RegexValidator(
+    r"^\d{4,9}$",
+    _("The HPR number has only digits (4 to 9 of them)."),
+)
+
+
+class User(AbstractUser):
+    """A member of staff. What they may do comes from their memberships."""
+
+    # Helsepersonellregisteret number. No check digit is published, so only the form
+    # (digits) is checked; nothing is invented.
+    hpr_number = models.CharField(
+        _("HPR number"), max_length=9, blank=True, validators=[hpr_validator]
+    )
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Clinic(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    health_region = models.CharField(
+        _("health region"), max_length=32, choices=HealthRegion.choices
+    )
+    capacity = models.PositiveIntegerField(_("capacity (patients)"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gt=0), name="clinic_capacity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SessionSlot(models.Model):
+    """A dosing session of the day, e.g. ``morning`` 08:00-11:00."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="slots")
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=60)
+    starts_at = models.TimeField(_("starts"))
+    ends_at = models.TimeField(_("ends"))
+
+    class Meta:
+        ordering = ["clinic", "starts_at"]
+        verbose_name = _("session slot")
+        verbose_name_plural = _("session slots")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "code"], name="slot_code_unique_per_clinic"),
+            models.CheckConstraint(
+                condition=Q(starts_at__lt=F("ends_at")), name="slot_starts_before_end"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class Membership(models.Model):
+    """A staff member works at a clinic in a role. A person may hold several."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["clinic__name", "role"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "clinic", "role"], name="membership_unique_role_per_clinic"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.clinic}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class AccessBasis(models.TextChoices):
+    CARE = "care", _("Care relationship at the patient's clinic")
+    REASON = "reason", _("Reason given")
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed")
+    LIST = "list", _("Listed")
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+
+
+class Channel(models.TextChoices):
+    UI = "ui", _("Web")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")
+
+
+class AccessLog(models.Model):
+    """Who read or changed which patient's data, when and on what basis (Normen).
+
+    Append-only: the application never updates or deletes a row, and database
+    triggers refuse it (see the migration).
+    """
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(_("user"), max_length=150)
+    roles = models.CharField(_("roles"), max_length=200)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="access_log"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=10, choices=AccessAction.choices)
+    what = models.CharField(_("what"), max_length=60)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    basis = models.CharField(_("basis"), max_length=10, choices=AccessBasis.choices)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["patient", "-at"], name="accesslog_patient_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(basis="care") | ~Q(reason=""), name="accesslog_reason_unless_care"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"

@@ -1,0 +1,100 @@
+"""Writes of the core app: API tokens and the demo/admin set-up of clinics and staff."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import time, timedelta
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+
+from hab.core.models import ApiToken, Clinic, Membership, SessionSlot, User
+from hab.core.roles import Role
+from hab.env import envint
+
+TOKEN_PREFIX = "hab_"
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def token_create(*, username: str, password: str) -> str | None:
+    """A new bearer token for valid credentials (returned once, stored hashed), else None."""
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        return None
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    lifetime = timedelta(hours=envint("HAB_API_TOKEN_HOURS", 24 * 30))
+    ApiToken.objects.create(
+        user=user,
+        key_hash=_hash(raw),
+        prefix=raw[:12],
+        expires_at=timezone.now() + lifetime,
+    )
+    return raw
+
+
+def token_user(raw: str) -> tuple[User, ApiToken] | None:
+    """The user of a live token, or None for unknown, expired or revoked tokens."""
+    if not raw.startswith(TOKEN_PREFIX):
+        return None
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash(raw), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    # Touch at most every few minutes: a write per request would slow the dosing round.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user, token
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def clinic_create(
+    *,
+    code: str,
+    name: str,
+    health_region: str,
+    capacity: int,
+    slots: list[tuple[str, str, time, time]],
+) -> Clinic:
+    clinic = Clinic.objects.create(
+        code=code, name=name, health_region=health_region, capacity=capacity
+    )
+    SessionSlot.objects.bulk_create(
+        SessionSlot(clinic=clinic, code=c, name=n, starts_at=s, ends_at=e) for c, n, s, e in slots
+    )
+    return clinic
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    username: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    roles: list[tuple[Clinic, Role]],
+    hpr_number: str = "",
+) -> User:
+    user = User(username=username, first_name=first_name, last_name=last_name)
+    user.hpr_number = hpr_number
+    user.set_password(password)
+    user.full_clean()
+    # Administrators run the Django admin, where no patient data is registered.
+    user.is_staff = user.is_superuser = any(role == Role.ADMIN for _c, role in roles)
+    user.save()
+    Membership.objects.bulk_create(
+        Membership(user=user, clinic=clinic, role=role) for clinic, role in roles
+    )
+    return user

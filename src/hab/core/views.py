@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from hab.core import policy
+from hab.core.middleware import SESSION_CLINIC
+from hab.core.policy import Action
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    clinic = request.clinic
+    if clinic is not None and policy.can(request.user, Action.PATIENT_LIST, clinic):
+        return redirect("patients:list")
+    return render(request, "core/home.html")
+
+
+@login_required
+@require_POST
+def clinic_switch(request: HttpRequest) -> HttpResponse:
+    code = request.POST.get("clinic", "")
+    if any(clinic.code == code for clinic in request.clinics):
+        request.session[SESSION_CLINIC] = code
+    # Back to the start page: the page shown before may belong to the other clinic.
+    return redirect("home")

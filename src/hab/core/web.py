@@ -1,0 +1,70 @@
+"""Helpers for the server-rendered pages: the acting person and domain errors as pages."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from hab.core.access import Actor, actor_from_request
+from hab.core.errors import Forbidden, Invalid, NotFound, ReasonRequired
+from hab.core.models import Channel
+
+REASON_SECONDS = 3600
+SESSION_REASONS = "hab_access_reasons"
+
+
+def web_actor(request: HttpRequest) -> Actor:
+    stored = request.session.get(SESSION_REASONS, {})
+    now = time.time()
+    live = {pid: entry for pid, entry in stored.items() if entry.get("until", 0) > now}
+    if live != stored:
+        request.session[SESSION_REASONS] = live
+    actor = actor_from_request(request, Channel.UI)
+    return Actor(
+        user=actor.user,
+        channel=actor.channel,
+        ip=actor.ip,
+        reasons={int(pid): entry["reason"] for pid, entry in live.items()},
+    )
+
+
+def remember_reason(request: HttpRequest, patient_id: int, reason: str) -> None:
+    stored = dict(request.session.get(SESSION_REASONS, {}))
+    stored[str(patient_id)] = {"reason": reason[:300], "until": time.time() + REASON_SECONDS}
+    request.session[SESSION_REASONS] = stored
+
+
+def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required; domain errors become 404, 403 or the access-reason page."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.message) from None
+        except ReasonRequired:
+            patient_id = kwargs.get("patient_id")
+            url = reverse("patients:reason", args=[patient_id])
+            return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+        except Forbidden as error:
+            raise PermissionDenied(error.message) from None
+
+    return wrapper
+
+
+def add_errors(form: forms.Form, error: Invalid) -> None:
+    """Puts each problem beside its field in the form (or above the form)."""
+    for problem in error.errors:
+        field = problem.field if problem.field in form.fields else None
+        form.add_error(field, problem.message)

@@ -1,0 +1,135 @@
+"""Personas and factories shared by all tests.
+
+Every clinic has one person per role, named as in the demo: ``nurse.oslo``,
+``doctor.bergen``, ... (like healthchecks' alice, bob and charlie).
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from hab.core import services as core_services
+from hab.core.access import Actor
+from hab.core.demo import SLOTS
+from hab.core.models import Clinic, User
+from hab.core.roles import HealthRegion, Role
+from hab.patients import services as patient_services
+from hab.patients.models import Patient
+from hab.patients.national_id import make_synthetic
+
+PASSWORD = "test-pass-2026"
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def clinics(db) -> dict[str, Clinic]:
+    return {
+        code: core_services.clinic_create(
+            code=code, name=name, health_region=region, capacity=capacity, slots=SLOTS
+        )
+        for code, name, region, capacity in [
+            ("oslo", "HAB Oslo", HealthRegion.SOUTH_EAST, 200),
+            ("bergen", "HAB Bergen", HealthRegion.WEST, 100),
+        ]
+    }
+
+
+@pytest.fixture
+def staff(clinics) -> dict[str, User]:
+    """One user per role and clinic: staff["nurse.oslo"]."""
+    return {
+        f"{role.value}.{code}": core_services.staff_create(
+            username=f"{role.value}.{code}",
+            password=PASSWORD,
+            first_name=role.label,
+            last_name=code.title(),
+            roles=[(clinic, role)],
+        )
+        for code, clinic in clinics.items()
+        for role in Role
+    }
+
+
+def synthetic_id(born: date | None = None) -> str:
+    """A fresh valid synthetic national id, different on every call."""
+    born = born or date(1980, 1, 1)
+    while True:
+        value = make_synthetic(born, next(_serial) % 500)
+        if value:
+            return value
+
+
+@pytest.fixture
+def make_patient(staff):
+    def make(clinic: str = "oslo", **fields) -> Patient:
+        values = {
+            "national_id_value": synthetic_id(fields.pop("born", None)),
+            "given_name": "Kari",
+            "family_name": "Testesen",
+        } | fields
+        return patient_services.patient_create(
+            actor=Actor.system(staff[f"coordinator.{clinic}"]),
+            clinic=Clinic.objects.get(code=clinic),
+            **values,
+        )
+
+    return make
+
+
+class Api:
+    """A JSON client for /api/v1 acting as one staff member (or nobody)."""
+
+    def __init__(self, token: str | None = None, headers: dict | None = None) -> None:
+        self.client = Client()
+        # API messages follow Accept-Language (Norwegian by default); tests read English.
+        self.headers = {"Accept-Language": "en"} | dict(headers or {})
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def _call(self, method: str, path: str, data=None, **extra):
+        kwargs = {"headers": self.headers | extra.pop("headers", {})}
+        if method in ("post", "patch", "put"):
+            kwargs |= {"data": data or {}, "content_type": "application/json"}
+        elif data is not None:
+            kwargs["data"] = data
+        return getattr(self.client, method)(f"/api/v1{path}", **kwargs)
+
+    def get(self, path, data=None, **extra):
+        return self._call("get", path, data, **extra)
+
+    def post(self, path, data=None, **extra):
+        return self._call("post", path, data, **extra)
+
+    def patch(self, path, data=None, **extra):
+        return self._call("patch", path, data, **extra)
+
+    def delete(self, path, **extra):
+        return self._call("delete", path, **extra)
+
+
+@pytest.fixture
+def api_as(staff):
+    def login(username: str | None, **headers) -> Api:
+        if username is None:
+            return Api(headers=headers)
+        token = core_services.token_create(username=username, password=PASSWORD)
+        assert token, f"could not log in {username}"
+        return Api(token, headers)
+
+    return login
+
+
+@pytest.fixture
+def web_as(staff):
+    """A browser-less web client logged in as a persona."""
+
+    def login(username: str) -> Client:
+        client = Client()
+        client.force_login(staff[username])
+        return client
+
+    return login

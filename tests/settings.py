@@ -1,0 +1,25 @@
+"""Test settings: HAB's settings with the environment the test command sets.
+
+Everything still comes from HAB_* variables; defaults here only make a bare
+`pytest` run work too.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("HAB_DATA_DIR", tempfile.mkdtemp(prefix="hab-test-"))
+os.environ.setdefault("HAB_ALLOW_SYNTHETIC_IDS", "1")
+os.environ.setdefault("HAB_SECURE_COOKIES", "0")
+os.environ.setdefault("HAB_SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ.setdefault("HAB_RESEARCH_KEY", "test-research-key-" + "y" * 40)
+os.environ.setdefault("HAB_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+
+from hab.settings import *  # noqa: F403
+
+# Hashing real passwords is slow on purpose; tests need not pay for it.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not the shared-cache in-memory database: concurrency tests need SQLite's real
+    # locking (WAL, busy_timeout, IMMEDIATE), which shared-cache mode does not give.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
