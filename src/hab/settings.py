@@ -115,6 +115,7 @@ USE_TZ = True
 TIME_ZONE = "Europe/Oslo"
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even if empty
 MEDIA_ROOT = DATA_DIR / "media"

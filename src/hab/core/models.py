@@ -10,7 +10,7 @@ from hab.core.roles import HealthRegion, Role
 
 hpr_validator = RegexValidator(
     r"^\d{4,9}$",
-    _("The HPR number has only digits (4 to 9 of them)."),
+    _("The HPR number must be 4 to 9 digits."),
 )
 
 
@@ -133,6 +133,17 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+# What a row of the access log concerns; the codes are stored, the labels shown.
+ACCESS_WHAT_LABELS = {
+    "record": _("record"),
+    "patient": _("patient details"),
+    "patient list": _("patient list"),
+    "consent": _("consent"),
+    "relative": _("relative"),
+    "access log": _("access log"),
+}
+
+
 class AccessLog(models.Model):
     """Who read or changed which patient's data, when and on what basis (Normen).
 
@@ -169,3 +180,12 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.what}"
+
+    @property
+    def what_label(self) -> str:
+        return str(ACCESS_WHAT_LABELS.get(self.what, self.what))
+
+    @property
+    def roles_label(self) -> str:
+        labels = [Role(code).label for code in self.roles.split(",") if code in Role.values]
+        return ", ".join(str(label) for label in labels)

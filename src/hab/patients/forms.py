@@ -17,7 +17,7 @@ class PatientCreateForm(forms.Form):
     birth_date = forms.DateField(
         label=_("Birth date"),
         required=False,
-        help_text=_("Only needed when the national id does not tell the birth year."),
+        help_text=_("Only needed when the national id does not show the birth year."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
@@ -36,7 +36,7 @@ class PatientEditForm(forms.Form):
 class ConsentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Consent"), choices=ConsentKind.choices)
     given = forms.TypedChoiceField(
-        label=_("Decision"),
+        label=_("Status"),
         choices=[("1", _("Given")), ("0", _("Withdrawn"))],
         coerce=lambda value: value == "1",
     )

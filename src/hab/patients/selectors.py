@@ -20,7 +20,7 @@ def clinic_for_action(user: User, clinic: Clinic, action: Action) -> Clinic:
     if not policy.is_member(user, clinic):
         raise NotFound(_("No such clinic."))
     if not policy.can(user, action, clinic):
-        raise Forbidden(_("Your role does not allow this."))
+        raise Forbidden(_("Your role does not give access to this."))
     return clinic
 
 
@@ -36,7 +36,7 @@ def patient_for_user(
     if patient is None or not policy.is_member(actor.user, patient.clinic_id):
         raise NotFound(_("No such patient."))
     if not policy.can(actor.user, action, patient.clinic_id):
-        raise Forbidden(_("Your role does not allow this."))
+        raise Forbidden(_("Your role does not give access to this."))
     basis_for(actor, patient, action)
     return patient
 

@@ -33,7 +33,7 @@ def national_id_message(error: national_id.NationalIdError) -> str:
         "not_digits": _("The national id may contain only digits."),
         "check_digit_1": _("The national id is not valid: the first check digit is wrong."),
         "check_digit_2": _("The national id is not valid: the second check digit is wrong."),
-        "date": _("The national id does not contain a real birth date."),
+        "date": _("The national id does not contain a valid birth date."),
         "individual_number": _(
             "The national id is not valid: its individual number does not fit the birth year."
         ),
@@ -41,7 +41,7 @@ def national_id_message(error: national_id.NationalIdError) -> str:
         "unsupported_kind": _("Only fødselsnummer and D-number are accepted."),
         "birth_date_mismatch": _("The birth date does not match the national id."),
         "birth_date_required": _(
-            "This national id does not tell the birth year: enter the birth date."
+            "This national id does not show the birth year: enter the birth date."
         ),
     }
     return messages.get(error.code, error.message)
