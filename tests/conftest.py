@@ -58,7 +58,9 @@ def synthetic_id(born: date | None = None) -> str:
     """A fresh valid synthetic national id, different on every call."""
     born = born or date(1980, 1, 1)
     while True:
-        value = make_synthetic(born, next(_serial) % 500)
+        # Individual numbers 000-499 are for the 1900s, 500-999 for 2000-2039.
+        offset = 500 if born.year >= 2000 else 0
+        value = make_synthetic(born, offset + next(_serial) % 500)
         if value:
             return value
 

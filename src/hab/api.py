@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from hab.core.api import BearerAuth
 from hab.core.api import router as core_router
 from hab.core.errors import DomainError, Invalid
+from hab.intake.api import router as intake_router
 from hab.patients.api import router as patients_router
 
 api = NinjaAPI(
@@ -22,6 +23,7 @@ api = NinjaAPI(
 )
 api.add_router("", core_router)
 api.add_router("/patients", patients_router)
+api.add_router("", intake_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "hab.core",
     "hab.patients",
+    "hab.intake",
     "hab.demo",
 ]
 

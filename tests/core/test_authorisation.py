@@ -25,6 +25,19 @@ ALLOWED: dict[Action, set[str]] = {
     Action.CONSENT_RECORD: CARE,
     Action.RELATIVE_EDIT: CARE,
     Action.ACCESS_LOG_VIEW: {"clinic_lead", "admin"},
+    Action.CAPACITY_VIEW: CARE | {"researcher", "programme"},
+    Action.REFERRAL_VIEW: CARE,
+    Action.REFERRAL_CREATE: {"coordinator", "clinic_lead"},
+    Action.REFERRAL_MANAGE: {"doctor", "coordinator", "clinic_lead"},
+    Action.REFERRAL_ASSESS: {"doctor"},
+    Action.REFERRAL_URGENT: {"doctor"},
+    Action.PLACE_OFFER: {"clinic_lead"},
+    Action.EPISODE_ADMIT: {"clinic_lead"},
+    Action.EPISODE_PHASE: {"doctor"},
+    Action.EPISODE_COORDINATOR: {"coordinator", "clinic_lead"},
+    Action.EPISODE_TRANSFER: {"clinic_lead"},
+    Action.EPISODE_DISCHARGE: {"doctor", "clinic_lead"},
+    Action.CRITERIA_EDIT: {"programme"},
 }
 # Roles that may open a record only with a stated reason (no care relationship).
 WITH_REASON = {"admin"}

@@ -28,28 +28,54 @@ class Action(StrEnum):
     CONSENT_RECORD = "consent.record"
     RELATIVE_EDIT = "relative.edit"
     ACCESS_LOG_VIEW = "access_log.view"
+    CAPACITY_VIEW = "capacity.view"
+    REFERRAL_VIEW = "referral.view"
+    REFERRAL_CREATE = "referral.create"
+    REFERRAL_MANAGE = "referral.manage"
+    REFERRAL_ASSESS = "referral.assess"
+    REFERRAL_URGENT = "referral.urgent"
+    PLACE_OFFER = "place.offer"
+    EPISODE_ADMIT = "episode.admit"
+    EPISODE_PHASE = "episode.phase"
+    EPISODE_COORDINATOR = "episode.coordinator"
+    EPISODE_TRANSFER = "episode.transfer"
+    EPISODE_DISCHARGE = "episode.discharge"
+    CRITERIA_EDIT = "criteria.edit"
 
 
 A = Action
-_CLINICAL_READ = {A.CLINIC_VIEW, A.PATIENT_LIST, A.PATIENT_VIEW}
+# What everyone with a care relationship at the clinic may read.
+_CLINICAL_READ = {A.CLINIC_VIEW, A.CAPACITY_VIEW, A.PATIENT_LIST, A.PATIENT_VIEW, A.REFERRAL_VIEW}
+_CONTACT = {A.CONSENT_RECORD, A.RELATIVE_EDIT}
 
 POLICY: dict[Role, frozenset[Action]] = {
     Role.DOCTOR: frozenset(
-        _CLINICAL_READ | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.CONSENT_RECORD, A.RELATIVE_EDIT}
+        _CLINICAL_READ
+        | _CONTACT
+        | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_MANAGE, A.REFERRAL_ASSESS}
+        | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
     ),
-    Role.NURSE: frozenset(_CLINICAL_READ | {A.PATIENT_EDIT, A.CONSENT_RECORD, A.RELATIVE_EDIT}),
-    Role.PSYCHOLOGIST: frozenset(_CLINICAL_READ | {A.CONSENT_RECORD, A.RELATIVE_EDIT}),
+    Role.NURSE: frozenset(_CLINICAL_READ | _CONTACT | {A.PATIENT_EDIT}),
+    Role.PSYCHOLOGIST: frozenset(_CLINICAL_READ | _CONTACT),
     Role.COORDINATOR: frozenset(
-        _CLINICAL_READ | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.CONSENT_RECORD, A.RELATIVE_EDIT}
+        _CLINICAL_READ
+        | _CONTACT
+        | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_CREATE, A.REFERRAL_MANAGE}
+        | {A.EPISODE_COORDINATOR}
     ),
     Role.CLINIC_LEAD: frozenset(
         _CLINICAL_READ
-        | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.CONSENT_RECORD, A.RELATIVE_EDIT, A.ACCESS_LOG_VIEW}
+        | _CONTACT
+        | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW}
+        | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
+        | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
     ),
-    # Researchers get pseudonymised exports only, never a patient's record.
-    Role.RESEARCHER: frozenset({A.CLINIC_VIEW}),
-    # The programme owner follows the programme through aggregates, not records.
-    Role.PROGRAMME: frozenset({A.CLINIC_VIEW}),
+    # Researchers get pseudonymised exports only, never a patient's record; the clinic's
+    # capacity figures are aggregates.
+    Role.RESEARCHER: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW}),
+    # The programme owner follows the programme through aggregates, not records, and owns
+    # the trial's intake criteria.
+    Role.PROGRAMME: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW, A.CRITERIA_EDIT}),
     # System administration; opening a record needs a stated reason every time.
     Role.ADMIN: frozenset({A.CLINIC_VIEW, A.PATIENT_VIEW, A.ACCESS_LOG_VIEW}),
 }

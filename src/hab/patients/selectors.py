@@ -31,7 +31,7 @@ def patient_for_user(
     403 when the role may not do this, or ReasonRequired when a reason is owed first."""
     queryset = Patient.objects.select_related("clinic")
     if lock:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(of=("self",))
     patient = queryset.filter(pk=patient_id).first()
     if patient is None or not policy.is_member(actor.user, patient.clinic_id):
         raise NotFound(_("No such patient."))

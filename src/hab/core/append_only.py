@@ -1,0 +1,49 @@
+"""Database triggers that make tables append-only, for use in migrations.
+
+Migrations import this module (and nothing else of HAB's): it holds no models and must
+keep its behaviour; a different trigger would be a new function, never an edit.
+
+PostgreSQL refuses UPDATE and DELETE of a row (TRUNCATE, used only when a test database
+is emptied, is not a row change). SQLite refuses UPDATE; it gets no DELETE trigger
+because Django empties SQLite test databases with DELETE. Foreign keys with PROTECT keep
+rows from being deleted through the application.
+"""
+
+from __future__ import annotations
+
+from django.db import migrations
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION hab_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: add a new row instead';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def append_only(*tables: str) -> migrations.RunPython:
+    def forwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        for table in tables:
+            if vendor == "postgresql":
+                schema_editor.execute(PG_FUNCTION)
+                schema_editor.execute(
+                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION hab_refuse_change();"
+                )
+            elif vendor == "sqlite":
+                schema_editor.execute(
+                    f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN "
+                    f"SELECT RAISE(ABORT, '{table} is append-only: add a new row instead'); END;"
+                )
+
+    def backwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        for table in tables:
+            if vendor == "postgresql":
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
+            elif vendor == "sqlite":
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_update;")
+
+    return migrations.RunPython(forwards, backwards)
