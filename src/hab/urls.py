@@ -18,6 +18,7 @@ urlpatterns = [
     path("clinic/", core_views.clinic_switch, name="clinic-switch"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("patients/", include("hab.patients.urls")),
+    path("intake/", include("hab.intake.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -6,10 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hab.core import policy
+from hab.core import clock, policy
 from hab.core.errors import ReasonRequired
 from hab.core.models import AccessAction, AccessBasis, AccessLog, Channel
 
@@ -81,7 +80,7 @@ def access_log_write(
 ) -> AccessLog:
     basis, reason = basis_for(actor, patient, policy_action)
     return AccessLog.objects.create(
-        at=timezone.now(),
+        at=clock.now(),
         user=actor.user,
         username=actor.user.get_username(),
         roles=_roles_text(actor, patient.clinic_id),
@@ -99,7 +98,7 @@ def access_log_write(
 
 def access_log_listed(*, actor: Actor, patients: Iterable[Patient], details: dict) -> None:
     """One row per patient shown in a list: their name was on the screen."""
-    now = timezone.now()
+    now = clock.now()
     rows = [
         AccessLog(
             at=now,

@@ -15,6 +15,8 @@ def home(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic
     if clinic is not None and policy.can(request.user, Action.PATIENT_LIST, clinic):
         return redirect("patients:list")
+    if clinic is not None and policy.can(request.user, Action.CAPACITY_VIEW, clinic):
+        return redirect("intake:capacity")
     return render(request, "core/home.html")
 
 

@@ -10,12 +10,12 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
 from hab.core.access import Actor, actor_from_request
-from hab.core.errors import Forbidden, Invalid, NotFound, ReasonRequired
+from hab.core.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
 from hab.core.models import Channel
 
 REASON_SECONDS = 3600
@@ -68,3 +68,26 @@ def add_errors(form: forms.Form, error: Invalid) -> None:
     for problem in error.errors:
         field = problem.field if problem.field in form.fields else None
         form.add_error(field, problem.message)
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.Form,
+    *,
+    title: str,
+    cancel_url: str,
+    save: Callable[[dict], HttpResponse],
+    intro: str = "",
+    template: str = "form.html",
+) -> HttpResponse:
+    """Shows a form; on a valid POST calls ``save``. Domain errors go beside their field
+    (or above the form for a conflict) and nothing is changed."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return save(form.cleaned_data)
+        except Invalid as error:
+            add_errors(form, error)
+        except Conflict as error:
+            form.add_error(None, error.message)
+    context = {"form": form, "title": title, "cancel_url": cancel_url, "intro": intro}
+    return render(request, template, context)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hab.core import policy
+from hab.core import clock, policy
 from hab.core.access import Actor, access_log_listed, access_log_write, basis_for
 from hab.core.errors import Forbidden, NotFound
 from hab.core.models import AccessAction, Clinic
@@ -140,7 +140,7 @@ def waitlist(actor: Actor, clinic: Clinic) -> list[WaitlistRow]:
         rules.WaitlistItem(r.pk, r.urgent, r.eligible_on or r.received_on)
         for r in referrals.values()
     )
-    today = timezone.localdate()
+    today = clock.today()
     rows = [
         WaitlistRow(index, referrals[item.referral_id], rules.days_waiting(item.eligible_on, today))
         for index, item in enumerate(ordered, start=1)
@@ -170,7 +170,7 @@ class Capacity:
 def capacity(actor: Actor, clinic: Clinic, today: date | None = None) -> Capacity:
     """Aggregates only; no patient is named, so nothing is logged."""
     clinic_for_action(actor.user, clinic, Action.CAPACITY_VIEW)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     open_episodes = Episode.objects.filter(clinic=clinic, ended_on__isnull=True)
     used = open_episodes.count()
     waiting = list(_waitlisted(clinic).values_list("eligible_on", "received_on", "offered_on"))

@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hab.core import policy
+from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic, User
@@ -40,7 +39,7 @@ STATUS_WORDS = dict(ReferralStatus.choices)
 
 
 def _today() -> datetime.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def _check_date(
@@ -67,7 +66,7 @@ def _raise_if(errors: list[FieldError]) -> None:
 def _event(referral: Referral, actor: Actor, kind: str, old: str, new: str, note: str = ""):
     ReferralEvent.objects.create(
         referral=referral,
-        at=timezone.now(),
+        at=clock.now(),
         by=actor.user,
         kind=kind,
         from_status=old,
@@ -457,7 +456,7 @@ def _full_message(clinic: Clinic) -> str:
 
 def _episode_event(episode: Episode, actor: Actor, kind: str, on: datetime.date, **details):
     EpisodeEvent.objects.create(
-        episode=episode, at=timezone.now(), on=on, by=actor.user, kind=kind, details=details
+        episode=episode, at=clock.now(), on=on, by=actor.user, kind=kind, details=details
     )
 
 

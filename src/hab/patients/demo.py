@@ -152,7 +152,8 @@ STREETS = {
     ],
 }
 RELATIONS = ["mor", "far", "søster", "bror", "samboer", "datter", "sønn", "venn"]
-PATIENTS_PER_CLINIC = {"oslo": 190, "bergen": 105}
+# Registered without a referral yet (first contact); the rest come with their referrals.
+REGISTERED_ONLY = {"oslo": 6, "bergen": 3}
 
 
 def _synthetic_id(rng, used: set[str], born: date, sex: str, d_number: bool) -> str:
@@ -165,64 +166,71 @@ def _synthetic_id(rng, used: set[str], born: date, sex: str, d_number: bool) -> 
             return value
 
 
+def new_person(ctx, code: str) -> dict:
+    """A synthetic person: the fields a referral of someone new carries."""
+    rng = ctx.rng
+    used = ctx.__dict__.setdefault("used_ids", set())
+    # Severe opioid dependence: mostly men, typically in their thirties to fifties.
+    sex = "male" if rng.random() < 0.75 else "female"
+    born = date(1962, 1, 1) + timedelta(days=rng.randint(0, 365 * 38))
+    phone = (
+        f"+47 {rng.choice('49')}{rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(100, 999)}"
+    )
+    return {
+        "national_id": _synthetic_id(rng, used, born, sex, d_number=rng.random() < 0.06),
+        "given_name": rng.choice(GIVEN[sex]),
+        "family_name": rng.choice(FAMILY),
+        "phone": phone if rng.random() < 0.8 else "",
+        "address": f"{rng.choice(STREETS[code])} {rng.randint(1, 120)}"
+        if rng.random() < 0.7
+        else "",
+    }
+
+
+def enrich(ctx, code: str, patient) -> None:
+    """Consents and relatives, as recorded when the person comes in."""
+    rng = ctx.rng
+    actor = Actor.system(ctx.users[f"coordinator.{code}"])
+    services.consent_record(
+        actor=actor, patient_id=patient.pk, kind=ConsentKind.TREATMENT, given=True
+    )
+    if rng.random() < 0.85:
+        services.consent_record(
+            actor=actor, patient_id=patient.pk, kind=ConsentKind.RESEARCH, given=True
+        )
+        if rng.random() < 0.05:
+            services.consent_record(
+                actor=Actor.system(ctx.users[f"nurse.{code}"]),
+                patient_id=patient.pk,
+                kind=ConsentKind.RESEARCH,
+                given=False,
+                note="Ønsker ikke lenger å delta i forskningen.",
+            )
+    if rng.random() < 0.55:
+        services.relative_save(
+            actor=actor,
+            patient_id=patient.pk,
+            values={
+                "name": f"{rng.choice(GIVEN['female'] + GIVEN['male'])} "
+                f"{rng.choice([patient.family_name, *FAMILY])}",
+                "relation": rng.choice(RELATIONS),
+                "phone": f"+47 9{rng.randint(1000000, 9999999)}",
+                "is_next_of_kin": True,
+            },
+        )
+        services.consent_record(
+            actor=actor, patient_id=patient.pk, kind=ConsentKind.RELATIVES, given=True
+        )
+
+
 def contribute(ctx) -> None:
-    rng, used = ctx.rng, set()
-    ctx.patients = {}
     for code, clinic in ctx.clinics.items():
         actor = Actor.system(ctx.users[f"coordinator.{code}"])
-        nurse = Actor.system(ctx.users[f"nurse.{code}"])
-        made = []
-        for _ in range(round(PATIENTS_PER_CLINIC[code] * ctx.scale)):
-            # Severe opioid dependence: mostly men, typically in their thirties to fifties.
-            sex = "male" if rng.random() < 0.75 else "female"
-            born = date(1962, 1, 1) + timedelta(days=rng.randint(0, 365 * 38))
-            patient = services.patient_create(
+        for _ in range(max(1, round(REGISTERED_ONLY[code] * ctx.scale))):
+            person = new_person(ctx, code)
+            services.patient_create(
                 actor=actor,
                 clinic=clinic,
-                national_id_value=_synthetic_id(rng, used, born, sex, d_number=rng.random() < 0.06),
-                given_name=rng.choice(GIVEN[sex]),
-                family_name=rng.choice(FAMILY),
-                phone=f"+47 {rng.choice('49')}{rng.randint(10, 99)} {rng.randint(10, 99)} "
-                f"{rng.randint(100, 999)}"
-                if rng.random() < 0.8
-                else "",
-                address=f"{rng.choice(STREETS[code])} {rng.randint(1, 120)}"
-                if rng.random() < 0.7
-                else "",
+                national_id_value=person.pop("national_id"),
+                **person,
             )
-            services.consent_record(
-                actor=actor, patient_id=patient.pk, kind=ConsentKind.TREATMENT, given=True
-            )
-            if rng.random() < 0.85:
-                services.consent_record(
-                    actor=actor, patient_id=patient.pk, kind=ConsentKind.RESEARCH, given=True
-                )
-                if rng.random() < 0.05:
-                    services.consent_record(
-                        actor=nurse,
-                        patient_id=patient.pk,
-                        kind=ConsentKind.RESEARCH,
-                        given=False,
-                        note="Ønsker ikke lenger å delta i forskningen.",
-                    )
-            if rng.random() < 0.55:
-                relation = rng.choice(RELATIONS)
-                services.relative_save(
-                    actor=actor,
-                    patient_id=patient.pk,
-                    values={
-                        "name": f"{rng.choice(GIVEN['female'] + GIVEN['male'])} "
-                        f"{rng.choice([patient.family_name, *FAMILY])}",
-                        "relation": relation,
-                        "phone": f"+47 9{rng.randint(1000000, 9999999)}",
-                        "is_next_of_kin": True,
-                    },
-                )
-                services.consent_record(
-                    actor=actor, patient_id=patient.pk, kind=ConsentKind.RELATIVES, given=True
-                )
-            made.append(patient)
-        ctx.patients[code] = made
-    ctx.log.append(
-        "Patients: " + ", ".join(f"{code} {len(p)}" for code, p in ctx.patients.items()) + "."
-    )

@@ -11,9 +11,9 @@ import re
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hab.core import clock
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic
@@ -98,7 +98,7 @@ def patient_create(
     except national_id.NationalIdError as error:
         field = "birth_date" if error.code.startswith("birth_date") else "national_id"
         errors.append(FieldError(field, national_id_message(error)))
-    if born and born > timezone.localdate():
+    if born and born > clock.today():
         errors.append(FieldError("birth_date", _("The birth date is in the future.")))
     given_name = _clean_text(errors, "given_name", given_name, required=True)
     family_name = _clean_text(errors, "family_name", family_name, required=True)
@@ -205,7 +205,7 @@ def consent_record(
             patient=patient,
             kind=kind,
             given=given,
-            at=timezone.now(),
+            at=clock.now(),
             recorded_by=actor.user,
             note=" ".join(note.split())[:500],
         )
@@ -276,7 +276,7 @@ def relative_remove(*, actor: Actor, patient_id: int, relative_id: int) -> Relat
     with transaction.atomic():
         patient = patient_for_user(actor, patient_id, Action.RELATIVE_EDIT, lock=True)
         relative = _relative_of(patient, relative_id)
-        relative.removed_at = timezone.now()
+        relative.removed_at = clock.now()
         relative.save(update_fields=["removed_at"])
         access_log_write(
             actor=actor,

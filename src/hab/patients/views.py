@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,6 +12,7 @@ from hab.core import policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.policy import Action
 from hab.core.web import add_errors, remember_reason, staff_view, web_actor
+from hab.intake.selectors import patient_timeline
 from hab.patients import selectors, services
 from hab.patients.forms import (
     AccessReasonForm,
@@ -70,7 +72,11 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The patient is registered."))
             return redirect("patients:detail", patient_id=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "title": _("New patient")})
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": _("New patient"), "cancel_url": reverse("patients:list")},
+    )
 
 
 @staff_view
@@ -87,6 +93,16 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_consent": policy.can(user, Action.CONSENT_RECORD, clinic),
         "can_relatives": policy.can(user, Action.RELATIVE_EDIT, clinic),
         "can_access_log": policy.can(user, Action.ACCESS_LOG_VIEW, clinic),
+        # The patient page is where intake shows the course of treatment.
+        "episode": patient.episodes.filter(ended_on__isnull=True)
+        .select_related("clinic", "coordinator")
+        .first(),
+        "timeline": patient_timeline(patient),
+        "can_refer": policy.can(user, Action.REFERRAL_CREATE, clinic),
+        "can_phase": policy.can(user, Action.EPISODE_PHASE, clinic),
+        "can_coordinator": policy.can(user, Action.EPISODE_COORDINATOR, clinic),
+        "can_transfer": policy.can(user, Action.EPISODE_TRANSFER, clinic),
+        "can_discharge": policy.can(user, Action.EPISODE_DISCHARGE, clinic),
     }
     return render(request, "patients/detail.html", context)
 
@@ -109,7 +125,11 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, _("The changes are saved."))
             return redirect("patients:detail", patient_id=patient_id)
     title = _("Change %(name)s") % {"name": patient.full_name}
-    return render(request, "patients/form.html", {"form": form, "title": title, "patient": patient})
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": title, "cancel_url": reverse("patients:detail", args=[patient.pk])},
+    )
 
 
 @staff_view
@@ -172,8 +192,8 @@ def relative_edit(
     title = _("Relative of %(name)s") % {"name": patient.full_name}
     return render(
         request,
-        "patients/form.html",
-        {"form": form, "title": title, "patient": patient, "relative_id": relative_id},
+        "form.html",
+        {"form": form, "title": title, "cancel_url": reverse("patients:detail", args=[patient.pk])},
     )
 
 
