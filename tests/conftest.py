@@ -6,10 +6,12 @@ Every clinic has one person per role, named as in the demo: ``nurse.oslo``,
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from datetime import date
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 
 from hab.core import services as core_services
@@ -17,6 +19,7 @@ from hab.core.access import Actor
 from hab.core.demo import SLOTS
 from hab.core.models import Clinic, User
 from hab.core.roles import HealthRegion, Role
+from hab.intake.models import CriteriaSet
 from hab.patients import services as patient_services
 from hab.patients.models import Patient
 from hab.patients.national_id import make_synthetic
@@ -25,8 +28,17 @@ PASSWORD = "test-pass-2026"
 _serial = itertools.count(1)
 
 
+def ensure_migration_data() -> None:
+    """Rows that data migrations create, put back after a transactional test emptied the
+    database (Django flushes it after each of them)."""
+    if not CriteriaSet.objects.exists():
+        module = importlib.import_module("hab.intake.migrations.0002_default_criteria")
+        module.forwards(django_apps, None)
+
+
 @pytest.fixture
 def clinics(db) -> dict[str, Clinic]:
+    ensure_migration_data()
     return {
         code: core_services.clinic_create(
             code=code, name=name, health_region=region, capacity=capacity, slots=SLOTS

@@ -115,3 +115,51 @@ def test_intake_api_authorisation(
         assert response.status_code == 403, response.content
     else:
         assert response.status_code in (200, 201), response.content
+
+
+# Pages: (action, setup, path). Object pages are tried at the own and the other clinic.
+PAGES = [
+    (Action.REFERRAL_VIEW, "referral", "/intake/referrals/{r}/"),
+    (Action.REFERRAL_ASSESS, "referral", "/intake/referrals/{r}/assess/"),
+    (Action.REFERRAL_MANAGE, "referral", "/intake/referrals/{r}/withdraw/"),
+    (Action.REFERRAL_URGENT, "eligible", "/intake/referrals/{r}/urgent/"),
+    (Action.EPISODE_ADMIT, "eligible", "/intake/referrals/{r}/admit/"),
+    (Action.EPISODE_PHASE, "episode", "/intake/episodes/{e}/phase/"),
+    (Action.EPISODE_COORDINATOR, "episode", "/intake/episodes/{e}/coordinator/"),
+    (Action.EPISODE_TRANSFER, "episode", "/intake/episodes/{e}/transfer/"),
+    (Action.EPISODE_DISCHARGE, "episode", "/intake/episodes/{e}/discharge/"),
+]
+CLINIC_PAGES = [
+    (Action.REFERRAL_VIEW, "/intake/referrals/"),
+    (Action.REFERRAL_VIEW, "/intake/waitlist/"),
+    (Action.CAPACITY_VIEW, "/intake/capacity/"),
+    (Action.REFERRAL_CREATE, "/intake/referrals/new/"),
+]
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize(("action", "setup", "path"), PAGES)
+@pytest.mark.parametrize("where", ["own", "other"])
+def test_intake_page_authorisation(
+    web_as, referral, eligible, admitted, role, action, setup, path, where
+):
+    clinic = "oslo" if where == "own" else "bergen"
+    made = {"referral": referral, "eligible": eligible, "episode": admitted}[setup](clinic)
+    url = path.format(r=made["id"], e=made["id"])
+
+    response = web_as(f"{role}.oslo").get(url)
+
+    if where == "other":
+        assert response.status_code == 404
+    elif role not in ALLOWED[action]:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize(("action", "path"), CLINIC_PAGES)
+def test_intake_clinic_page_authorisation(web_as, staff, role, action, path):
+    response = web_as(f"{role}.oslo").get(path)
+
+    assert response.status_code == (200 if role in ALLOWED[action] else 403)

@@ -26,7 +26,7 @@ from hab.intake.forms import (
     WithdrawForm,
 )
 from hab.intake.models import ReferralStatus
-from hab.patients.selectors import patient_for_user
+from hab.patients.selectors import clinic_for_action, patient_for_user
 
 INBOX_FILTERS = {
     "open": [s for s in rules.OPEN_STATUSES if s != ReferralStatus.NOT_ELIGIBLE],
@@ -78,6 +78,7 @@ def referral_inbox(request: HttpRequest) -> HttpResponse:
 @staff_view
 def referral_create(request: HttpRequest) -> HttpResponse:
     clinic = _clinic(request)
+    clinic_for_action(request.user, clinic, Action.REFERRAL_CREATE)
     actor = web_actor(request)
     patient = None
     if request.GET.get("patient"):
