@@ -1,4 +1,4 @@
-"""Times the registry's pages and API on the demo programme.
+"""Times the registry's and intake's pages and API on the demo programme.
 
     HAB_DATA_DIR=$(mktemp -d) HAB_ALLOW_SYNTHETIC_IDS=1 .venv/bin/python bench/bench_registry.py
 
@@ -68,6 +68,11 @@ def main() -> None:
         "api: GET /patients/{id}",
         lambda: api.get(f"/api/v1/patients/{patient.pk}", headers=headers),
     )
+    lead = Client()
+    lead.force_login(User.objects.get(username="clinic_lead.oslo"))
+    timed("page: referral inbox (in progress)", lambda: lead.get("/intake/referrals/"))
+    timed("page: waitlist", lambda: lead.get("/intake/waitlist/"))
+    timed("page: capacity", lambda: lead.get("/intake/capacity/"))
     timed(
         "api: GET /patients?clinic=oslo&q=han",
         lambda: api.get("/api/v1/patients", {"clinic": "oslo", "q": "han"}, headers=headers),

@@ -160,3 +160,9 @@ def test_researchers_land_on_the_capacity_page(web_as):
     response = web_as("researcher.oslo").get("/")
 
     assert response["Location"] == "/intake/capacity/"
+
+
+def test_a_malformed_patient_in_the_referral_link_is_404(web_as):
+    response = web_as("coordinator.oslo").get("/intake/referrals/new/?patient=abc")
+
+    assert response.status_code == 404

@@ -141,7 +141,10 @@ def referral_create(
             patient = _patient_for_referral(actor, clinic, new_patient)
         episode = _open_episode(patient)
         if episode is not None:
-            raise Conflict(_("The patient is already in treatment at %s.") % episode.clinic.name)
+            raise Conflict(
+                _("The patient is already in treatment at %(clinic)s.")
+                % {"clinic": episode.clinic.name}
+            )
         in_progress = patient.referrals.filter(status__in=rules.OPEN_STATUSES).exclude(
             status=ReferralStatus.NOT_ELIGIBLE
         )
@@ -399,7 +402,9 @@ def criteria_set_create(*, actor: Actor, criteria: list[dict], note: str) -> Cri
         if not code or not code.replace("_", "").isalnum():
             errors.append(FieldError(f"criteria.{index}.code", _("Use letters, digits and _.")))
         if codes.count(code) > 1:
-            errors.append(FieldError(f"criteria.{index}.code", _("Each code only once.")))
+            errors.append(
+                FieldError(f"criteria.{index}.code", _("Each code can be used only once."))
+            )
         if not str(item.get("text_nb", "")).strip() or not str(item.get("text_en", "")).strip():
             errors.append(
                 FieldError(f"criteria.{index}.text", _("Write the text in both languages."))
@@ -492,7 +497,10 @@ def episode_admit(
             raise Conflict(_("The patient is registered at another clinic."))
         episode = _open_episode(patient)
         if episode is not None:
-            raise Conflict(_("The patient is already in treatment at %s.") % episode.clinic.name)
+            raise Conflict(
+                _("The patient is already in treatment at %(clinic)s.")
+                % {"clinic": episode.clinic.name}
+            )
         referrals = patient.referrals.filter(clinic=clinic).select_for_update()
         referral = (
             referrals.filter(pk=referral_id).first()
@@ -501,7 +509,10 @@ def episode_admit(
         )
         if referral is None or rules.Status(referral.status) not in rules.ADMISSIBLE:
             raise Conflict(
-                _("The patient has no referral found eligible at this clinic: assess it first.")
+                _(
+                    "The patient has no referral found eligible at this clinic: "
+                    "the referral must be assessed first."
+                )
             )
         if admitted_on < referral.received_on:
             raise Invalid.one(
@@ -643,7 +654,9 @@ def episode_discharge(
             not_before_text=_("The discharge cannot be before the admission."),
         )
         if death_on and (death_on > ended_on):
-            errors.append(FieldError("death_on", _("The date of death is after the discharge.")))
+            errors.append(
+                FieldError("death_on", _("The date of death cannot be after the discharge."))
+            )
         _raise_if(errors)
         episode.ended_on = ended_on
         episode.end_reason = reason

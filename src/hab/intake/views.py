@@ -82,6 +82,8 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request)
     patient = None
     if request.GET.get("patient"):
+        if not request.GET["patient"].isdigit():
+            raise NotFound(_("No such patient."))
         patient = patient_for_user(actor, int(request.GET["patient"]), Action.REFERRAL_CREATE)
     form_class = ExistingPatientReferralForm if patient else ReferralForm
     form = form_class(request.POST or None)
@@ -331,7 +333,8 @@ def capacity(request: HttpRequest) -> HttpResponse:
         {
             "overview": overview,
             "missing": missing,
-            "used_percent": round(100 * overview.used / overview.capacity),
+            # Anyone in treatment shows on the bar, however small the share.
+            "used_percent": max(round(100 * overview.used / overview.capacity), overview.used > 0),
             "coordinator_days": rules.COORDINATOR_DAYS,
         },
     )
