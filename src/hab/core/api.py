@@ -5,9 +5,23 @@ from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from hab.core import policy, services
-from hab.core.models import Clinic
+from hab.core.access import Actor, actor_from_request
+from hab.core.errors import NotFound
+from hab.core.models import Channel, Clinic
 
 router = Router(tags=["auth and clinics"])
+
+
+def request_actor(request: HttpRequest) -> Actor:
+    return actor_from_request(request, Channel.API)
+
+
+def clinic_by_code(code: str) -> Clinic:
+    """The clinic a request names; unknown codes are 404 like clinics one is not in."""
+    clinic = Clinic.objects.filter(code=code).first()
+    if clinic is None:
+        raise NotFound("No such clinic.")
+    return clinic
 
 
 class BearerAuth(HttpBearer):

@@ -6,26 +6,13 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 from ninja import Router, Schema, Status
 
-from hab.core.access import actor_from_request
-from hab.core.errors import NotFound
-from hab.core.models import Channel, Clinic
+from hab.core.api import clinic_by_code, request_actor
 from hab.intake import selectors, services
 from hab.intake.models import Episode, Referral
 from hab.patients.models import Patient
 from hab.patients.selectors import patient_open
 
 router = Router(tags=["intake and episodes"])
-
-
-def _actor(request: HttpRequest):
-    return actor_from_request(request, Channel.API)
-
-
-def _clinic(code: str) -> Clinic:
-    clinic = Clinic.objects.filter(code=code).first()
-    if clinic is None:
-        raise NotFound("No such clinic.")
-    return clinic
 
 
 class NewPerson(Schema):
@@ -257,8 +244,8 @@ def referral_create(request: HttpRequest, payload: ReferralIn):
     else:
         clinic_code = payload.clinic or ""
     referral = services.referral_create(
-        actor=_actor(request),
-        clinic=_clinic(clinic_code),
+        actor=request_actor(request),
+        clinic=clinic_by_code(clinic_code),
         source=payload.source,
         received_on=payload.received_on,
         referring_organisation=payload.referring_organisation,
@@ -276,13 +263,15 @@ def referral_list(request: HttpRequest, clinic: str, status: str | None = None):
     statuses = status.split(",") if status else None
     return [
         referral_out(r)
-        for r in selectors.referrals_for_clinic(_actor(request), _clinic(clinic), statuses)
+        for r in selectors.referrals_for_clinic(
+            request_actor(request), clinic_by_code(clinic), statuses
+        )
     ]
 
 
 @router.get("/referrals/{int:referral_id}", response=ReferralDetail, summary="A referral")
 def referral_get(request: HttpRequest, referral_id: int):
-    referral = selectors.referral_open(_actor(request), referral_id)
+    referral = selectors.referral_open(request_actor(request), referral_id)
     return referral_out(referral) | {
         "events": [
             {
@@ -318,7 +307,10 @@ def referral_get(request: HttpRequest, referral_id: int):
 )
 def referral_status(request: HttpRequest, referral_id: int, payload: StatusIn):
     referral = services.referral_set_status(
-        actor=_actor(request), referral_id=referral_id, status=payload.status, note=payload.note
+        actor=request_actor(request),
+        referral_id=referral_id,
+        status=payload.status,
+        note=payload.note,
     )
     return referral_out(referral)
 
@@ -330,7 +322,7 @@ def referral_status(request: HttpRequest, referral_id: int, payload: StatusIn):
 )
 def referral_assess(request: HttpRequest, referral_id: int, payload: AssessmentIn):
     assessment = services.referral_assess(
-        actor=_actor(request),
+        actor=request_actor(request),
         referral_id=referral_id,
         answers=payload.criteria,
         eligible=payload.eligible,
@@ -357,7 +349,9 @@ def referral_assess(request: HttpRequest, referral_id: int, payload: AssessmentI
     "/referrals/{int:referral_id}/waitlist", response=ReferralOut, summary="Put on the waitlist"
 )
 def referral_waitlist(request: HttpRequest, referral_id: int):
-    return referral_out(services.referral_waitlist(actor=_actor(request), referral_id=referral_id))
+    return referral_out(
+        services.referral_waitlist(actor=request_actor(request), referral_id=referral_id)
+    )
 
 
 @router.post(
@@ -365,7 +359,10 @@ def referral_waitlist(request: HttpRequest, referral_id: int):
 )
 def referral_urgent(request: HttpRequest, referral_id: int, payload: UrgentIn):
     referral = services.referral_set_urgent(
-        actor=_actor(request), referral_id=referral_id, urgent=payload.urgent, reason=payload.reason
+        actor=request_actor(request),
+        referral_id=referral_id,
+        urgent=payload.urgent,
+        reason=payload.reason,
     )
     return referral_out(referral)
 
@@ -373,7 +370,7 @@ def referral_urgent(request: HttpRequest, referral_id: int, payload: UrgentIn):
 @router.post("/referrals/{int:referral_id}/offer", response=ReferralOut, summary="Offer a place")
 def referral_offer(request: HttpRequest, referral_id: int, payload: OfferIn):
     referral = services.referral_offer(
-        actor=_actor(request), referral_id=referral_id, offered_on=payload.offered_on
+        actor=request_actor(request), referral_id=referral_id, offered_on=payload.offered_on
     )
     return referral_out(referral)
 
@@ -405,7 +402,7 @@ def criteria_get(request: HttpRequest):
 )
 def criteria_create(request: HttpRequest, payload: CriteriaIn):
     criteria_set = services.criteria_set_create(
-        actor=_actor(request),
+        actor=request_actor(request),
         criteria=[c.model_dump() for c in payload.criteria],
         note=payload.note,
     )
@@ -429,24 +426,14 @@ def waitlist(request: HttpRequest, code: str):
             "days_waiting": row.days_waiting,
             "offered_on": row.referral.offered_on,
         }
-        for row in selectors.waitlist(_actor(request), _clinic(code))
+        for row in selectors.waitlist(request_actor(request), clinic_by_code(code))
     ]
 
 
 @router.get("/clinics/{code}/capacity", response=CapacityOut, summary="Places used and free")
 def capacity(request: HttpRequest, code: str):
-    overview = selectors.capacity(_actor(request), _clinic(code))
-    return {
-        "clinic": code,
-        "capacity": overview.capacity,
-        "used": overview.used,
-        "free": overview.free,
-        "waitlist_length": overview.waitlist_length,
-        "median_days_waiting": overview.median_days_waiting,
-        "offered": overview.offered,
-        "without_coordinator": overview.without_coordinator,
-        "coordinator_overdue": overview.coordinator_overdue,
-    }
+    overview = selectors.capacity(request_actor(request), clinic_by_code(code))
+    return {name: getattr(overview, name) for name in CapacityOut.model_fields} | {"clinic": code}
 
 
 # --- episodes --------------------------------------------------------------------------
@@ -455,9 +442,9 @@ def capacity(request: HttpRequest, code: str):
 @router.post("/episodes", response={201: EpisodeOut}, summary="Admit (clinic lead)")
 def episode_admit(request: HttpRequest, payload: EpisodeIn):
     episode = services.episode_admit(
-        actor=_actor(request),
+        actor=request_actor(request),
         patient_id=payload.patient,
-        clinic=_clinic(payload.clinic),
+        clinic=clinic_by_code(payload.clinic),
         admitted_on=payload.admitted_on,
         coordinator=payload.coordinator,
         phase=payload.phase,
@@ -468,8 +455,8 @@ def episode_admit(request: HttpRequest, payload: EpisodeIn):
 
 @router.get("/episodes", response=list[EpisodeOut], summary="The open episodes of a clinic")
 def episode_list(request: HttpRequest, clinic: str, without_coordinator: bool = False):
-    actor = _actor(request)
-    place = _clinic(clinic)
+    actor = request_actor(request)
+    place = clinic_by_code(clinic)
     if without_coordinator:
         episodes = selectors.episodes_without_coordinator(actor, place)
     else:
@@ -479,13 +466,13 @@ def episode_list(request: HttpRequest, clinic: str, without_coordinator: bool = 
 
 @router.get("/episodes/{int:episode_id}", response=EpisodeOut, summary="An episode")
 def episode_get(request: HttpRequest, episode_id: int):
-    return episode_out(selectors.episode_open(_actor(request), episode_id))
+    return episode_out(selectors.episode_open(request_actor(request), episode_id))
 
 
 @router.post("/episodes/{int:episode_id}/discharge", response=EpisodeOut, summary="Discharge")
 def episode_discharge(request: HttpRequest, episode_id: int, payload: DischargeIn):
     episode = services.episode_discharge(
-        actor=_actor(request),
+        actor=request_actor(request),
         episode_id=episode_id,
         ended_on=payload.ended_on,
         reason=payload.reason,
@@ -502,7 +489,7 @@ def episode_discharge(request: HttpRequest, episode_id: int, payload: DischargeI
 )
 def episode_transfer(request: HttpRequest, episode_id: int, payload: TransferIn):
     episode = services.episode_transfer(
-        actor=_actor(request),
+        actor=request_actor(request),
         episode_id=episode_id,
         to_clinic=payload.clinic,
         on=payload.on,
@@ -514,7 +501,7 @@ def episode_transfer(request: HttpRequest, episode_id: int, payload: TransferIn)
 @router.post("/episodes/{int:episode_id}/phase", response=EpisodeOut, summary="Change phase")
 def episode_phase(request: HttpRequest, episode_id: int, payload: PhaseIn):
     episode = services.episode_set_phase(
-        actor=_actor(request), episode_id=episode_id, phase=payload.phase, on=payload.on
+        actor=request_actor(request), episode_id=episode_id, phase=payload.phase, on=payload.on
     )
     return episode_out(episode)
 
@@ -524,14 +511,14 @@ def episode_phase(request: HttpRequest, episode_id: int, payload: PhaseIn):
 )
 def episode_coordinator(request: HttpRequest, episode_id: int, payload: CoordinatorIn):
     episode = services.episode_set_coordinator(
-        actor=_actor(request), episode_id=episode_id, coordinator=payload.coordinator
+        actor=request_actor(request), episode_id=episode_id, coordinator=payload.coordinator
     )
     return episode_out(episode)
 
 
 @router.get("/patients/{int:patient_id}/timeline", summary="Referrals, assessments and episodes")
 def timeline(request: HttpRequest, patient_id: int):
-    patient = patient_open(_actor(request), patient_id, what="timeline")
+    patient = patient_open(request_actor(request), patient_id, what="timeline")
     return [
         {"on": e.on, "kind": e.kind, "title": e.title, "detail": e.detail}
         for e in selectors.patient_timeline(patient)

@@ -6,24 +6,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
-from hab.core.access import actor_from_request
-from hab.core.errors import NotFound
-from hab.core.models import Channel, Clinic
+from hab.core.api import clinic_by_code, request_actor
 from hab.patients import selectors, services
 from hab.patients.models import Patient
 
 router = Router(tags=["patients"])
-
-
-def _actor(request: HttpRequest):
-    return actor_from_request(request, Channel.API)
-
-
-def _clinic(code: str) -> Clinic:
-    clinic = Clinic.objects.filter(code=code).first()
-    if clinic is None:
-        raise NotFound("No such clinic.")
-    return clinic
 
 
 class PatientIn(Schema):
@@ -158,8 +145,8 @@ def _patient_out(patient: Patient) -> dict:
 @router.post("", response={201: PatientOut}, summary="Register a patient")
 def patient_create(request: HttpRequest, payload: PatientIn):
     patient = services.patient_create(
-        actor=_actor(request),
-        clinic=_clinic(payload.clinic),
+        actor=request_actor(request),
+        clinic=clinic_by_code(payload.clinic),
         national_id_value=payload.national_id,
         given_name=payload.given_name,
         family_name=payload.family_name,
@@ -172,7 +159,7 @@ def patient_create(request: HttpRequest, payload: PatientIn):
 
 @router.get("", response=list[PatientSummary], summary="Find patients at a clinic")
 def patient_list(request: HttpRequest, clinic: str, q: str = ""):
-    patients = selectors.patient_search(_actor(request), _clinic(clinic), q)
+    patients = selectors.patient_search(request_actor(request), clinic_by_code(clinic), q)
     return [
         {
             "id": p.pk,
@@ -188,13 +175,13 @@ def patient_list(request: HttpRequest, clinic: str, q: str = ""):
 
 @router.get("/{int:patient_id}", response=PatientOut, summary="A patient's record (logged)")
 def patient_get(request: HttpRequest, patient_id: int):
-    return _patient_out(selectors.patient_open(_actor(request), patient_id))
+    return _patient_out(selectors.patient_open(request_actor(request), patient_id))
 
 
 @router.patch("/{int:patient_id}", response=PatientOut, summary="Change names or contact")
 def patient_update(request: HttpRequest, patient_id: int, payload: PatientPatch):
     patient = services.patient_update(
-        actor=_actor(request),
+        actor=request_actor(request),
         patient_id=patient_id,
         changes=payload.model_dump(exclude_unset=True),
     )
@@ -206,7 +193,7 @@ def patient_update(request: HttpRequest, patient_id: int, payload: PatientPatch)
 )
 def consent_record(request: HttpRequest, patient_id: int, payload: ConsentIn):
     consent = services.consent_record(
-        actor=_actor(request),
+        actor=request_actor(request),
         patient_id=patient_id,
         kind=payload.kind,
         given=payload.given,
@@ -218,7 +205,7 @@ def consent_record(request: HttpRequest, patient_id: int, payload: ConsentIn):
 @router.post("/{int:patient_id}/relatives", response={201: RelativeOut}, summary="Add a relative")
 def relative_add(request: HttpRequest, patient_id: int, payload: RelativeIn):
     relative = services.relative_save(
-        actor=_actor(request), patient_id=patient_id, values=payload.model_dump()
+        actor=request_actor(request), patient_id=patient_id, values=payload.model_dump()
     )
     return Status(201, relative)
 
@@ -229,5 +216,5 @@ def relative_add(request: HttpRequest, patient_id: int, payload: RelativeIn):
     summary="Who read or changed the record, when",
 )
 def access_log(request: HttpRequest, patient_id: int):
-    _patient, rows = selectors.access_log_for(_actor(request), patient_id)
+    _patient, rows = selectors.access_log_for(request_actor(request), patient_id)
     return rows
