@@ -71,7 +71,10 @@ def page(browser: Browser) -> Iterator[Page]:
     broken = _broken_assets.setdefault(page, [])
     page.on(
         "response",
-        lambda r: broken.append(f"{r.status} {r.url}") if _is_asset(r.url) and not r.ok else None,
+        # 304 Not Modified is a served file the browser had cached; 4xx and 5xx are not.
+        lambda r: (
+            broken.append(f"{r.status} {r.url}") if _is_asset(r.url) and r.status >= 400 else None
+        ),
     )
     page.on(
         "requestfailed",
