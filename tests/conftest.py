@@ -23,6 +23,7 @@ from hab.intake.models import CriteriaSet
 from hab.patients import services as patient_services
 from hab.patients.models import Patient
 from hab.patients.national_id import make_synthetic
+from tests.helpers import all_yes, days_ago
 
 PASSWORD = "test-pass-2026"
 _serial = itertools.count(1)
@@ -147,3 +148,60 @@ def web_as(staff):
         return client
 
     return login
+
+
+# --- intake: referral → eligible → admitted, through the API --------------------------
+
+
+@pytest.fixture
+def referral(api_as, make_patient):
+    """A received referral of a new patient at a clinic (Oslo by default)."""
+
+    def make(clinic: str = "oslo", **patient_fields):
+        patient = make_patient(clinic, **patient_fields)
+        response = api_as(f"coordinator.{clinic}").post(
+            "/referrals",
+            {
+                "patient": patient.pk,
+                "source": "lar",
+                "received_on": str(days_ago(30)),
+                "referring_organisation": "LAR Oslo øst",
+            },
+        )
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    return make
+
+
+@pytest.fixture
+def eligible(referral, api_as):
+    """A referral assessed eligible (all criteria met)."""
+
+    def make(clinic: str = "oslo", **patient_fields):
+        made = referral(clinic, **patient_fields)
+        response = api_as(f"doctor.{clinic}").post(
+            f"/referrals/{made['id']}/assessment",
+            {"criteria": all_yes(), "eligible": True, "assessed_on": str(days_ago(20))},
+        )
+        assert response.status_code == 201, response.content
+        return made
+
+    return make
+
+
+@pytest.fixture
+def admitted(eligible, api_as):
+    """An open episode of a newly admitted patient."""
+
+    def make(clinic: str = "oslo", **fields):
+        made = eligible(clinic)
+        response = api_as(f"clinic_lead.{clinic}").post(
+            "/episodes",
+            {"patient": made["patient"], "clinic": clinic, "admitted_on": str(days_ago(10))}
+            | fields,
+        )
+        assert response.status_code == 201, response.content
+        return response.json()
+
+    return make

@@ -10,8 +10,10 @@ from ninja.errors import ValidationError as NinjaValidationError
 from hab.core.api import BearerAuth
 from hab.core.api import router as core_router
 from hab.core.errors import DomainError, Invalid
+from hab.dosing.api import router as dosing_router
 from hab.intake.api import router as intake_router
 from hab.patients.api import router as patients_router
+from hab.prescribing.api import router as prescribing_router
 
 api = NinjaAPI(
     title="HAB API",
@@ -24,6 +26,8 @@ api = NinjaAPI(
 api.add_router("", core_router)
 api.add_router("/patients", patients_router)
 api.add_router("", intake_router)
+api.add_router("", prescribing_router)
+api.add_router("", dosing_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "hab.core",
     "hab.patients",
     "hab.intake",
+    "hab.prescribing",
+    "hab.dosing",
     "hab.demo",
 ]
 

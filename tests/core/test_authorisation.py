@@ -38,6 +38,13 @@ ALLOWED: dict[Action, set[str]] = {
     Action.EPISODE_TRANSFER: {"clinic_lead"},
     Action.EPISODE_DISCHARGE: {"doctor", "clinic_lead"},
     Action.CRITERIA_EDIT: {"programme"},
+    Action.PRESCRIBE: {"doctor"},
+    Action.PROTOCOL_EDIT: {"clinic_lead"},
+    Action.BOARD_VIEW: CARE,
+    Action.DOSE: {"nurse", "doctor", "clinic_lead"},
+    Action.DOSE_CORRECT: {"nurse", "doctor", "clinic_lead"},
+    Action.SESSION_CLOSE: {"nurse", "doctor", "clinic_lead"},
+    Action.GUEST_AUTHORISE: {"doctor"},
 }
 # Roles that may open a record only with a stated reason (no care relationship).
 WITH_REASON = {"admin"}

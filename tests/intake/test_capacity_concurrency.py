@@ -9,7 +9,7 @@ from django.db import connection
 
 from hab.core.models import Clinic
 from hab.intake.models import Episode
-from tests.intake.conftest import days_ago
+from tests.helpers import days_ago
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import pytest
 from hab.core.models import Clinic
 from hab.intake.models import EndReason, Episode, Referral
 from hab.patients.models import Patient
-from tests.intake.conftest import all_yes, days_ago
+from tests.helpers import all_yes, days_ago
 
 pytestmark = pytest.mark.django_db
 

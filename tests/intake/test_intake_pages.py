@@ -8,7 +8,7 @@ from hab.core.models import Clinic
 from hab.intake.models import EligibilityAssessment, Episode, Referral
 from hab.patients.models import Patient
 from tests.conftest import synthetic_id
-from tests.intake.conftest import days_ago
+from tests.helpers import days_ago
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from hab.core.models import AccessLog
 from hab.intake.models import EligibilityAssessment, Referral, ReferralEvent
 from hab.patients.models import Patient
 from tests.conftest import synthetic_id
-from tests.intake.conftest import all_yes, days_ago
+from tests.helpers import all_yes, days_ago
 
 pytestmark = pytest.mark.django_db
 

@@ -77,15 +77,18 @@ def access_log_write(
     what: str,
     details: dict | None = None,
     policy_action: policy.Action = policy.Action.PATIENT_VIEW,
+    basis: AccessBasis | None = None,
+    clinic_id: int | None = None,
 ) -> AccessLog:
-    basis, reason = basis_for(actor, patient, policy_action)
+    """``basis`` is given where the caller established it (a guest dose at another clinic)."""
+    basis, reason = (basis, "") if basis else basis_for(actor, patient, policy_action)
     return AccessLog.objects.create(
         at=clock.now(),
         user=actor.user,
         username=actor.user.get_username(),
-        roles=_roles_text(actor, patient.clinic_id),
+        roles=_roles_text(actor, clinic_id or patient.clinic_id),
         patient=patient,
-        clinic_id=patient.clinic_id,
+        clinic_id=clinic_id or patient.clinic_id,
         action=action,
         what=what,
         details=details or {},
@@ -96,23 +99,31 @@ def access_log_write(
     )
 
 
-def access_log_listed(*, actor: Actor, patients: Iterable[Patient], details: dict) -> None:
-    """One row per patient shown in a list: their name was on the screen."""
+def access_log_listed(
+    *,
+    actor: Actor,
+    patients: Iterable[Patient],
+    details: dict,
+    basis: AccessBasis = AccessBasis.CARE,
+    clinic_id: int | None = None,
+) -> None:
+    """One row per patient shown in a list: their name was on the screen. ``clinic_id``
+    is where they were shown, when that is not their own clinic (guests)."""
     now = clock.now()
     rows = [
         AccessLog(
             at=now,
             user=actor.user,
             username=actor.user.get_username(),
-            roles=_roles_text(actor, patient.clinic_id),
+            roles=_roles_text(actor, clinic_id or patient.clinic_id),
             patient=patient,
-            clinic_id=patient.clinic_id,
+            clinic_id=clinic_id or patient.clinic_id,
             action=AccessAction.LIST,
             what="patient list",
             details=details,
             channel=actor.channel,
             ip=actor.ip,
-            basis=AccessBasis.CARE,
+            basis=basis,
         )
         for patient in patients
     ]

@@ -118,6 +118,7 @@ class ApiToken(models.Model):
 class AccessBasis(models.TextChoices):
     CARE = "care", _("Care relationship at the patient's clinic")
     REASON = "reason", _("Reason given")
+    GUEST = "guest", _("Guest dosing authorised by the home clinic")
 
 
 class AccessAction(models.TextChoices):
@@ -174,7 +175,7 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["patient", "-at"], name="accesslog_patient_at")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(basis="care") | ~Q(reason=""), name="accesslog_reason_unless_care"
+                condition=~Q(basis="reason") | ~Q(reason=""), name="accesslog_reason_given"
             ),
         ]
 

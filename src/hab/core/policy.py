@@ -41,11 +41,27 @@ class Action(StrEnum):
     EPISODE_TRANSFER = "episode.transfer"
     EPISODE_DISCHARGE = "episode.discharge"
     CRITERIA_EDIT = "criteria.edit"
+    PRESCRIBE = "prescription.write"
+    PROTOCOL_EDIT = "protocol.edit"
+    BOARD_VIEW = "board.view"
+    DOSE = "dose.record"
+    DOSE_CORRECT = "dose.correct"
+    SESSION_CLOSE = "session.close"
+    GUEST_AUTHORISE = "guest.authorise"
 
 
 A = Action
 # What everyone with a care relationship at the clinic may read.
-_CLINICAL_READ = {A.CLINIC_VIEW, A.CAPACITY_VIEW, A.PATIENT_LIST, A.PATIENT_VIEW, A.REFERRAL_VIEW}
+_CLINICAL_READ = {
+    A.CLINIC_VIEW,
+    A.CAPACITY_VIEW,
+    A.PATIENT_LIST,
+    A.PATIENT_VIEW,
+    A.REFERRAL_VIEW,
+    A.BOARD_VIEW,
+}
+# The dosing room: nurses dose; doctors and the clinic lead can step in.
+_DOSING = {A.DOSE, A.DOSE_CORRECT, A.SESSION_CLOSE}
 _CONTACT = {A.CONSENT_RECORD, A.RELATIVE_EDIT}
 
 POLICY: dict[Role, frozenset[Action]] = {
@@ -54,8 +70,10 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _CONTACT
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_MANAGE, A.REFERRAL_ASSESS}
         | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
+        | {A.PRESCRIBE, A.GUEST_AUTHORISE}
+        | _DOSING
     ),
-    Role.NURSE: frozenset(_CLINICAL_READ | _CONTACT | {A.PATIENT_EDIT}),
+    Role.NURSE: frozenset(_CLINICAL_READ | _CONTACT | _DOSING | {A.PATIENT_EDIT}),
     Role.PSYCHOLOGIST: frozenset(_CLINICAL_READ | _CONTACT),
     Role.COORDINATOR: frozenset(
         _CLINICAL_READ
@@ -69,6 +87,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
+        | {A.PROTOCOL_EDIT}
+        | _DOSING
     ),
     # Researchers get pseudonymised exports only, never a patient's record; the clinic's
     # capacity figures are aggregates.

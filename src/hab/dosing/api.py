@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from hab.core.api import clinic_by_code, request_actor
+from hab.dosing import selectors, services
+from hab.dosing.models import Administration
+from hab.patients.models import Patient
+
+router = Router(tags=["dosing room"])
+
+
+class AssessmentIn(Schema):
+    sedation: int | None = None
+    breath_alcohol_permille: Decimal | None = None
+    respiratory_rate: int | None = None
+
+
+class AdministrationIn(Schema):
+    patient: int
+    clinic: str | None = None
+    date: datetime.date
+    slot: str
+    medication: str
+    dose_mg: Decimal
+    route: str = ""
+    status: str = "given"
+    assessment: AssessmentIn | None = None
+    withheld_reason: str = ""
+    notes: str = ""
+
+
+class AdministrationOut(Schema):
+    id: int
+    patient: int
+    clinic: str
+    date: datetime.date
+    slot: str
+    medication: str
+    route: str
+    status: str
+    dose_mg: float
+    prescribed_mg: float
+    max_allowed_mg: float
+    given_at: datetime.datetime
+    nurse: str
+    observe_until: datetime.datetime | None
+    corrects: int | None
+    correction_reason: str
+    warnings: list[str]
+
+
+class CorrectionIn(Schema):
+    reason: str
+    dose_mg: Decimal
+    status: str
+    assessment: AssessmentIn | None = None
+
+
+class ObservationIn(Schema):
+    outcome: str
+    note: str = ""
+    naloxone_mg: Decimal | None = None
+
+
+class CloseIn(Schema):
+    date: datetime.date
+    slot: str
+
+
+class GuestIn(Schema):
+    clinic: str
+    valid_from: datetime.date
+    valid_to: datetime.date
+    reason: str = ""
+
+
+class BoardRowOut(Schema):
+    patient: int
+    name: str
+    birth_date: datetime.date
+    has_photo: bool
+    guest: bool
+    medication: str
+    route: str
+    prescribed_mg: float
+    max_allowed_mg: float
+    blocked: bool
+    reasons: list[str]
+    state: str
+    record: int | None
+    dosed_mg: float | None
+    dosed_elsewhere: str
+    observe_until: datetime.datetime | None
+
+
+class BoardOut(Schema):
+    clinic: str
+    date: datetime.date
+    slot: str
+    closed: bool
+    protocol_version: int | None
+    rows: list[BoardRowOut]
+
+
+def administration_out(record: Administration, warnings: list[str] | None = None) -> dict:
+    return {
+        "id": record.pk,
+        "patient": record.patient_id,
+        "clinic": record.clinic.code,
+        "date": record.day,
+        "slot": record.slot,
+        "medication": record.medication,
+        "route": record.route,
+        "status": record.status,
+        "dose_mg": float(record.dose_mg),
+        "prescribed_mg": float(record.prescribed_mg),
+        "max_allowed_mg": float(record.max_allowed_mg),
+        "given_at": record.given_at,
+        "nurse": record.nurse.username,
+        "observe_until": record.observe_until,
+        "corrects": record.corrects_id,
+        "correction_reason": record.correction_reason,
+        "warnings": warnings or [],
+    }
+
+
+@router.get("/clinics/{code}/board", response=BoardOut, summary="The dosing board")
+def board(request: HttpRequest, code: str, slot: str, date: datetime.date | None = None):
+    result = selectors.board(request_actor(request), clinic_by_code(code), date, slot)
+    return {
+        "clinic": code,
+        "date": result.day,
+        "slot": result.slot,
+        "closed": result.closed,
+        "protocol_version": result.protocol_version,
+        "rows": [
+            {
+                "patient": row.patient.pk,
+                "name": row.patient.full_name,
+                "birth_date": row.patient.birth_date,
+                "has_photo": bool(row.patient.photo),
+                "guest": row.guest,
+                "medication": row.prescription.medication,
+                "route": row.prescription.route,
+                "prescribed_mg": row.decision.prescribed_mg,
+                "max_allowed_mg": row.decision.max_mg,
+                "blocked": row.decision.blocked,
+                "reasons": row.reasons,
+                "state": row.state,
+                "record": row.record.pk if row.record else None,
+                "dosed_mg": float(row.record.dose_mg) if row.record else None,
+                "dosed_elsewhere": row.elsewhere,
+                "observe_until": row.observe_until,
+            }
+            for row in result.rows
+        ],
+    }
+
+
+def _clinic_for(payload_clinic: str | None, patient_id: int):
+    if payload_clinic:
+        return clinic_by_code(payload_clinic)
+    patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
+    return patient.clinic if patient else clinic_by_code("")
+
+
+@router.post(
+    "/administrations",
+    response={201: AdministrationOut},
+    summary="Record a supervised dose (or why none was given)",
+)
+def administration_record(request: HttpRequest, payload: AdministrationIn):
+    """``clinic`` defaults to the patient's own; give it for a guest dose at the other
+    clinic. 409 when this session already has a record; 422 with every reason when the
+    dose is not safe now. Nothing is written on any error."""
+    recorded = services.administration_record(
+        actor=request_actor(request),
+        clinic=_clinic_for(payload.clinic, payload.patient),
+        patient_id=payload.patient,
+        day=payload.date,
+        slot=payload.slot,
+        medication=payload.medication,
+        dose_mg=payload.dose_mg,
+        route=payload.route,
+        status=payload.status,
+        assessment=payload.assessment.model_dump() if payload.assessment else None,
+        withheld_reason=payload.withheld_reason,
+        notes=payload.notes,
+    )
+    return Status(201, administration_out(recorded.administration, recorded.warnings))
+
+
+@router.post(
+    "/administrations/{int:administration_id}/corrections",
+    response={201: AdministrationOut},
+    summary="Correct a record (the original stays)",
+)
+def administration_correct(request: HttpRequest, administration_id: int, payload: CorrectionIn):
+    recorded = services.administration_correct(
+        actor=request_actor(request),
+        administration_id=administration_id,
+        reason=payload.reason,
+        dose_mg=payload.dose_mg,
+        status=payload.status,
+        assessment=payload.assessment.model_dump() if payload.assessment else None,
+    )
+    return Status(201, administration_out(recorded.administration, recorded.warnings))
+
+
+@router.post(
+    "/administrations/{int:administration_id}/observation",
+    response={201: dict},
+    summary="End the post-dose observation with its outcome",
+)
+def observation_end(request: HttpRequest, administration_id: int, payload: ObservationIn):
+    observation = services.observation_end(
+        actor=request_actor(request),
+        administration_id=administration_id,
+        outcome=payload.outcome,
+        note=payload.note,
+        naloxone_mg=payload.naloxone_mg,
+    )
+    return Status(201, {"id": observation.pk, "outcome": observation.outcome})
+
+
+@router.post(
+    "/clinics/{code}/sessions/close",
+    response={201: dict},
+    summary="Close a session: missed for everyone expected and not seen",
+)
+def session_close(request: HttpRequest, code: str, payload: CloseIn):
+    closed = services.session_close(
+        actor=request_actor(request),
+        clinic=clinic_by_code(code),
+        day=payload.date,
+        slot=payload.slot,
+    )
+    return Status(201, {"date": closed.day, "slot": closed.slot, "missed": closed.missed})
+
+
+@router.post(
+    "/patients/{int:patient_id}/guest-dosing",
+    response={201: dict},
+    summary="Let the other clinic dose the patient on these days (home doctor)",
+)
+def guest_authorise(request: HttpRequest, patient_id: int, payload: GuestIn):
+    authorisation = services.guest_authorise(
+        actor=request_actor(request),
+        patient_id=patient_id,
+        clinic_code=payload.clinic,
+        valid_from=payload.valid_from,
+        valid_to=payload.valid_to,
+        reason=payload.reason,
+    )
+    return Status(
+        201,
+        {
+            "id": authorisation.pk,
+            "clinic": payload.clinic,
+            "valid_from": authorisation.valid_from,
+            "valid_to": authorisation.valid_to,
+        },
+    )

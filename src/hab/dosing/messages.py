@@ -1,0 +1,106 @@
+"""The dose decision's reasons in plain words, in the user's language."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from hab.dosing.rules import Reason
+
+
+def duration(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    if hours and rest:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
+    if hours:
+        return _("%(h)s h") % {"h": hours}
+    return _("%(m)s min") % {"m": rest}
+
+
+def mg(value) -> str:
+    number = float(value)
+    return f"{number:g} mg"
+
+
+def text(reason: Reason) -> str:
+    p = reason.params
+    code = reason.code
+    if code == "no_episode":
+        return _("The patient is not in treatment at HAB.")
+    if code == "no_prescription":
+        return _("No valid prescription. A doctor must prescribe first.")
+    if code == "no_protocol":
+        return _("The clinic has no complete dosing protocol. Ask the clinic lead.")
+    if code == "no_dose_this_slot":
+        return _("No dose is prescribed for this session.")
+    if code == "already_recorded":
+        return _(
+            "Already recorded in this session (%(status)s). Use a correction to change it."
+        ) % {"status": p["status"]}
+    if code == "interval":
+        return _("Last dose %(elapsed)s ago; the minimum interval is %(required)s.") % {
+            "elapsed": duration(p["elapsed_minutes"]),
+            "required": duration(p["required_minutes"]),
+        }
+    if code == "daily_max_reached":
+        return _("The daily maximum of %(max)s is reached.") % {"max": mg(p["daily_max"])}
+    if code == "daily_max":
+        return _("Only %(left)s left of the daily maximum of %(max)s.") % {
+            "left": mg(p["left"]),
+            "max": mg(p["daily_max"]),
+        }
+    if code == "single_max":
+        return _("The clinic's single-dose maximum is %(max)s.") % {"max": mg(p["max"])}
+    if code == "missed_days":
+        return ngettext(
+            "No dose for %(days)s day: a doctor must review and set the dose.",
+            "No dose for %(days)s days: a doctor must review and set the dose.",
+            p["days"],
+        ) % {"days": p["days"]}
+    if code == "restart_after_review":
+        return _("Restart after %(days)s days without a dose: first-day limits apply.") % {
+            "days": p["days"]
+        }
+    if code == "missed_reduce":
+        return _("No dose for %(days)s days: reduce by %(pct)s %%.") % {
+            "days": p["days"],
+            "pct": p["pct"],
+        }
+    if code == "titration_step":
+        return _("Titration plan: at most %(max)s now.") % {"max": mg(p["max"])}
+    if code == "first_day_iv":
+        return _("First day of injections: at most %(max)s per dose.") % {"max": mg(p["max"])}
+    if code == "prev_day_share":
+        return _("Titration: at most %(max)s (half of yesterday's total).") % {"max": mg(p["max"])}
+    if code == "step_from_previous":
+        return _("Titration: at most %(max)s (previous dose + 50 %%).") % {"max": mg(p["max"])}
+    if code == "first_oral":
+        return _("First tablet dose: at most %(max)s.") % {"max": mg(p["max"])}
+    if code == "oral_daily_step":
+        return _("Tablet titration: at most %(max)s more today.") % {"max": mg(p["max"])}
+    if code == "sedation_block":
+        return _("Sedation POSS %(level)s: do not dose. Check breathing; call for help.") % {
+            "level": p["level"]
+        }
+    if code == "sedation_reduce":
+        return _("Sedation POSS %(level)s: reduce by %(pct)s %% and watch breathing.") % {
+            "level": p["level"],
+            "pct": p["pct"],
+        }
+    if code == "alcohol":
+        return _("Breath alcohol %(value)s ‰ is above the limit of %(max)s ‰.") % {
+            "value": p["value"],
+            "max": p["max"],
+        }
+    if code == "respiration":
+        return _("Respiratory rate %(value)s/min is below %(min)s/min.") % {
+            "value": p["value"],
+            "min": p["min"],
+        }
+    if code == "iv_over_warn":
+        return _("More than %(warn)s injected today.") % {"warn": mg(p["warn"])}
+    return code
+
+
+def texts(reasons) -> list[str]:
+    return [text(reason) for reason in reasons]

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hab.core.models import Clinic
+from hab.intake.models import Episode
+from hab.patients.models import Patient
+from hab.prescribing.models import DosingProtocol, Medication, Prescription, Route
+
+
+class Status(models.TextChoices):
+    GIVEN = "given", _("Given")
+    PARTIAL = "partial", _("Partly given")
+    WITHHELD = "withheld", _("Withheld")
+    REFUSED = "refused", _("Refused")
+    MISSED = "missed", _("Missed")
+
+
+class Administration(models.Model):
+    """The record of one supervised dose (or of why none was given). Append-only: a
+    correction is a new row pointing at the one it corrects; the original stays."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="administrations")
+    episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="+")
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    protocol = models.ForeignKey(
+        DosingProtocol, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="administrations")
+    day = models.DateField(_("dosing day"))
+    slot = models.CharField(_("session"), max_length=32)
+    medication = models.CharField(_("medication"), max_length=30, choices=Medication.choices)
+    group = models.CharField(max_length=15)  # doses of one group count against one maximum
+    route = models.CharField(_("route"), max_length=5, choices=Route.choices, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    dose_mg = models.DecimalField(_("dose given (mg)"), max_digits=6, decimal_places=1)
+    prescribed_mg = models.DecimalField(max_digits=6, decimal_places=1, default=0)
+    max_allowed_mg = models.DecimalField(max_digits=6, decimal_places=1, default=0)
+    reasons = models.JSONField(default=list, blank=True)  # the decision's reasons, as shown
+    withheld_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    sedation = models.PositiveSmallIntegerField(_("sedation (POSS 1–4)"), null=True, blank=True)
+    breath_alcohol_permille = models.DecimalField(
+        _("breath alcohol (‰)"), max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    respiratory_rate = models.PositiveSmallIntegerField(
+        _("respiratory rate (/min)"), null=True, blank=True
+    )
+    notes = models.CharField(_("notes"), max_length=500, blank=True)
+    given_at = models.DateTimeField(_("time"))
+    nurse = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    observe_until = models.DateTimeField(null=True, blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    # The first record of the chain a correction belongs to; the newest row of a chain is
+    # the record as it stands.
+    original = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    correction_reason = models.CharField(_("reason for correction"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        verbose_name = _("administration")
+        verbose_name_plural = _("administrations")
+        indexes = [
+            models.Index(fields=["patient", "day"], name="admin_patient_day"),
+            models.Index(fields=["clinic", "day", "slot"], name="admin_clinic_day_slot"),
+        ]
+        constraints = [
+            # The database's own guard against a double dose: one record per patient,
+            # day, session and medication group; anything more is a correction.
+            models.UniqueConstraint(
+                fields=["patient", "day", "slot", "group"],
+                condition=Q(corrects__isnull=True),
+                name="admin_one_per_slot",
+            ),
+            models.CheckConstraint(condition=Q(dose_mg__gte=0), name="admin_dose_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["given", "partial"]) | Q(dose_mg=0),
+                name="admin_no_dose_unless_given",
+            ),
+            models.CheckConstraint(
+                condition=Q(sedation__isnull=True) | Q(sedation__gte=1, sedation__lte=4),
+                name="admin_sedation_poss_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
+                name="admin_correction_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.slot} {self.patient_id} {self.status} {self.dose_mg} mg"
+
+
+class Outcome(models.TextChoices):
+    NO_CONCERN = "no_concern", _("No concern")
+    SEDATED = "sedated", _("Sedated")
+    OVERDOSE = "overdose", _("Overdose")
+
+
+class Observation(models.Model):
+    """The end of post-dose observation and what was seen."""
+
+    administration = models.OneToOneField(
+        Administration, on_delete=models.PROTECT, related_name="observation"
+    )
+    ended_at = models.DateTimeField(_("ended"))
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices)
+    naloxone_mg = models.DecimalField(
+        _("naloxone (mg)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="overdose") | ~Q(note=""), name="observation_overdose_note"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.administration_id} {self.outcome}"
+
+
+class SessionClose(models.Model):
+    """A dosing session closed; ``missed`` was written for everyone expected and not seen."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    slot = models.CharField(max_length=32)
+    closed_at = models.DateTimeField()
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    missed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("closed session")
+        verbose_name_plural = _("closed sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "day", "slot"], name="session_closed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinic_id} {self.day} {self.slot}"
+
+
+class GuestAuthorisation(models.Model):
+    """The home clinic's doctor lets another clinic dose the patient on these days."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="guest_dosing")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="guests")
+    valid_from = models.DateField(_("from"))
+    valid_to = models.DateField(_("to"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("guest dosing")
+        verbose_name_plural = _("guest dosing")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="guest_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} @ {self.clinic_id} {self.valid_from}–{self.valid_to}"

@@ -1,0 +1,286 @@
+"""Reads of the dosing room: the history a decision needs, the decision, and the board."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from hab.core import clock, policy
+from hab.core.access import Actor, access_log_listed
+from hab.core.errors import Forbidden, NotFound
+from hab.core.models import AccessBasis, Clinic
+from hab.core.policy import Action
+from hab.dosing import messages, rules
+from hab.dosing.models import Administration, GuestAuthorisation, Observation, SessionClose
+from hab.intake.models import Episode
+from hab.patients.models import Patient
+from hab.prescribing.models import Prescription
+from hab.prescribing.selectors import active_prescriptions, protocol_rules, to_rule
+from hab.prescribing.selectors import active_protocol as clinic_protocol
+
+# Days of history a decision reads: titration (up to 5 days) and missed days (3) fit.
+WINDOW_DAYS = 14
+
+
+def effective(records: Iterable[Administration]) -> list[Administration]:
+    """Each chain's newest row: the record as it stands after corrections."""
+    newest: dict[int, Administration] = {}
+    for record in records:
+        key = record.original_id or record.pk
+        if key not in newest or record.pk > newest[key].pk:
+            newest[key] = record
+    return list(newest.values())
+
+
+def as_dose(record: Administration) -> rules.Dose:
+    return rules.Dose(
+        at=record.given_at,
+        day=record.day,
+        slot=record.slot,
+        medication=record.medication,
+        mg=float(record.dose_mg),
+        status=record.status,
+    )
+
+
+def histories(patient_ids: list[int], day: date) -> dict[int, list[Administration]]:
+    """Each patient's records in the window ending on the day, at every clinic."""
+    found: dict[int, list[Administration]] = defaultdict(list)
+    records = Administration.objects.filter(
+        patient_id__in=patient_ids, day__gte=day - timedelta(days=WINDOW_DAYS), day__lte=day
+    ).order_by("id")
+    for record in effective(records):
+        found[record.patient_id].append(record)
+    return found
+
+
+def taken_before(patient_ids: list[int], day: date) -> dict[tuple[int, str], date]:
+    """The last day before the window on which each patient took each medication group."""
+    rows = (
+        Administration.objects.filter(
+            patient_id__in=patient_ids,
+            day__lt=day - timedelta(days=WINDOW_DAYS),
+            status__in=["given", "partial"],
+        )
+        .values("patient_id", "group")
+        .annotate(last=Max("day"))
+    )
+    return {(row["patient_id"], row["group"]): row["last"] for row in rows}
+
+
+def slot_codes(clinic: Clinic) -> list[str]:
+    return [slot.code for slot in clinic.slots.all()]
+
+
+@dataclass
+class Context:
+    """Everything a decision needs for a set of patients on one day, read in a few queries."""
+
+    day: date
+    protocol: rules.Protocol | None
+    protocol_id: int | None
+    slots_per_day: int
+    prescriptions: dict[int, list[Prescription]] = field(default_factory=dict)
+    history: dict[int, list[Administration]] = field(default_factory=dict)
+    before: dict[tuple[int, str], date] = field(default_factory=dict)
+    open_episode: dict[int, Episode] = field(default_factory=dict)
+
+    def decide(
+        self,
+        patient_id: int,
+        prescription: Prescription,
+        slot: str,
+        now: datetime.datetime,
+        assessment: rules.Assessment | None = None,
+        ignore: int | None = None,
+    ) -> rules.Decision:
+        group = rules.MEDICATION_GROUP[prescription.medication]
+        records = [r for r in self.history.get(patient_id, []) if (r.original_id or r.pk) != ignore]
+        return rules.decide(
+            protocol=self.protocol,
+            prescription=to_rule(prescription, slot),
+            history=[as_dose(r) for r in records],
+            now=now,
+            day=self.day,
+            slot=slot,
+            slots_per_day=self.slots_per_day,
+            in_episode=patient_id in self.open_episode,
+            taken_before_window=self.before.get((patient_id, group)),
+            assessment=assessment,
+        )
+
+
+def context_for(clinic: Clinic, patient_ids: list[int], day: date) -> Context:
+    protocol = clinic_protocol(clinic.pk)
+    return Context(
+        day=day,
+        protocol=protocol_rules(protocol),
+        protocol_id=protocol.pk if protocol else None,
+        slots_per_day=len(slot_codes(clinic)),
+        prescriptions=active_prescriptions(patient_ids, day),
+        history=histories(patient_ids, day),
+        before=taken_before(patient_ids, day),
+        open_episode={
+            e.patient_id: e
+            for e in Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True)
+        },
+    )
+
+
+def guest_clinic_ids(patient_id: int, day: date) -> set[int]:
+    return set(
+        GuestAuthorisation.objects.filter(
+            patient_id=patient_id, valid_from__lte=day, valid_to__gte=day
+        ).values_list("clinic_id", flat=True)
+    )
+
+
+def patient_for_dosing(
+    actor: Actor, patient_id: int, clinic: Clinic, day: date, action: Action, *, lock=False
+) -> Patient:
+    """The patient if the user may do this at the clinic for them on the day: a patient of
+    the clinic, or a guest whose home clinic authorised the day. 404 otherwise."""
+    if not policy.is_member(actor.user, clinic):
+        raise NotFound(_("No such clinic."))
+    queryset = Patient.objects.select_related("clinic")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    patient = queryset.filter(pk=patient_id).first()
+    if patient is None or (
+        patient.clinic_id != clinic.pk and clinic.pk not in guest_clinic_ids(patient.pk, day)
+    ):
+        raise NotFound(_("No such patient."))
+    if not policy.can(actor.user, action, clinic):
+        raise Forbidden(_("Your role does not give access to this."))
+    return patient
+
+
+@dataclass
+class BoardRow:
+    patient: Patient
+    guest: bool
+    prescription: Prescription
+    decision: rules.Decision
+    reasons: list[str]
+    record: Administration | None
+    elsewhere: str = ""  # the clinic where this slot's dose was recorded, if not here
+    observe_until: datetime.datetime | None = None
+    observation_done: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.record is None:
+            return "blocked" if self.decision.blocked else "due"
+        if self.record.status in ("given", "partial") and not self.observation_done:
+            return "observing"
+        return self.record.status
+
+
+@dataclass
+class Board:
+    clinic: Clinic
+    day: date
+    slot: str
+    rows: list[BoardRow]
+    closed: bool
+    protocol_version: int | None
+
+    def count(self, state: str) -> int:
+        return sum(1 for row in self.rows if row.state == state)
+
+
+def expected_patients(clinic: Clinic, day: date) -> tuple[list[Patient], set[int]]:
+    """The clinic's patients in treatment and the guests authorised for the day."""
+    home = list(
+        Patient.objects.filter(
+            clinic=clinic, episodes__ended_on__isnull=True, episodes__clinic=clinic
+        ).order_by("family_name", "given_name", "id")
+    )
+    guests = list(
+        Patient.objects.filter(
+            guest_dosing__clinic=clinic,
+            guest_dosing__valid_from__lte=day,
+            guest_dosing__valid_to__gte=day,
+            episodes__ended_on__isnull=True,
+        )
+        .exclude(clinic=clinic)
+        .distinct()
+    )
+    return home + guests, {p.pk for p in guests}
+
+
+def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
+    """Who is expected in this session, what each may be given now, and who is done."""
+    if not policy.is_member(actor.user, clinic):
+        raise NotFound(_("No such clinic."))
+    if not policy.can(actor.user, Action.BOARD_VIEW, clinic):
+        raise Forbidden(_("Your role does not give access to this."))
+    day = day or clock.today()
+    if slot not in slot_codes(clinic):
+        raise NotFound(_("No such session."))
+    patients, guests = expected_patients(clinic, day)
+    ids = [p.pk for p in patients]
+    ctx = context_for(clinic, ids, day)
+    now = clock.now()
+    clinic_names = dict(Clinic.objects.values_list("pk", "name"))
+    rows: list[BoardRow] = []
+    for patient in patients:
+        for prescription in ctx.prescriptions.get(patient.pk, []):
+            if prescription.dose_for(slot) <= 0:
+                continue
+            group = rules.MEDICATION_GROUP[prescription.medication]
+            record = next(
+                (
+                    r
+                    for r in ctx.history.get(patient.pk, [])
+                    if r.day == day and r.slot == slot and r.group == group
+                ),
+                None,
+            )
+            decision = ctx.decide(patient.pk, prescription, slot, now)
+            row = BoardRow(
+                patient=patient,
+                guest=patient.pk in guests,
+                prescription=prescription,
+                decision=decision,
+                reasons=messages.texts(decision.reasons),
+                record=record,
+            )
+            if record is not None:
+                here = record.clinic_id == clinic.pk
+                row.elsewhere = "" if here else clinic_names[record.clinic_id]
+                row.observe_until = record.observe_until
+            rows.append(row)
+    _mark_observations(rows)
+    home = [p for p in patients if p.pk not in guests]
+    details = {"list": "board", "slot": slot, "day": str(day)}
+    if home:
+        access_log_listed(actor=actor, patients=home, details=details)
+    if guests:
+        access_log_listed(
+            actor=actor,
+            patients=[p for p in patients if p.pk in guests],
+            details=details,
+            basis=AccessBasis.GUEST,
+            clinic_id=clinic.pk,
+        )
+    closed = SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists()
+    return Board(clinic, day, slot, rows, closed, ctx.protocol.version if ctx.protocol else None)
+
+
+def _mark_observations(rows: list[BoardRow]) -> None:
+    ids = [row.record.pk for row in rows if row.record is not None]
+    ended = set(
+        Observation.objects.filter(administration_id__in=ids).values_list(
+            "administration_id", flat=True
+        )
+    )
+    for row in rows:
+        if row.record is not None:
+            row.observation_done = row.record.pk in ended

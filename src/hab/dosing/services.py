@@ -1,0 +1,516 @@
+"""Writes of the dosing room. Each re-checks the dose decision inside one transaction,
+with the patient's row locked, so two nurses can never dose the same patient twice."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from hab.core import clock
+from hab.core.access import Actor, access_log_write
+from hab.core.errors import Conflict, FieldError, Invalid, NotFound
+from hab.core.models import AccessAction, AccessBasis, Clinic
+from hab.core.policy import Action
+from hab.dosing import messages, rules
+from hab.dosing.models import (
+    Administration,
+    GuestAuthorisation,
+    Observation,
+    Outcome,
+    SessionClose,
+    Status,
+)
+from hab.dosing.selectors import (
+    context_for,
+    effective,
+    expected_patients,
+    patient_for_dosing,
+    slot_codes,
+)
+from hab.patients.selectors import clinic_for_action, patient_for_user
+
+RECORDABLE = {Status.GIVEN, Status.PARTIAL, Status.WITHHELD, Status.REFUSED}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    administration: Administration
+    warnings: list[str]
+
+
+def _amount(errors: list[FieldError], field: str, value) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError, TypeError):
+        errors.append(FieldError(field, _("Enter the amount in mg, e.g. 150 or 7.5.")))
+        return Decimal(0)
+    if amount < 0:
+        errors.append(FieldError(field, _("The amount cannot be negative.")))
+    return amount
+
+
+def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> rules.Assessment:
+    values = values or {}
+    sedation = values.get("sedation")
+    alcohol = values.get("breath_alcohol_permille")
+    rate = values.get("respiratory_rate")
+    if needed and sedation is None:
+        errors.append(FieldError("assessment.sedation", _("Record the sedation score (POSS).")))
+    if sedation is not None and sedation not in (1, 2, 3, 4):
+        errors.append(FieldError("assessment.sedation", _("POSS is 1, 2, 3 or 4.")))
+    if needed and alcohol is None:
+        errors.append(
+            FieldError("assessment.breath_alcohol_permille", _("Record the breath alcohol."))
+        )
+    if alcohol is not None and not 0 <= float(alcohol) <= 5:
+        errors.append(
+            FieldError("assessment.breath_alcohol_permille", _("Breath alcohol is 0–5 ‰."))
+        )
+    if rate is not None and not 0 < int(rate) < 80:
+        errors.append(
+            FieldError("assessment.respiratory_rate", _("Respiratory rate is breaths a minute."))
+        )
+    return rules.Assessment(
+        sedation=sedation,
+        breath_alcohol_permille=None if alcohol is None else float(alcohol),
+        respiratory_rate=None if rate is None else int(rate),
+    )
+
+
+def _check_status(errors, status: str, dose: Decimal, reason: str) -> None:
+    if status in (Status.GIVEN, Status.PARTIAL) and dose <= 0:
+        errors.append(FieldError("dose_mg", _("Enter the dose given.")))
+    if status in (Status.WITHHELD, Status.REFUSED, Status.MISSED) and dose != 0:
+        errors.append(FieldError("dose_mg", _("No dose is recorded when none was given.")))
+    if status == Status.WITHHELD and not reason.strip():
+        errors.append(FieldError("withheld_reason", _("Write why the dose is withheld.")))
+
+
+def administration_record(
+    *,
+    actor: Actor,
+    clinic: Clinic,
+    patient_id: int,
+    day: datetime.date,
+    slot: str,
+    medication: str,
+    dose_mg,
+    status: str,
+    route: str = "",
+    assessment: dict | None = None,
+    withheld_reason: str = "",
+    notes: str = "",
+) -> Recorded:
+    """Records a supervised dose, or why none was given. Refuses, and writes nothing,
+    when the dose is not safe now: 409 when this session already has a record, 422 with
+    every reason otherwise."""
+    errors: list[FieldError] = []
+    if status not in RECORDABLE:
+        errors.append(FieldError("status", _("Choose given, partly given, withheld or refused.")))
+    if medication not in rules.MEDICATION_GROUP:
+        errors.append(FieldError("medication", _("Choose the medication.")))
+    dose = _amount(errors, "dose_mg", dose_mg)
+    taken = status in (Status.GIVEN, Status.PARTIAL)
+    checked = _assessment(errors, assessment, needed=taken)
+    _check_status(errors, status, dose, withheld_reason)
+    if day != clock.today():
+        errors.append(
+            FieldError("date", _("Only today's doses are recorded here; correct earlier ones."))
+        )
+    if slot not in slot_codes(clinic):
+        errors.append(FieldError("slot", _("No such session at the clinic.")))
+    if errors:
+        raise Invalid(errors)
+
+    with transaction.atomic():
+        # Locks the patient's row: concurrent requests for one patient queue here.
+        patient = patient_for_dosing(actor, patient_id, clinic, day, Action.DOSE, lock=True)
+        ctx = context_for(clinic, [patient.pk], day)
+        group = rules.MEDICATION_GROUP[medication]
+        prescription = next(
+            (
+                p
+                for p in ctx.prescriptions.get(patient.pk, [])
+                if rules.MEDICATION_GROUP[p.medication] == group
+            ),
+            None,
+        )
+        if prescription is not None and prescription.medication != medication:
+            raise Invalid.one("medication", _("The prescription is for another form."))
+        if prescription is not None and route and route != prescription.route:
+            raise Invalid.one("route", _("The prescription is for another route."))
+        now = clock.now()
+        decision = (
+            ctx.decide(patient.pk, prescription, slot, now, checked)
+            if prescription is not None
+            else rules.decide(
+                protocol=ctx.protocol,
+                prescription=None,
+                history=[],
+                now=now,
+                day=day,
+                slot=slot,
+                slots_per_day=ctx.slots_per_day,
+                in_episode=patient.pk in ctx.open_episode,
+            )
+        )
+        if any(r.code == "already_recorded" for r in decision.reasons):
+            raise Conflict(_("Already recorded for this patient in this session."))
+        if taken:
+            _refuse_unsafe(decision, dose)
+        episode = ctx.open_episode.get(patient.pk)
+        if episode is None:
+            raise Invalid.one(
+                "patient", messages.text(rules.Reason("no_episode", rules.Severity.BLOCK))
+            )
+        warnings = messages.texts(r for r in decision.reasons if r.severity != rules.Severity.BLOCK)
+        warnings += _late(clinic, slot, now)
+        observe = (
+            now + timedelta(minutes=ctx.protocol.observation_minutes)
+            if taken and ctx.protocol
+            else None
+        )
+        try:
+            with transaction.atomic():
+                record = Administration.objects.create(
+                    patient=patient,
+                    episode=episode,
+                    prescription=prescription,
+                    protocol_id=ctx.protocol_id,
+                    clinic=clinic,
+                    day=day,
+                    slot=slot,
+                    medication=medication,
+                    group=group,
+                    route=route or (prescription.route if prescription else ""),
+                    status=status,
+                    dose_mg=dose,
+                    prescribed_mg=Decimal(str(decision.prescribed_mg)),
+                    max_allowed_mg=Decimal(str(decision.max_mg)),
+                    reasons=messages.texts(decision.reasons),
+                    withheld_reason=withheld_reason.strip()[:500],
+                    sedation=checked.sedation,
+                    breath_alcohol_permille=checked.breath_alcohol_permille,
+                    respiratory_rate=checked.respiratory_rate,
+                    notes=notes.strip()[:500],
+                    given_at=now,
+                    nurse=actor.user,
+                    observe_until=observe,
+                )
+        except IntegrityError:
+            raise Conflict(_("Already recorded for this patient in this session.")) from None
+        guest = patient.clinic_id != clinic.pk
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="administration",
+            details={"administration": record.pk, "status": status, "dose_mg": str(dose)},
+            policy_action=Action.DOSE,
+            basis=AccessBasis.GUEST if guest else None,
+            clinic_id=clinic.pk if guest else None,
+        )
+    return Recorded(record, warnings)
+
+
+def _refuse_unsafe(decision: rules.Decision, dose: Decimal) -> None:
+    """A dose that is not safe now is refused with every reason; nothing is adjusted."""
+    if decision.blocked:
+        raise Invalid(
+            [
+                FieldError("dose_mg", messages.text(r))
+                for r in decision.reasons
+                if r.severity == rules.Severity.BLOCK
+            ]
+        )
+    if float(dose) > decision.max_mg:
+        problems = [
+            FieldError(
+                "dose_mg",
+                _("%(dose)s mg is more than the %(max)s mg that may be given now.")
+                % {"dose": f"{float(dose):g}", "max": f"{decision.max_mg:g}"},
+            )
+        ]
+        problems += [
+            FieldError("dose_mg", messages.text(r))
+            for r in decision.reasons
+            if r.severity == rules.Severity.LIMIT
+        ]
+        raise Invalid(problems)
+
+
+def _late(clinic: Clinic, slot: str, now: datetime.datetime) -> list[str]:
+    """A dose outside its session's hours is allowed (the intervals guard safety) but noted."""
+    window = clinic.slots.filter(code=slot).first()
+    local = timezone.localtime(now).time()
+    if window and not (window.starts_at <= local <= window.ends_at):
+        return [
+            _("Outside the session's hours (%(start)s–%(end)s).")
+            % {
+                "start": window.starts_at.strftime("%H:%M"),
+                "end": window.ends_at.strftime("%H:%M"),
+            }
+        ]
+    return []
+
+
+def administration_correct(
+    *,
+    actor: Actor,
+    administration_id: int,
+    reason: str,
+    dose_mg,
+    status: str,
+    assessment: dict | None = None,
+) -> Recorded:
+    """A correction: a new record pointing at the one it corrects; the original stays.
+    Turning a record without a dose into a dose is a dose now, checked like one."""
+    errors: list[FieldError] = []
+    if not (reason or "").strip():
+        errors.append(FieldError("reason", _("Write why the record is corrected.")))
+    if status not in RECORDABLE | {Status.MISSED}:
+        errors.append(FieldError("status", _("Choose a status.")))
+    dose = _amount(errors, "dose_mg", dose_mg)
+    _check_status(errors, status, dose, reason or "x")
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        target = (
+            Administration.objects.select_related("clinic").filter(pk=administration_id).first()
+        )
+        if target is None:
+            raise NotFound(_("No such record."))
+        patient = patient_for_dosing(
+            actor, target.patient_id, target.clinic, target.day, Action.DOSE_CORRECT, lock=True
+        )
+        chain = target.original_id or target.pk
+        newest = effective(
+            Administration.objects.filter(pk=chain)
+            | Administration.objects.filter(original_id=chain)
+        )[0]
+        if newest.pk != target.pk:
+            raise Conflict(_("This record has already been corrected; correct the newest one."))
+        warnings: list[str] = []
+        starts_dose = status in (Status.GIVEN, Status.PARTIAL) and target.status not in (
+            Status.GIVEN,
+            Status.PARTIAL,
+        )
+        checked = rules.Assessment()
+        if starts_dose:
+            checked = _assessment(errors, assessment, needed=True)
+            if errors:
+                raise Invalid(errors)
+            ctx = context_for(target.clinic, [patient.pk], target.day)
+            if target.day != clock.today() or target.prescription is None:
+                raise Conflict(_("A dose can only be recorded for today."))
+            decision = ctx.decide(
+                patient.pk, target.prescription, target.slot, clock.now(), checked, ignore=chain
+            )
+            _refuse_unsafe(decision, dose)
+            warnings = messages.texts(decision.reasons)
+        record = Administration.objects.create(
+            patient=patient,
+            episode=target.episode,
+            prescription=target.prescription,
+            protocol=target.protocol,
+            clinic=target.clinic,
+            day=target.day,
+            slot=target.slot,
+            medication=target.medication,
+            group=target.group,
+            route=target.route,
+            status=status,
+            dose_mg=dose,
+            prescribed_mg=target.prescribed_mg,
+            max_allowed_mg=target.max_allowed_mg,
+            reasons=target.reasons,
+            sedation=checked.sedation if starts_dose else target.sedation,
+            breath_alcohol_permille=checked.breath_alcohol_permille
+            if starts_dose
+            else target.breath_alcohol_permille,
+            respiratory_rate=target.respiratory_rate,
+            given_at=clock.now() if starts_dose else target.given_at,
+            nurse=actor.user,
+            observe_until=target.observe_until,
+            corrects=target,
+            original_id=chain,
+            correction_reason=reason.strip()[:500],
+        )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.UPDATE,
+            what="administration",
+            details={
+                "administration": record.pk,
+                "corrects": target.pk,
+                "status": [target.status, status],
+                "dose_mg": [str(target.dose_mg), str(dose)],
+            },
+            policy_action=Action.DOSE_CORRECT,
+            basis=AccessBasis.GUEST if patient.clinic_id != target.clinic_id else None,
+            clinic_id=target.clinic_id,
+        )
+    return Recorded(record, warnings)
+
+
+def observation_end(
+    *,
+    actor: Actor,
+    administration_id: int,
+    outcome: str,
+    note: str = "",
+    naloxone_mg=None,
+) -> Observation:
+    errors: list[FieldError] = []
+    if outcome not in Outcome.values:
+        errors.append(FieldError("outcome", _("Choose the outcome.")))
+    if outcome in (Outcome.OVERDOSE, Outcome.SEDATED) and not note.strip():
+        errors.append(FieldError("note", _("Describe what happened.")))
+    naloxone = None
+    if naloxone_mg not in (None, ""):
+        naloxone = _amount(errors, "naloxone_mg", naloxone_mg)
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        record = (
+            Administration.objects.select_related("clinic").filter(pk=administration_id).first()
+        )
+        if record is None:
+            raise NotFound(_("No such record."))
+        patient = patient_for_dosing(
+            actor, record.patient_id, record.clinic, record.day, Action.DOSE, lock=True
+        )
+        if record.status not in (Status.GIVEN, Status.PARTIAL):
+            raise Conflict(_("No dose was given, so there is no observation."))
+        if Observation.objects.filter(administration=record).exists():
+            raise Conflict(_("The observation has already ended."))
+        observation = Observation.objects.create(
+            administration=record,
+            ended_at=clock.now(),
+            outcome=outcome,
+            naloxone_mg=naloxone,
+            note=note.strip()[:500],
+            by=actor.user,
+        )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="observation",
+            details={"administration": record.pk, "outcome": outcome},
+            policy_action=Action.DOSE,
+            basis=AccessBasis.GUEST if patient.clinic_id != record.clinic_id else None,
+            clinic_id=record.clinic_id,
+        )
+    return observation
+
+
+def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str) -> SessionClose:
+    """Closes the session: ``missed`` for every expected patient not seen."""
+    clinic_for_action(actor.user, clinic, Action.SESSION_CLOSE)
+    if slot not in slot_codes(clinic):
+        raise Invalid.one("slot", _("No such session at the clinic."))
+    if day > clock.today():
+        raise Invalid.one("date", _("A session cannot be closed before its day."))
+    with transaction.atomic():
+        if SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists():
+            raise Conflict(_("The session is already closed."))
+        patients, _guests = expected_patients(clinic, day)
+        ctx = context_for(clinic, [p.pk for p in patients], day)
+        now = clock.now()
+        missed: list[Administration] = []
+        for patient in patients:
+            seen = {
+                r.group for r in ctx.history.get(patient.pk, []) if r.day == day and r.slot == slot
+            }
+            for prescription in ctx.prescriptions.get(patient.pk, []):
+                group = rules.MEDICATION_GROUP[prescription.medication]
+                if prescription.dose_for(slot) <= 0 or group in seen:
+                    continue
+                missed.append(
+                    Administration(
+                        patient=patient,
+                        episode=ctx.open_episode[patient.pk],
+                        prescription=prescription,
+                        protocol_id=ctx.protocol_id,
+                        clinic=clinic,
+                        day=day,
+                        slot=slot,
+                        medication=prescription.medication,
+                        group=group,
+                        route=prescription.route,
+                        status=Status.MISSED,
+                        dose_mg=0,
+                        prescribed_mg=prescription.dose_for(slot),
+                        given_at=now,
+                        nurse=actor.user,
+                    )
+                )
+                seen.add(group)
+        try:
+            with transaction.atomic():
+                closed = SessionClose.objects.create(
+                    clinic=clinic,
+                    day=day,
+                    slot=slot,
+                    closed_at=now,
+                    closed_by=actor.user,
+                    missed=len(missed),
+                )
+                Administration.objects.bulk_create(missed)
+        except IntegrityError:
+            raise Conflict(
+                _("Someone recorded a dose while the session was closing. Try again.")
+            ) from None
+    return closed
+
+
+def guest_authorise(
+    *,
+    actor: Actor,
+    patient_id: int,
+    clinic_code: str,
+    valid_from: datetime.date,
+    valid_to: datetime.date,
+    reason: str = "",
+) -> GuestAuthorisation:
+    """The home clinic's doctor lets another clinic dose the patient on these days."""
+    with transaction.atomic():
+        patient = patient_for_user(actor, patient_id, Action.GUEST_AUTHORISE, lock=True)
+        clinic = Clinic.objects.filter(code=clinic_code).first()
+        errors: list[FieldError] = []
+        if clinic is None or clinic.pk == patient.clinic_id:
+            errors.append(FieldError("clinic", _("Choose the other HAB clinic.")))
+        if valid_from < clock.today():
+            errors.append(FieldError("valid_from", _("The days cannot start in the past.")))
+        if valid_to < valid_from:
+            errors.append(FieldError("valid_to", _("The end is before the start.")))
+        elif (valid_to - valid_from).days > 90:
+            errors.append(FieldError("valid_to", _("At most 90 days at a time.")))
+        if errors:
+            raise Invalid(errors)
+        authorisation = GuestAuthorisation.objects.create(
+            patient=patient,
+            clinic=clinic,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            reason=reason.strip()[:300],
+            created_at=clock.now(),
+            created_by=actor.user,
+        )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="guest dosing",
+            details={"clinic": clinic.code, "from": str(valid_from), "to": str(valid_to)},
+            policy_action=Action.GUEST_AUTHORISE,
+        )
+    return authorisation
