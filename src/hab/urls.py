@@ -19,6 +19,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("patients/", include("hab.patients.urls")),
     path("intake/", include("hab.intake.urls")),
+    path("dosing/", include("hab.dosing.urls")),
+    path("prescribing/", include("hab.prescribing.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

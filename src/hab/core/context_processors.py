@@ -9,10 +9,12 @@ from hab.core.policy import Action
 
 # The menu: (label, url name, action that must be allowed at the current clinic).
 MENU = [
+    (_("Dosing"), "dosing:board", Action.BOARD_VIEW),
     (_("Patients"), "patients:list", Action.PATIENT_LIST),
     (_("Referrals"), "intake:inbox", Action.REFERRAL_VIEW),
     (_("Waitlist"), "intake:waitlist", Action.REFERRAL_VIEW),
     (_("Capacity"), "intake:capacity", Action.CAPACITY_VIEW),
+    (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
 ]
 
 

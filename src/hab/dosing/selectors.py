@@ -24,13 +24,47 @@ from hab.prescribing.models import Prescription
 from hab.prescribing.selectors import active_prescriptions, protocol_rules, to_rule
 from hab.prescribing.selectors import active_protocol as clinic_protocol
 
-# Days of history a decision reads: titration (up to 5 days) and missed days (3) fit.
-WINDOW_DAYS = 14
+# Days of history a decision reads at least: enough for the titration days and the
+# interval; what lies before the window is summed up by the last day dosed before it.
+MIN_WINDOW_DAYS = 3
 
 
-def effective(records: Iterable[Administration]) -> list[Administration]:
+@dataclass(frozen=True)
+class Record:
+    """The few columns of an administration that decisions read (the board reads
+    hundreds of patients' weeks: whole model objects would be the slow part)."""
+
+    pk: int
+    original_id: int | None
+    patient_id: int
+    clinic_id: int
+    day: date
+    slot: str
+    medication: str
+    group: str
+    status: str
+    dose_mg: float
+    given_at: datetime.datetime
+
+
+RECORD_FIELDS = [
+    "pk",
+    "original_id",
+    "patient_id",
+    "clinic_id",
+    "day",
+    "slot",
+    "medication",
+    "group",
+    "status",
+    "dose_mg",
+    "given_at",
+]
+
+
+def effective(records: Iterable) -> list:
     """Each chain's newest row: the record as it stands after corrections."""
-    newest: dict[int, Administration] = {}
+    newest: dict[int, object] = {}
     for record in records:
         key = record.original_id or record.pk
         if key not in newest or record.pk > newest[key].pk:
@@ -38,7 +72,7 @@ def effective(records: Iterable[Administration]) -> list[Administration]:
     return list(newest.values())
 
 
-def as_dose(record: Administration) -> rules.Dose:
+def as_dose(record) -> rules.Dose:
     return rules.Dose(
         at=record.given_at,
         day=record.day,
@@ -49,23 +83,28 @@ def as_dose(record: Administration) -> rules.Dose:
     )
 
 
-def histories(patient_ids: list[int], day: date) -> dict[int, list[Administration]]:
-    """Each patient's records in the window ending on the day, at every clinic."""
-    found: dict[int, list[Administration]] = defaultdict(list)
-    records = Administration.objects.filter(
-        patient_id__in=patient_ids, day__gte=day - timedelta(days=WINDOW_DAYS), day__lte=day
-    ).order_by("id")
-    for record in effective(records):
+def window_start(day: date, protocol: rules.Protocol | None) -> date:
+    titration = protocol.titration_days if protocol else 5
+    return day - timedelta(days=max(MIN_WINDOW_DAYS, titration + 1))
+
+
+def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[Record]]:
+    """Each patient's records from ``since`` to the day, at every clinic."""
+    found: dict[int, list[Record]] = defaultdict(list)
+    rows = Administration.objects.filter(
+        patient_id__in=patient_ids, day__gte=since, day__lte=day
+    ).values_list(*RECORD_FIELDS)
+    for record in effective(Record(*row) for row in rows):
         found[record.patient_id].append(record)
     return found
 
 
-def taken_before(patient_ids: list[int], day: date) -> dict[tuple[int, str], date]:
-    """The last day before the window on which each patient took each medication group."""
+def taken_before(patient_ids: list[int], since: date) -> dict[tuple[int, str], date]:
+    """The last day before ``since`` on which each patient took each medication group."""
     rows = (
         Administration.objects.filter(
             patient_id__in=patient_ids,
-            day__lt=day - timedelta(days=WINDOW_DAYS),
+            day__lt=since,
             status__in=["given", "partial"],
         )
         .values("patient_id", "group")
@@ -87,7 +126,7 @@ class Context:
     protocol_id: int | None
     slots_per_day: int
     prescriptions: dict[int, list[Prescription]] = field(default_factory=dict)
-    history: dict[int, list[Administration]] = field(default_factory=dict)
+    history: dict[int, list[Record]] = field(default_factory=dict)
     before: dict[tuple[int, str], date] = field(default_factory=dict)
     open_episode: dict[int, Episode] = field(default_factory=dict)
 
@@ -118,14 +157,16 @@ class Context:
 
 def context_for(clinic: Clinic, patient_ids: list[int], day: date) -> Context:
     protocol = clinic_protocol(clinic.pk)
+    rules_protocol = protocol_rules(protocol)
+    since = window_start(day, rules_protocol)
     return Context(
         day=day,
-        protocol=protocol_rules(protocol),
+        protocol=rules_protocol,
         protocol_id=protocol.pk if protocol else None,
         slots_per_day=len(slot_codes(clinic)),
         prescriptions=active_prescriptions(patient_ids, day),
-        history=histories(patient_ids, day),
-        before=taken_before(patient_ids, day),
+        history=histories(patient_ids, since, day),
+        before=taken_before(patient_ids, since),
         open_episode={
             e.patient_id: e
             for e in Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True)
@@ -229,13 +270,17 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
     ctx = context_for(clinic, ids, day)
     now = clock.now()
     clinic_names = dict(Clinic.objects.values_list("pk", "name"))
+    in_slot = {
+        record.pk: record
+        for record in Administration.objects.filter(patient_id__in=ids, day=day, slot=slot)
+    }
     rows: list[BoardRow] = []
     for patient in patients:
         for prescription in ctx.prescriptions.get(patient.pk, []):
             if prescription.dose_for(slot) <= 0:
                 continue
             group = rules.MEDICATION_GROUP[prescription.medication]
-            record = next(
+            found = next(
                 (
                     r
                     for r in ctx.history.get(patient.pk, [])
@@ -243,6 +288,7 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
                 ),
                 None,
             )
+            record = in_slot.get(found.pk) if found else None
             decision = ctx.decide(patient.pk, prescription, slot, now)
             row = BoardRow(
                 patient=patient,

@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hab.core import policy
+from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.policy import Action
 from hab.core.web import add_errors, remember_reason, staff_view, web_actor
@@ -22,6 +22,7 @@ from hab.patients.forms import (
     RelativeForm,
 )
 from hab.patients.models import Patient, Relative
+from hab.prescribing.selectors import active_prescriptions
 
 
 def _current_clinic(request: HttpRequest):
@@ -103,6 +104,9 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_coordinator": policy.can(user, Action.EPISODE_COORDINATOR, clinic),
         "can_transfer": policy.can(user, Action.EPISODE_TRANSFER, clinic),
         "can_discharge": policy.can(user, Action.EPISODE_DISCHARGE, clinic),
+        "prescriptions": active_prescriptions([patient.pk], clock.today()).get(patient.pk, []),
+        "prescription_history": patient.prescriptions.select_related("created_by")[:20],
+        "can_prescribe": policy.can(user, Action.PRESCRIBE, clinic),
     }
     return render(request, "patients/detail.html", context)
 

@@ -1,0 +1,181 @@
+"""Demo part of the dosing room: sixty days of supervised doses, so the board shows real
+warnings today, and this morning's session when the demo is loaded after it.
+
+The history is written as one import of past records (as when a clinic moves its records
+from an earlier system): the rows are made to follow the protocol (titration on the first
+days, the occasional missed or withheld dose) and bulk-inserted, with one access-log row
+per patient. Today's doses go through the dosing service like any other.
+"""
+
+from __future__ import annotations
+
+import datetime
+from datetime import timedelta
+
+from django.utils import timezone
+
+from hab.core import clock
+from hab.core.access import Actor, access_log_listed
+from hab.core.errors import DomainError
+from hab.core.models import AccessBasis
+from hab.dosing import services
+from hab.dosing.models import Administration
+from hab.intake.models import Episode
+from hab.prescribing.models import Prescription
+
+HISTORY_DAYS = 60
+SLOTS = (("morning", 8), ("afternoon", 14))
+
+
+def _at(day: datetime.date, hour: int, minute: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def contribute(ctx) -> None:
+    rng = ctx.rng
+    today = clock.today()
+    episodes = list(
+        Episode.objects.filter(ended_on__isnull=True).select_related("clinic", "patient")
+    )
+    prescriptions = {
+        (p.patient_id, p.medication): p
+        for p in Prescription.objects.filter(superseded_by__isnull=True, stopped_on__isnull=True)
+    }
+    # Some patients stay away: three days (blocked until a doctor reviews) or two (reduced).
+    away_three = {e.patient_id for e in rng.sample(episodes, k=max(1, len(episodes) // 40))}
+    away_two = {
+        e.patient_id for e in rng.sample(episodes, k=max(1, len(episodes) // 40))
+    } - away_three
+    rows: list[Administration] = []
+    for episode in episodes:
+        rx = prescriptions.get((episode.patient_id, "dam_injectable"))
+        if rx is None:
+            continue
+        adjunct = prescriptions.get((episode.patient_id, "methadone_oral"))
+        target = rx.dose_for("morning")
+        first = max(episode.admitted_on, today - timedelta(days=HISTORY_DAYS))
+        stop = today - timedelta(
+            days=3
+            if episode.patient_id in away_three
+            else 2
+            if episode.patient_id in away_two
+            else 0
+        )
+        day, last_mg, run_day = first, 0.0, 0
+        while day < stop:
+            run_day = (day - episode.admitted_on).days + 1
+            for slot, hour in SLOTS:
+                minute = rng.randint(0, 150)
+                when = _at(day, hour, minute % 60) + timedelta(minutes=60 * (minute // 60))
+                roll = rng.random()
+                status, mg, reason = "given", target, ""
+                if run_day == 1:
+                    mg = 15 if slot == "morning" else 30
+                elif run_day <= 3:
+                    mg = min(target, last_mg * 1.5)
+                if roll < 0.03:
+                    status, mg = "missed", 0
+                elif roll < 0.04:
+                    status, mg, reason = (
+                        "withheld",
+                        0,
+                        rng.choice(
+                            [
+                                "Sedert (POSS 3) ved ankomst",
+                                "Promille over grensen",
+                                "Påvirket av benzodiazepiner",
+                            ]
+                        ),
+                    )
+                elif roll < 0.05 and run_day > 3:
+                    status, mg = "partial", round(target * 0.7)
+                rows.append(_row(episode, rx, day, slot, when, status, mg, reason, target))
+                if mg:
+                    last_mg = mg
+            if adjunct is not None and rng.random() > 0.05:
+                rows.append(
+                    _row(
+                        episode,
+                        adjunct,
+                        day,
+                        "afternoon",
+                        _at(day, 15, 30),
+                        "given",
+                        adjunct.dose_for("afternoon"),
+                        "",
+                        adjunct.dose_for("afternoon"),
+                    )
+                )
+            day += timedelta(days=1)
+    Administration.objects.bulk_create(rows, batch_size=2000)
+    by_clinic: dict[str, list] = {}
+    for episode in episodes:
+        by_clinic.setdefault(episode.clinic.code, []).append(episode.patient)
+    for code, patients in by_clinic.items():
+        access_log_listed(
+            actor=Actor.system(ctx.users[f"nurse.{code}"]),
+            patients=patients,
+            details={"import": "administration history", "days": HISTORY_DAYS},
+            basis=AccessBasis.CARE,
+        )
+    _this_morning(ctx, episodes, away_three | away_two, prescriptions)
+    ctx.log.append(f"Dosing: {len(rows)} past administrations over {HISTORY_DAYS} days.")
+
+
+def _row(episode, rx, day, slot, when, status, mg, reason, prescribed) -> Administration:
+    return Administration(
+        patient_id=episode.patient_id,
+        episode=episode,
+        prescription=rx,
+        clinic=episode.clinic,
+        day=day,
+        slot=slot,
+        medication=rx.medication,
+        group="methadone" if rx.medication == "methadone_oral" else "dam",
+        route=rx.route,
+        status=status,
+        dose_mg=mg if status in ("given", "partial") else 0,
+        prescribed_mg=prescribed,
+        max_allowed_mg=prescribed,
+        withheld_reason=reason,
+        sedation=1 if status != "missed" else None,
+        breath_alcohol_permille=0 if status != "missed" else None,
+        given_at=when,
+        nurse=episode.created_by,
+        observe_until=when + timedelta(minutes=20) if mg else None,
+    )
+
+
+def _this_morning(ctx, episodes, away, prescriptions) -> None:
+    """When the demo is loaded after the morning session began, most have had their dose."""
+    today = clock.today()
+    for episode in episodes:
+        slot = next((s for s in episode.clinic.slots.all() if s.code == "morning"), None)
+        if slot is None or timezone.localtime(clock.now()).time() < slot.starts_at:
+            return
+        if episode.patient_id in away or ctx.rng.random() < 0.25:
+            continue
+        rx = prescriptions.get((episode.patient_id, "dam_injectable"))
+        if rx is None:
+            continue
+        moment = timezone.make_aware(datetime.datetime.combine(today, slot.starts_at)) + timedelta(
+            minutes=ctx.rng.randint(0, 150)
+        )
+        with clock.at(min(moment, clock.now())):
+            try:
+                services.administration_record(
+                    actor=Actor.system(ctx.users[f"nurse.{episode.clinic.code}"]),
+                    clinic=episode.clinic,
+                    patient_id=episode.patient_id,
+                    day=today,
+                    slot="morning",
+                    medication="dam_injectable",
+                    dose_mg=rx.dose_for("morning"),
+                    route="iv",
+                    status="given",
+                    assessment={"sedation": 1, "breath_alcohol_permille": 0},
+                )
+            except DomainError:
+                # Not safe this morning (titration step, reduction after missed days):
+                # the nurse gives what the board allows instead.
+                continue

@@ -1,0 +1,56 @@
+"""Forms only parse and render; the rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from hab.dosing.models import Outcome, Status
+
+SEDATION = [
+    ("1", _("1 – awake and alert (or asleep, easily roused)")),
+    ("2", _("2 – slightly drowsy, easily roused")),
+    ("3", _("3 – frequently drowsy, drifts off mid-sentence")),
+    ("4", _("4 – somnolent, minimal or no response")),
+]
+
+
+class DoseForm(forms.Form):
+    identity_checked = forms.BooleanField(
+        label=_("Identity checked against the photo"),
+        error_messages={"required": _("Check the patient's identity first.")},
+    )
+    sedation = forms.TypedChoiceField(
+        label=_("Sedation (POSS)"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
+    )
+    breath_alcohol_permille = forms.DecimalField(
+        label=_("Breath alcohol (‰)"), min_value=0, max_value=5, decimal_places=2, initial="0.00"
+    )
+    respiratory_rate = forms.IntegerField(
+        label=_("Respiratory rate (/min)"), required=False, min_value=1, max_value=79
+    )
+    status = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[(s, label) for s, label in Status.choices if s != Status.MISSED],
+        initial=Status.GIVEN,
+        widget=forms.RadioSelect,
+    )
+    dose_mg = forms.DecimalField(label=_("Dose given (mg)"), min_value=0, decimal_places=1)
+    withheld_reason = forms.CharField(label=_("Reason (when withheld)"), required=False)
+    notes = forms.CharField(label=_("Notes"), required=False)
+
+
+class ObservationForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    naloxone_mg = forms.DecimalField(
+        label=_("Naloxone given (mg)"), required=False, min_value=0, decimal_places=2
+    )
+    note = forms.CharField(
+        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class CorrectionForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    dose_mg = forms.DecimalField(label=_("Dose (mg)"), min_value=0, decimal_places=1)
+    reason = forms.CharField(label=_("Why is the record corrected?"))

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from hab.dosing import views
+
+app_name = "dosing"
+
+urlpatterns = [
+    path("", views.board_page, name="board"),
+    path("patients/<int:patient_id>/", views.dose_panel, name="panel"),
+    path("records/<int:administration_id>/observation/", views.observation_end, name="observation"),
+    path("records/<int:administration_id>/correct/", views.correction, name="correct"),
+    path("close/", views.session_close, name="close"),
+]

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from hab.core import clock, policy
+from hab.core.errors import Conflict, Invalid, NotFound
+from hab.core.policy import Action
+from hab.core.web import add_errors, form_page, staff_view, web_actor
+from hab.dosing import selectors, services
+from hab.dosing.forms import CorrectionForm, DoseForm, ObservationForm
+from hab.dosing.models import Administration
+
+
+def _clinic(request: HttpRequest):
+    if request.clinic is None:
+        raise NotFound(_("You do not work at any clinic."))
+    return request.clinic
+
+
+def _slot_now(clinic) -> str:
+    """The session going on now, or the next one today, or the last one."""
+    slots = list(clinic.slots.all())
+    now = timezone.localtime(clock.now()).time()
+    for slot in slots:
+        if now <= slot.ends_at:
+            return slot.code
+    return slots[-1].code if slots else ""
+
+
+def _day_slot(request: HttpRequest, clinic):
+    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or clock.today()
+    slot = request.GET.get("slot") or request.POST.get("slot") or _slot_now(clinic)
+    return day, slot
+
+
+def _board_context(request: HttpRequest, clinic, day, slot) -> dict:
+    board = selectors.board(web_actor(request), clinic, day, slot)
+    query = (request.GET.get("q") or "").strip().lower()
+    rows = [
+        row
+        for row in board.rows
+        if not query
+        or query in row.patient.full_name.lower()
+        or row.patient.national_id.startswith(query)
+    ]
+    return {
+        "board": board,
+        "rows": rows,
+        "query": query,
+        "slots": list(clinic.slots.all()),
+        "today": day == clock.today(),
+        "now": clock.now(),
+        "can_dose": policy.can(request.user, Action.DOSE, clinic),
+        "can_close": policy.can(request.user, Action.SESSION_CLOSE, clinic) and not board.closed,
+        "counts": {
+            state: board.count(state)
+            for state in ("due", "blocked", "observing", "given", "withheld")
+        },
+    }
+
+
+@staff_view
+def board_page(request: HttpRequest) -> HttpResponse:
+    clinic = _clinic(request)
+    day, slot = _day_slot(request, clinic)
+    context = _board_context(request, clinic, day, slot)
+    if request.headers.get("HX-Request") and request.GET.get("part") == "rows":
+        return render(request, "dosing/_rows.html", context)
+    return render(request, "dosing/board.html", context)
+
+
+def _row_for(request, clinic, day, slot, patient_id: int):
+    context = _board_context(request, clinic, day, slot)
+    return [row for row in context["board"].rows if row.patient.pk == patient_id], context
+
+
+@staff_view
+def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """One patient: identity, assessment, dose. Answers the htmx panel on the board."""
+    clinic = _clinic(request)
+    day, slot = _day_slot(request, clinic)
+    actor = web_actor(request)
+    patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
+    rows, _context = _row_for(request, clinic, day, slot, patient.pk)
+    row = rows[0] if rows else None
+    initial = {"breath_alcohol_permille": "0.00", "status": "given"}
+    if row is not None and not row.decision.blocked:
+        initial["dose_mg"] = f"{min(row.decision.max_mg, row.decision.prescribed_mg):g}"
+    form = DoseForm(request.POST or None, initial=initial)
+    recorded = None
+    if request.method == "POST" and row is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            recorded = services.administration_record(
+                actor=actor,
+                clinic=clinic,
+                patient_id=patient.pk,
+                day=day,
+                slot=slot,
+                medication=row.prescription.medication,
+                dose_mg=data["dose_mg"],
+                route=row.prescription.route,
+                status=data["status"],
+                assessment={
+                    "sedation": data["sedation"],
+                    "breath_alcohol_permille": data["breath_alcohol_permille"],
+                    "respiratory_rate": data["respiratory_rate"],
+                },
+                withheld_reason=data["withheld_reason"],
+                notes=data["notes"],
+            )
+        except Invalid as error:
+            add_errors(form, error)
+        except Conflict as error:
+            form.add_error(None, error.message)
+        else:
+            rows, _context = _row_for(request, clinic, day, slot, patient.pk)
+            row = rows[0] if rows else None
+    response = render(
+        request,
+        "dosing/_panel.html",
+        {
+            "patient": patient,
+            "row": row,
+            "form": form,
+            "recorded": recorded,
+            "day": day,
+            "slot": slot,
+            "observation_form": ObservationForm(),
+        },
+    )
+    if recorded is not None:
+        response["HX-Trigger"] = "board-changed"
+    return response
+
+
+@staff_view
+@require_POST
+def observation_end(request: HttpRequest, administration_id: int) -> HttpResponse:
+    form = ObservationForm(request.POST)
+    record = Administration.objects.filter(pk=administration_id).first()
+    if record is None:
+        raise NotFound(_("No such record."))
+    target = reverse("dosing:board") + f"?slot={record.slot}&date={record.day}"
+    if form.is_valid():
+        try:
+            services.observation_end(
+                actor=web_actor(request),
+                administration_id=administration_id,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                naloxone_mg=form.cleaned_data["naloxone_mg"],
+            )
+        except (Invalid, Conflict) as error:
+            messages.error(request, error.message)
+    else:
+        messages.error(request, _("Choose the outcome of the observation."))
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = "board-changed"
+        return response
+    return redirect(target)
+
+
+@staff_view
+@require_POST
+def session_close(request: HttpRequest) -> HttpResponse:
+    clinic = _clinic(request)
+    day, slot = _day_slot(request, clinic)
+    try:
+        closed = services.session_close(actor=web_actor(request), clinic=clinic, day=day, slot=slot)
+    except (Invalid, Conflict) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The session is closed; %(n)s missed doses recorded.") % {"n": closed.missed}
+        )
+    return redirect(reverse("dosing:board") + f"?slot={slot}&date={day}")
+
+
+@staff_view
+def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
+    record = (
+        Administration.objects.select_related("patient", "clinic")
+        .filter(pk=administration_id)
+        .first()
+    )
+    if record is None:
+        raise NotFound(_("No such record."))
+    actor = web_actor(request)
+    selectors.patient_for_dosing(
+        actor, record.patient_id, record.clinic, record.day, Action.DOSE_CORRECT
+    )
+    back = reverse("dosing:board") + f"?slot={record.slot}&date={record.day}"
+
+    def save(data: dict) -> HttpResponse:
+        services.administration_correct(
+            actor=actor,
+            administration_id=administration_id,
+            reason=data["reason"],
+            dose_mg=data["dose_mg"],
+            status=data["status"],
+        )
+        messages.success(request, _("The record is corrected; the original is kept."))
+        return redirect(back)
+
+    return form_page(
+        request,
+        CorrectionForm(
+            request.POST or None, initial={"status": record.status, "dose_mg": record.dose_mg}
+        ),
+        title=_("Correct the record of %(name)s, %(day)s %(slot)s")
+        % {
+            "name": record.patient.full_name,
+            "day": record.day.strftime("%d.%m.%Y"),
+            "slot": record.slot,
+        },
+        intro=_("Recorded: %(status)s, %(dose)s mg. The original record stays visible.")
+        % {"status": record.get_status_display(), "dose": f"{float(record.dose_mg):g}"},
+        cancel_url=back,
+        save=save,
+    )

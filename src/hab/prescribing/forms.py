@@ -1,0 +1,88 @@
+"""Forms only parse and render; the rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hab.prescribing.models import DosingProtocol, Medication, Route
+from hab.prescribing.services import PROTOCOL_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PrescriptionForm(forms.Form):
+    medication = forms.ChoiceField(label=_("Medication"), choices=Medication.choices)
+    route = forms.ChoiceField(label=_("Route"), choices=Route.choices)
+    daily_max_mg = forms.DecimalField(label=_("Daily maximum (mg)"), min_value=0, decimal_places=1)
+    valid_from = forms.DateField(label=_("Valid from"), widget=DATE, initial=timezone.localdate)
+    valid_to = forms.DateField(label=_("Valid to"), widget=DATE, required=False)
+    titration_start_mg = forms.DecimalField(
+        label=_("Titration: first dose (mg)"), required=False, min_value=0, decimal_places=1
+    )
+    titration_step_mg = forms.DecimalField(
+        label=_("Titration: largest step per dose (mg)"),
+        required=False,
+        min_value=0,
+        decimal_places=1,
+    )
+    titration_target_mg = forms.DecimalField(
+        label=_("Titration: target dose (mg)"), required=False, min_value=0, decimal_places=1
+    )
+    reason = forms.CharField(label=_("Reason for the change"), required=False)
+
+    def __init__(self, *args, slots, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = list(slots)
+        for index, slot in enumerate(self.slots):
+            field = forms.DecimalField(
+                label=_("Dose, %(session)s (mg)") % {"session": slot.name},
+                min_value=0,
+                decimal_places=1,
+                required=False,
+            )
+            # Dose fields right after the route, in session order.
+            self.fields[f"dose_{slot.code}"] = field
+            self.order_fields(
+                ["medication", "route", *[f"dose_{s.code}" for s in self.slots[: index + 1]]]
+            )
+
+    def doses(self) -> dict:
+        return {slot.code: self.cleaned_data.get(f"dose_{slot.code}") or 0 for slot in self.slots}
+
+    def titration(self) -> dict:
+        return {
+            "start_mg": self.cleaned_data.get("titration_start_mg"),
+            "step_mg": self.cleaned_data.get("titration_step_mg"),
+            "target_mg": self.cleaned_data.get("titration_target_mg"),
+        }
+
+
+class StopForm(forms.Form):
+    reason = forms.CharField(label=_("Why is the prescription stopped?"))
+
+
+class GuestForm(forms.Form):
+    clinic = forms.ChoiceField(label=_("Clinic"))
+    valid_from = forms.DateField(label=_("From"), widget=DATE, initial=timezone.localdate)
+    valid_to = forms.DateField(label=_("To"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), required=False)
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].choices = clinics
+
+
+class ProtocolForm(forms.ModelForm):
+    doctor = forms.ChoiceField(label=_("Doctor who agreed"))
+    reason = forms.CharField(label=_("What changed and why"))
+
+    class Meta:
+        model = DosingProtocol
+        fields = PROTOCOL_FIELDS
+
+    def __init__(self, *args, doctors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["doctor"].choices = doctors
+        self.order_fields(["doctor", "reason", *PROTOCOL_FIELDS])

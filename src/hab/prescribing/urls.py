@@ -1,0 +1,12 @@
+from django.urls import path
+
+from hab.prescribing import views
+
+app_name = "prescribing"
+
+urlpatterns = [
+    path("patients/<int:patient_id>/new/", views.prescription_create, name="create"),
+    path("patients/<int:patient_id>/guest/", views.guest_authorise, name="guest"),
+    path("<int:prescription_id>/stop/", views.prescription_stop, name="stop"),
+    path("protocol/", views.protocol, name="protocol"),
+]

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from hab.core import policy
+from hab.core.errors import Invalid, NotFound
+from hab.core.models import Clinic, User
+from hab.core.policy import Action
+from hab.core.web import add_errors, form_page, staff_view, web_actor
+from hab.dosing import services as dosing_services
+from hab.intake.models import Episode
+from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.prescribing import services
+from hab.prescribing.forms import GuestForm, PrescriptionForm, ProtocolForm, StopForm
+from hab.prescribing.models import DosingProtocol, Prescription
+from hab.prescribing.selectors import chain_head
+from hab.prescribing.services import PROTOCOL_FIELDS
+
+
+def _back(patient_id: int) -> str:
+    return reverse("patients:detail", args=[patient_id])
+
+
+@staff_view
+def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
+    actor = web_actor(request)
+    patient = patient_for_user(actor, patient_id, Action.PRESCRIBE)
+    episode = Episode.objects.filter(patient=patient, ended_on__isnull=True).first()
+    if episode is None:
+        raise NotFound(_("The patient is not in treatment."))
+    medication = request.GET.get("medication", "dam_injectable")
+    current = chain_head(patient.pk, medication)
+    initial = {"medication": medication, "route": "iv"}
+    if current is not None and current.stopped_on is None:
+        initial |= {
+            "medication": current.medication,
+            "route": current.route,
+            "daily_max_mg": current.daily_max_mg,
+            **{f"dose_{slot}": mg for slot, mg in current.doses_mg.items()},
+        }
+    form = PrescriptionForm(request.POST or None, initial=initial, slots=episode.clinic.slots.all())
+
+    def save(data: dict) -> HttpResponse:
+        services.prescription_create(
+            actor=actor,
+            episode_id=episode.pk,
+            medication=data["medication"],
+            route=data["route"],
+            doses_mg=form.doses(),
+            daily_max_mg=data["daily_max_mg"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            reason=data["reason"],
+            titration=form.titration(),
+        )
+        messages.success(request, _("The prescription is saved; the previous one is kept."))
+        return redirect(_back(patient.pk))
+
+    return form_page(
+        request,
+        form,
+        title=_("Prescribe for %(name)s") % {"name": patient.full_name},
+        intro=_(
+            "A new prescription replaces the current one of the same medication; nothing is edited."
+        ),
+        cancel_url=_back(patient.pk),
+        save=save,
+    )
+
+
+@staff_view
+def prescription_stop(request: HttpRequest, prescription_id: int) -> HttpResponse:
+    prescription = Prescription.objects.filter(pk=prescription_id).first()
+    if prescription is None:
+        raise NotFound(_("No such prescription."))
+    actor = web_actor(request)
+    patient = patient_for_user(actor, prescription.patient_id, Action.PRESCRIBE)
+
+    def save(data: dict) -> HttpResponse:
+        services.prescription_stop(
+            actor=actor, prescription_id=prescription_id, reason=data["reason"]
+        )
+        messages.success(request, _("The prescription is stopped."))
+        return redirect(_back(patient.pk))
+
+    return form_page(
+        request,
+        StopForm(request.POST or None),
+        title=_("Stop %(medication)s for %(name)s")
+        % {"medication": prescription.get_medication_display(), "name": patient.full_name},
+        cancel_url=_back(patient.pk),
+        save=save,
+    )
+
+
+@staff_view
+def guest_authorise(request: HttpRequest, patient_id: int) -> HttpResponse:
+    actor = web_actor(request)
+    patient = patient_for_user(actor, patient_id, Action.GUEST_AUTHORISE)
+    clinics = [(c.code, c.name) for c in Clinic.objects.exclude(pk=patient.clinic_id)]
+
+    def save(data: dict) -> HttpResponse:
+        dosing_services.guest_authorise(
+            actor=actor,
+            patient_id=patient.pk,
+            clinic_code=data["clinic"],
+            valid_from=data["valid_from"],
+            valid_to=data["valid_to"],
+            reason=data["reason"],
+        )
+        messages.success(request, _("The other clinic may dose the patient on these days."))
+        return redirect(_back(patient.pk))
+
+    return form_page(
+        request,
+        GuestForm(request.POST or None, clinics=clinics),
+        title=_("Guest dosing for %(name)s") % {"name": patient.full_name},
+        intro=_("Doses at both clinics count against the same daily maximum."),
+        cancel_url=_back(patient.pk),
+        save=save,
+    )
+
+
+@staff_view
+def protocol(request: HttpRequest) -> HttpResponse:
+    """The clinic's dosing protocol: the versions, and a new one (clinic lead with a doctor)."""
+    clinic = request.clinic
+    if clinic is None:
+        raise NotFound(_("You do not work at any clinic."))
+    clinic_for_action(request.user, clinic, Action.BOARD_VIEW)
+    versions = list(
+        DosingProtocol.objects.filter(clinic=clinic).select_related("created_by", "doctor")
+    )
+    can_edit = policy.can(request.user, Action.PROTOCOL_EDIT, clinic)
+    form = None
+    if can_edit:
+        doctors = [
+            (u.username, u.get_full_name() or u.username)
+            for u in User.objects.filter(memberships__clinic=clinic, memberships__role="doctor")
+        ]
+        form = ProtocolForm(
+            request.POST or None, instance=versions[0] if versions else None, doctors=doctors
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.protocol_create(
+                    actor=web_actor(request),
+                    clinic=clinic,
+                    doctor=form.cleaned_data["doctor"],
+                    reason=form.cleaned_data["reason"],
+                    values={name: form.cleaned_data[name] for name in PROTOCOL_FIELDS},
+                )
+            except Invalid as error:
+                add_errors(form, error)
+            else:
+                messages.success(request, _("A new protocol version is in force."))
+                return redirect("prescribing:protocol")
+    rows = []
+    if versions:
+        current = versions[0]
+        rows = [
+            (current._meta.get_field(name).verbose_name, getattr(current, name))
+            for name in PROTOCOL_FIELDS
+        ]
+    return render(
+        request,
+        "prescribing/protocol.html",
+        {"versions": versions, "rows": rows, "form": form, "can_edit": can_edit},
+    )
