@@ -25,8 +25,10 @@ def test_nurse_finds_and_opens_a_patient_record(live_server, page: Page, make_pa
     check_accessibility(page)
     screenshot(page, "login")
 
-    # Logging in lands on the clinic's patient list.
+    # Logging in lands a nurse on the dosing board; the patient list is one click away.
     login(page, live_server, "nurse.oslo")
+    expect(page).to_have_url(re.compile(r"/dosing/$"))
+    page.locator("nav a[href='/patients/']").click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     expect(page.locator("html")).to_have_attribute("lang", "nb")
     expect(page.locator("h1")).to_contain_text("HAB Oslo")

@@ -8,11 +8,15 @@ from django.views.decorators.http import require_POST
 from hab.core import policy
 from hab.core.middleware import SESSION_CLINIC
 from hab.core.policy import Action
+from hab.core.roles import Role
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic
+    # Nurses start their day at the dosing board.
+    if clinic is not None and Role.NURSE in policy.roles_at(request.user, clinic):
+        return redirect("dosing:board")
     if clinic is not None and policy.can(request.user, Action.PATIENT_LIST, clinic):
         return redirect("patients:list")
     if clinic is not None and policy.can(request.user, Action.CAPACITY_VIEW, clinic):

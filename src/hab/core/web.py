@@ -64,10 +64,12 @@ def staff_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def add_errors(form: forms.Form, error: Invalid) -> None:
-    """Puts each problem beside its field in the form (or above the form)."""
+    """Puts each problem beside its field in the form (or above the form). A form whose
+    fields are named differently from the service's maps them in ``field_for``."""
+    mapping = getattr(form, "field_for", None)
     for problem in error.errors:
-        field = problem.field if problem.field in form.fields else None
-        form.add_error(field, problem.message)
+        field = mapping(problem.field) if mapping else problem.field
+        form.add_error(field if field in form.fields else None, problem.message)
 
 
 def form_page(

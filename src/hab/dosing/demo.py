@@ -163,7 +163,7 @@ def _this_morning(ctx, episodes, away, prescriptions) -> None:
         )
         with clock.at(min(moment, clock.now())):
             try:
-                services.administration_record(
+                recorded = services.administration_record(
                     actor=Actor.system(ctx.users[f"nurse.{episode.clinic.code}"]),
                     clinic=episode.clinic,
                     patient_id=episode.patient_id,
@@ -179,3 +179,12 @@ def _this_morning(ctx, episodes, away, prescriptions) -> None:
                 # Not safe this morning (titration step, reduction after missed days):
                 # the nurse gives what the board allows instead.
                 continue
+        # Observation ended after 20 minutes, unless the dose was given just now.
+        ended = moment + timedelta(minutes=20)
+        if ended < clock.now():
+            with clock.at(ended):
+                services.observation_end(
+                    actor=Actor.system(ctx.users[f"nurse.{episode.clinic.code}"]),
+                    administration_id=recorded.administration.pk,
+                    outcome="no_concern",
+                )

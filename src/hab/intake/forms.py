@@ -92,11 +92,11 @@ class AssessmentForm(forms.Form):
     def criterion_notes(self) -> dict[str, str]:
         return {c.code: self.cleaned_data[f"n_{c.code}"] for c in self.criteria}
 
-    def field_for(self, service_field: str) -> str | None:
+    def field_for(self, service_field: str) -> str:
         """The form field of a service error such as ``criteria.min_age``."""
         if service_field.startswith("criteria."):
             return "c_" + service_field.split(".", 1)[1]
-        return service_field if service_field in self.fields else None
+        return service_field
 
 
 class WithdrawForm(forms.Form):

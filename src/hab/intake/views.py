@@ -11,7 +11,7 @@ from hab.core import policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
-from hab.core.web import form_page, staff_view, web_actor
+from hab.core.web import add_errors, form_page, staff_view, web_actor
 from hab.intake import rules, selectors, services
 from hab.intake.forms import (
     AdmitForm,
@@ -260,8 +260,7 @@ def referral_assess(request: HttpRequest, referral_id: int) -> HttpResponse:
                 assessed_on=form.cleaned_data["assessed_on"],
             )
         except Invalid as error:
-            for problem in error.errors:
-                form.add_error(form.field_for(problem.field), problem.message)
+            add_errors(form, error)
         except Conflict as error:
             form.add_error(None, error.message)
         else:

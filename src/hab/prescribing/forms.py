@@ -48,6 +48,13 @@ class PrescriptionForm(forms.Form):
                 ["medication", "route", *[f"dose_{s.code}" for s in self.slots[: index + 1]]]
             )
 
+    def field_for(self, service_field: str) -> str:
+        if service_field.startswith("doses_mg."):
+            return "dose_" + service_field.split(".", 1)[1]
+        if service_field.startswith("titration."):
+            return "titration_" + service_field.split(".", 1)[1]
+        return service_field
+
     def doses(self) -> dict:
         return {slot.code: self.cleaned_data.get(f"dose_{slot.code}") or 0 for slot in self.slots}
 
