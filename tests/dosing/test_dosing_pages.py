@@ -25,7 +25,10 @@ def test_the_board_lists_who_is_due_with_the_reasons(web_as, on_prescription, af
     due = on_prescription()
     away = on_prescription(days=0)
 
-    page = web_as("nurse.oslo").get("/dosing/", {"slot": "afternoon"})
+    client = web_as("nurse.oslo")
+    client.cookies["django_language"] = "en"
+
+    page = client.get("/dosing/", {"slot": "afternoon"})
 
     rows = {row.patient.pk: row for row in page.context["rows"]}
     assert rows[due["patient"]].state == "due"

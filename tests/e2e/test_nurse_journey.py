@@ -89,6 +89,7 @@ def test_nurse_does_not_see_another_clinics_patients(live_server, page: Page, ma
     bergen = make_patient("bergen", given_name="Berit", family_name="Vestland")
 
     login(page, live_server, "nurse.oslo")
+    page.goto(f"{live_server.url}/patients/")
     results = page.locator("#results")
     expect(results.get_by_role("link", name="Nordmann, Kari")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Vestland")

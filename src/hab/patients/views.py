@@ -104,11 +104,26 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_coordinator": policy.can(user, Action.EPISODE_COORDINATOR, clinic),
         "can_transfer": policy.can(user, Action.EPISODE_TRANSFER, clinic),
         "can_discharge": policy.can(user, Action.EPISODE_DISCHARGE, clinic),
-        "prescriptions": active_prescriptions([patient.pk], clock.today()).get(patient.pk, []),
-        "prescription_history": patient.prescriptions.select_related("created_by")[:20],
+        "prescriptions": _with_session_names(
+            active_prescriptions([patient.pk], clock.today()).get(patient.pk, []), patient
+        ),
+        "prescription_history": _with_session_names(
+            patient.prescriptions.select_related("created_by")[:20], patient
+        ),
         "can_prescribe": policy.can(user, Action.PRESCRIBE, clinic),
     }
     return render(request, "patients/detail.html", context)
+
+
+def _with_session_names(prescriptions, patient):
+    """Each prescription with its doses as (session name, mg), in the clinic's order."""
+    names = {slot.code: slot.name for slot in patient.clinic.slots.all()}
+    prescriptions = list(prescriptions)
+    for prescription in prescriptions:
+        prescription.session_doses = [
+            (names.get(code, code), mg) for code, mg in prescription.doses_mg.items()
+        ]
+    return prescriptions
 
 
 @staff_view
