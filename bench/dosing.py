@@ -189,6 +189,7 @@ def run() -> None:
     from hab.core.models import User
     from hab.core.services import token_create
 
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("demo", scale=SCALE, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -372,7 +373,8 @@ def run() -> None:
         version = cursor.fetchone()[0]
     print(
         f"HAB dosing bench on {vendor} {version}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, {os.cpu_count()} CPUs; demo built in {built_s:.0f} s; "
+        f"Django {django.get_version()}, {os.cpu_count()} CPUs (load average {load:.1f} at "
+        f"start); demo built in {built_s:.0f} s; "
         f"board states at {timezone.localtime():%H:%M}: "
         + ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
         + f"; writes at {moment:%Y-%m-%d %H:%M} Oslo time, {len(spread)} patients "

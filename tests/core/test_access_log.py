@@ -133,3 +133,22 @@ def test_the_admin_shows_the_log_read_only(staff):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def test_a_list_shown_again_soon_is_logged_once(web_as, make_patient):
+    import datetime
+
+    from django.utils import timezone
+
+    from hab.core import clock
+
+    patient = make_patient(family_name="Aasen")
+    client = web_as("nurse.oslo")
+    start = timezone.now()
+
+    for minutes in (0, 5, 14, 16):
+        with clock.at(start + datetime.timedelta(minutes=minutes)):
+            client.get("/patients/", {"q": "aasen"})
+
+    # Shown at 0, 5, 14 and 16 minutes: logged at 0 and again at 16.
+    assert len(rows(patient, action="list")) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
@@ -99,6 +100,11 @@ def access_log_write(
     )
 
 
+# A list shown again to the same person within this time is not logged again: the dosing
+# board refreshes every 30 seconds, and the record of who saw whom stays just as true.
+LIST_REPEAT = timedelta(minutes=15)
+
+
 def access_log_listed(
     *,
     actor: Actor,
@@ -110,6 +116,16 @@ def access_log_listed(
     """One row per patient shown in a list: their name was on the screen. ``clinic_id``
     is where they were shown, when that is not their own clinic (guests)."""
     now = clock.now()
+    patients = list(patients)
+    seen = set(
+        AccessLog.objects.filter(
+            user=actor.user,
+            action=AccessAction.LIST,
+            at__gte=now - LIST_REPEAT,
+            patient_id__in=[p.pk for p in patients],
+        ).values_list("patient_id", flat=True)
+    )
+    patients = [p for p in patients if p.pk not in seen]
     rows = [
         AccessLog(
             at=now,

@@ -172,7 +172,10 @@ class AccessLog(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
-        indexes = [models.Index(fields=["patient", "-at"], name="accesslog_patient_at")]
+        indexes = [
+            models.Index(fields=["patient", "-at"], name="accesslog_patient_at"),
+            models.Index(fields=["user", "-at"], name="accesslog_user_at"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(basis="reason") | ~Q(reason=""), name="accesslog_reason_given"
