@@ -175,3 +175,15 @@ def test_the_clinic_lead_makes_a_new_protocol_version(web_as, protocols):
 @pytest.mark.parametrize("who", ["nurse.oslo", "doctor.oslo"])
 def test_only_the_clinic_lead_sees_the_protocol_form(web_as, protocols, who):
     assert web_as(who).get("/prescribing/protocol/").context["form"] is None
+
+
+def test_norwegian_decimal_commas_are_understood(web_as, on_prescription, afternoon):
+    made = on_prescription()
+
+    web_as("nurse.oslo").post(
+        f"/dosing/patients/{made['patient']}/",
+        DOSE | {"breath_alcohol_permille": "0,10", "dose_mg": "187,5"},
+    )
+
+    record = Administration.objects.get(day=TODAY)
+    assert (float(record.breath_alcohol_permille), float(record.dose_mg)) == (0.1, 187.5)

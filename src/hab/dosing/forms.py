@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hab.dosing.models import Outcome, Status
 
+# Numbers as people write them: "7,5" in Norwegian, "7.5" in English.
+NUMBER = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
 SEDATION = [
     ("1", _("1 – awake and alert (or asleep, easily roused)")),
     ("2", _("2 – slightly drowsy, easily roused")),
@@ -24,7 +27,13 @@ class DoseForm(forms.Form):
         label=_("Sedation (POSS)"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
     )
     breath_alcohol_permille = forms.DecimalField(
-        label=_("Breath alcohol (‰)"), min_value=0, max_value=5, decimal_places=2, initial="0.00"
+        label=_("Breath alcohol (‰)"),
+        min_value=0,
+        max_value=5,
+        decimal_places=2,
+        initial="0.00",
+        localize=True,
+        widget=NUMBER,
     )
     respiratory_rate = forms.IntegerField(
         label=_("Respiratory rate (/min)"), required=False, min_value=1, max_value=79
@@ -35,7 +44,9 @@ class DoseForm(forms.Form):
         initial=Status.GIVEN,
         widget=forms.RadioSelect,
     )
-    dose_mg = forms.DecimalField(label=_("Dose given (mg)"), min_value=0, decimal_places=1)
+    dose_mg = forms.DecimalField(
+        label=_("Dose given (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
+    )
     withheld_reason = forms.CharField(label=_("Reason (when withheld)"), required=False)
     notes = forms.CharField(label=_("Notes"), required=False)
 
@@ -43,7 +54,12 @@ class DoseForm(forms.Form):
 class ObservationForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     naloxone_mg = forms.DecimalField(
-        label=_("Naloxone given (mg)"), required=False, min_value=0, decimal_places=2
+        label=_("Naloxone given (mg)"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        localize=True,
+        widget=NUMBER,
     )
     note = forms.CharField(
         label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -52,5 +68,7 @@ class ObservationForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
-    dose_mg = forms.DecimalField(label=_("Dose (mg)"), min_value=0, decimal_places=1)
+    dose_mg = forms.DecimalField(
+        label=_("Dose (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
+    )
     reason = forms.CharField(label=_("Why is the record corrected?"))

@@ -70,11 +70,16 @@ def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> 
         )
     if alcohol is not None and not 0 <= float(alcohol) <= 5:
         errors.append(
-            FieldError("assessment.breath_alcohol_permille", _("Breath alcohol is 0–5 ‰."))
+            FieldError(
+                "assessment.breath_alcohol_permille", _("Breath alcohol must be between 0 and 5 ‰.")
+            )
         )
     if rate is not None and not 0 < int(rate) < 80:
         errors.append(
-            FieldError("assessment.respiratory_rate", _("Respiratory rate is breaths a minute."))
+            FieldError(
+                "assessment.respiratory_rate",
+                _("Respiratory rate must be breaths a minute (1–79)."),
+            )
         )
     return rules.Assessment(
         sedation=sedation,
@@ -87,7 +92,7 @@ def _check_status(errors, status: str, dose: Decimal, reason: str) -> None:
     if status in (Status.GIVEN, Status.PARTIAL) and dose <= 0:
         errors.append(FieldError("dose_mg", _("Enter the dose given.")))
     if status in (Status.WITHHELD, Status.REFUSED, Status.MISSED) and dose != 0:
-        errors.append(FieldError("dose_mg", _("No dose is recorded when none was given.")))
+        errors.append(FieldError("dose_mg", _("Leave the dose at 0 when none was given.")))
     if status == Status.WITHHELD and not reason.strip():
         errors.append(FieldError("withheld_reason", _("Write why the dose is withheld.")))
 
@@ -489,7 +494,7 @@ def guest_authorise(
         if clinic is None or clinic.pk == patient.clinic_id:
             errors.append(FieldError("clinic", _("Choose the other HAB clinic.")))
         if valid_from < clock.today():
-            errors.append(FieldError("valid_from", _("The days cannot start in the past.")))
+            errors.append(FieldError("valid_from", _("Guest dosing cannot start before today.")))
         if valid_to < valid_from:
             errors.append(FieldError("valid_to", _("The end is before the start.")))
         elif (valid_to - valid_from).days > 90:

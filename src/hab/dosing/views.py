@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hab.core import clock, policy
@@ -180,7 +181,13 @@ def session_close(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(
-            request, _("The session is closed; %(n)s missed doses recorded.") % {"n": closed.missed}
+            request,
+            ngettext(
+                "The session is closed; %(n)s missed dose recorded.",
+                "The session is closed; %(n)s missed doses recorded.",
+                closed.missed,
+            )
+            % {"n": closed.missed},
         )
     return redirect(reverse("dosing:board") + f"?slot={slot}&date={day}")
 

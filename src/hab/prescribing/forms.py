@@ -12,22 +12,31 @@ from hab.prescribing.services import PROTOCOL_FIELDS
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def DecimalField(**kwargs) -> forms.DecimalField:
+    """A number field that takes the decimal comma in Norwegian."""
+    return forms.DecimalField(
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        **kwargs,
+    )
+
+
 class PrescriptionForm(forms.Form):
     medication = forms.ChoiceField(label=_("Medication"), choices=Medication.choices)
     route = forms.ChoiceField(label=_("Route"), choices=Route.choices)
-    daily_max_mg = forms.DecimalField(label=_("Daily maximum (mg)"), min_value=0, decimal_places=1)
+    daily_max_mg = DecimalField(label=_("Daily maximum (mg)"), min_value=0, decimal_places=1)
     valid_from = forms.DateField(label=_("Valid from"), widget=DATE, initial=timezone.localdate)
     valid_to = forms.DateField(label=_("Valid to"), widget=DATE, required=False)
-    titration_start_mg = forms.DecimalField(
+    titration_start_mg = DecimalField(
         label=_("Titration: first dose (mg)"), required=False, min_value=0, decimal_places=1
     )
-    titration_step_mg = forms.DecimalField(
+    titration_step_mg = DecimalField(
         label=_("Titration: largest step per dose (mg)"),
         required=False,
         min_value=0,
         decimal_places=1,
     )
-    titration_target_mg = forms.DecimalField(
+    titration_target_mg = DecimalField(
         label=_("Titration: target dose (mg)"), required=False, min_value=0, decimal_places=1
     )
     reason = forms.CharField(label=_("Reason for the change"), required=False)
@@ -36,7 +45,7 @@ class PrescriptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.slots = list(slots)
         for index, slot in enumerate(self.slots):
-            field = forms.DecimalField(
+            field = DecimalField(
                 label=_("Dose, %(session)s (mg)") % {"session": slot.name},
                 min_value=0,
                 decimal_places=1,
@@ -88,6 +97,7 @@ class ProtocolForm(forms.ModelForm):
     class Meta:
         model = DosingProtocol
         fields = PROTOCOL_FIELDS
+        localized_fields = PROTOCOL_FIELDS
 
     def __init__(self, *args, doctors, **kwargs):
         super().__init__(*args, **kwargs)

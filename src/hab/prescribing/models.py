@@ -115,10 +115,10 @@ class DosingProtocol(models.Model):
         _("oral DAM daily increase at most (mg)"), max_digits=6, decimal_places=1, default=300
     )
     step_pct_two_sessions = models.PositiveSmallIntegerField(
-        _("titration, 2 sessions a day: at most + % over the previous dose"), default=50
+        _("titration, 2 sessions a day: largest increase over the previous dose (%)"), default=50
     )
     prev_day_pct_three_sessions = models.PositiveSmallIntegerField(
-        _("titration, 3 sessions a day: at most % of yesterday's total"), default=50
+        _("titration, 3 sessions a day: largest share of yesterday's total (%)"), default=50
     )
     titration_days = models.PositiveSmallIntegerField(_("titration days"), default=3)
     missed_days_block = models.PositiveSmallIntegerField(
