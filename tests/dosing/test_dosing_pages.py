@@ -47,7 +47,7 @@ def test_dosing_from_the_panel(web_as, on_prescription, afternoon):
     panel = client.get(f"/dosing/patients/{made['patient']}/", {"slot": "afternoon"})
     recorded = client.post(f"/dosing/patients/{made['patient']}/", DOSE)
 
-    assert panel.context["form"].initial["dose_mg"] == "200"
+    assert panel.context["form"].initial["dose_mg"] == 200
     assert recorded.status_code == 200
     assert recorded["HX-Trigger"] == "board-changed"
     assert Administration.objects.get(day=TODAY).dose_mg == 200

@@ -31,7 +31,6 @@ class DoseForm(forms.Form):
         min_value=0,
         max_value=5,
         decimal_places=2,
-        initial="0.00",
         localize=True,
         widget=NUMBER,
     )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -91,9 +93,11 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
     rows, _context = _row_for(request, clinic, day, slot, patient.pk)
     row = rows[0] if rows else None
-    initial = {"breath_alcohol_permille": "0.00", "status": "given"}
+    # Decimals, not text, so the form shows them the local way ("0,00" in Norwegian).
+    initial = {"breath_alcohol_permille": Decimal("0.00"), "status": "given"}
     if row is not None and not row.decision.blocked:
-        initial["dose_mg"] = f"{min(row.decision.max_mg, row.decision.prescribed_mg):g}"
+        allowed = min(row.decision.max_mg, row.decision.prescribed_mg)
+        initial["dose_mg"] = Decimal(f"{allowed:g}")
     form = DoseForm(request.POST or None, initial=initial)
     recorded = None
     if request.method == "POST" and row is not None and form.is_valid():
