@@ -3,7 +3,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
@@ -131,35 +132,40 @@ def administration_out(record: Administration, warnings: list[str] | None = None
 
 @router.get("/clinics/{code}/board", response=BoardOut, summary="The dosing board")
 def board(request: HttpRequest, code: str, slot: str, date: datetime.date | None = None):
+    """Built as JSON directly: it is refreshed every 30 s on every tablet, and checking
+    200 rows against the schema took a fifth of its time. The shape is ``BoardOut``."""
     result = selectors.board(request_actor(request), clinic_by_code(code), date, slot)
-    return {
-        "clinic": code,
-        "date": result.day,
-        "slot": result.slot,
-        "closed": result.closed,
-        "protocol_version": result.protocol_version,
-        "rows": [
-            {
-                "patient": row.patient.pk,
-                "name": row.patient.full_name,
-                "birth_date": row.patient.birth_date,
-                "has_photo": bool(row.patient.photo),
-                "guest": row.guest,
-                "medication": row.prescription.medication,
-                "route": row.prescription.route,
-                "prescribed_mg": row.decision.prescribed_mg,
-                "max_allowed_mg": row.decision.max_mg,
-                "blocked": row.decision.blocked,
-                "reasons": row.reasons,
-                "state": row.state,
-                "record": row.record.pk if row.record else None,
-                "dosed_mg": float(row.record.dose_mg) if row.record else None,
-                "dosed_elsewhere": row.elsewhere,
-                "observe_until": row.observe_until,
-            }
-            for row in result.rows
-        ],
-    }
+    return JsonResponse(
+        {
+            "clinic": code,
+            "date": result.day,
+            "slot": result.slot,
+            "closed": result.closed,
+            "protocol_version": result.protocol_version,
+            "rows": [
+                {
+                    "patient": row.patient.pk,
+                    "name": row.patient.full_name,
+                    "birth_date": row.patient.birth_date,
+                    "has_photo": bool(row.patient.photo),
+                    "guest": row.guest,
+                    "medication": row.prescription.medication,
+                    "route": row.prescription.route,
+                    "prescribed_mg": row.decision.prescribed_mg,
+                    "max_allowed_mg": row.decision.max_mg,
+                    "blocked": row.decision.blocked,
+                    "reasons": row.reasons,
+                    "state": row.state,
+                    "record": row.record.pk if row.record else None,
+                    "dosed_mg": float(row.record.dose_mg) if row.record else None,
+                    "dosed_elsewhere": row.elsewhere,
+                    "observe_until": row.observe_until,
+                }
+                for row in result.rows
+            ],
+        },
+        encoder=DjangoJSONEncoder,
+    )
 
 
 def _clinic_for(payload_clinic: str | None, patient_id: int):

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -47,21 +48,6 @@ class Record:
     given_at: datetime.datetime
 
 
-RECORD_FIELDS = [
-    "pk",
-    "original_id",
-    "patient_id",
-    "clinic_id",
-    "day",
-    "slot",
-    "medication",
-    "group",
-    "status",
-    "dose_mg",
-    "given_at",
-]
-
-
 def effective(records: Iterable) -> list:
     """Each chain's newest row: the record as it stands after corrections."""
     newest: dict[int, object] = {}
@@ -85,16 +71,63 @@ def as_dose(record) -> rules.Dose:
 
 def window_start(day: date, protocol: rules.Protocol | None) -> date:
     titration = protocol.titration_days if protocol else 5
-    return day - timedelta(days=max(MIN_WINDOW_DAYS, titration + 1))
+    return day - timedelta(days=max(MIN_WINDOW_DAYS, titration))
+
+
+_from_iso = datetime.datetime.fromisoformat
+_UTC = datetime.UTC
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_datetime(value) -> datetime.datetime:
+    """Times are stored in UTC; SQLite gives them back as naive text."""
+    if isinstance(value, str):
+        return _from_iso(value).replace(tzinfo=_UTC)
+    return value if value.tzinfo else value.replace(tzinfo=_UTC)
 
 
 def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[Record]]:
-    """Each patient's records from ``since`` to the day, at every clinic."""
+    """Each patient's records from ``since`` to the day, at every clinic.
+
+    The board reads a few thousand of these rows on every refresh, so they are read with
+    plain SQL into small records; Django's per-row field conversion was most of its time.
+    SQLite hands back text for dates and times (stored in UTC), PostgreSQL the values.
+    """
     found: dict[int, list[Record]] = defaultdict(list)
-    rows = Administration.objects.filter(
-        patient_id__in=patient_ids, day__gte=since, day__lte=day
-    ).values_list(*RECORD_FIELDS)
-    for record in effective(Record(*row) for row in rows):
+    if not patient_ids:
+        return found
+    table = Administration._meta.db_table
+    marks = ", ".join(["%s"] * len(patient_ids))
+    # On SQLite the text itself: the sqlite3 module would parse it with a slow regex.
+    as_text = "CAST({} AS TEXT)" if connection.vendor == "sqlite" else "{}"
+    sql = (
+        f"SELECT id, original_id, patient_id, clinic_id, {as_text.format('day')}, slot, "
+        f'medication, "group", status, dose_mg, {as_text.format("given_at")} FROM {table} '
+        f"WHERE patient_id IN ({marks}) AND day >= %s AND day <= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*patient_ids, since.isoformat(), day.isoformat()])
+        rows = cursor.fetchall()
+    records = (
+        Record(
+            pk,
+            original,
+            patient,
+            clinic,
+            _as_date(on),
+            slot,
+            medication,
+            group,
+            status,
+            float(mg),
+            _as_datetime(at),
+        )
+        for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
+    )
+    for record in effective(records):
         found[record.patient_id].append(record)
     return found
 
@@ -129,6 +162,16 @@ class Context:
     history: dict[int, list[Record]] = field(default_factory=dict)
     before: dict[tuple[int, str], date] = field(default_factory=dict)
     open_episode: dict[int, Episode] = field(default_factory=dict)
+    _doses: dict[int, list[rules.Dose]] = field(default_factory=dict, repr=False)
+
+    def doses(self, patient_id: int, ignore: int | None = None) -> list[rules.Dose]:
+        """The patient's records as the rules read them; ``ignore`` leaves out one chain."""
+        records = self.history.get(patient_id, [])
+        if ignore is not None:
+            return [as_dose(r) for r in records if (r.original_id or r.pk) != ignore]
+        if patient_id not in self._doses:
+            self._doses[patient_id] = [as_dose(r) for r in records]
+        return self._doses[patient_id]
 
     def decide(
         self,
@@ -140,11 +183,10 @@ class Context:
         ignore: int | None = None,
     ) -> rules.Decision:
         group = rules.MEDICATION_GROUP[prescription.medication]
-        records = [r for r in self.history.get(patient_id, []) if (r.original_id or r.pk) != ignore]
         return rules.decide(
             protocol=self.protocol,
             prescription=to_rule(prescription, slot),
-            history=[as_dose(r) for r in records],
+            history=self.doses(patient_id, ignore),
             now=now,
             day=self.day,
             slot=slot,
@@ -155,21 +197,33 @@ class Context:
         )
 
 
-def context_for(clinic: Clinic, patient_ids: list[int], day: date) -> Context:
+def context_for(
+    clinic: Clinic, patient_ids: list[int], day: date, slots: list[str] | None = None
+) -> Context:
     protocol = clinic_protocol(clinic.pk)
     rules_protocol = protocol_rules(protocol)
     since = window_start(day, rules_protocol)
+    history = histories(patient_ids, since, day)
+    # What lies before the window matters only to those not dosed on its first day: for
+    # the others the run of dosing is unbroken there, and titration is long over.
+    dosed_first_day = {
+        patient_id
+        for patient_id, records in history.items()
+        if any(r.day == since and r.status in ("given", "partial") for r in records)
+    }
     return Context(
         day=day,
         protocol=rules_protocol,
         protocol_id=protocol.pk if protocol else None,
-        slots_per_day=len(slot_codes(clinic)),
+        slots_per_day=len(slots if slots is not None else slot_codes(clinic)),
         prescriptions=active_prescriptions(patient_ids, day),
-        history=histories(patient_ids, since, day),
-        before=taken_before(patient_ids, since),
+        history=history,
+        before=taken_before([p for p in patient_ids if p not in dosed_first_day], since),
         open_episode={
             e.patient_id: e
-            for e in Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True)
+            for e in Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True).only(
+                "id", "patient_id", "clinic_id"
+            )
         },
     )
 
@@ -238,10 +292,13 @@ class Board:
 
 def expected_patients(clinic: Clinic, day: date) -> tuple[list[Patient], set[int]]:
     """The clinic's patients in treatment and the guests authorised for the day."""
+    shown = ("id", "clinic_id", "national_id", "given_name", "family_name", "birth_date", "photo")
     home = list(
         Patient.objects.filter(
             clinic=clinic, episodes__ended_on__isnull=True, episodes__clinic=clinic
-        ).order_by("family_name", "given_name", "id")
+        )
+        .only(*shown)
+        .order_by("family_name", "given_name", "id")
     )
     guests = list(
         Patient.objects.filter(
@@ -251,6 +308,7 @@ def expected_patients(clinic: Clinic, day: date) -> tuple[list[Patient], set[int
             episodes__ended_on__isnull=True,
         )
         .exclude(clinic=clinic)
+        .only(*shown)
         .distinct()
     )
     return home + guests, {p.pk for p in guests}
@@ -263,11 +321,12 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
     if not policy.can(actor.user, Action.BOARD_VIEW, clinic):
         raise Forbidden(_("Your role does not give access to this."))
     day = day or clock.today()
-    if slot not in slot_codes(clinic):
+    slots = slot_codes(clinic)
+    if slot not in slots:
         raise NotFound(_("No such session."))
     patients, guests = expected_patients(clinic, day)
     ids = [p.pk for p in patients]
-    ctx = context_for(clinic, ids, day)
+    ctx = context_for(clinic, ids, day, slots)
     now = clock.now()
     clinic_names = dict(Clinic.objects.values_list("pk", "name"))
     in_slot = {
