@@ -288,3 +288,9 @@ def test_closing_a_session_writes_missed_for_those_not_seen(api_as, on_prescript
         },
     )
     assert corrected.status_code == 201, corrected.content
+
+
+def test_an_unknown_patient_is_404(api_as, protocols, afternoon):
+    response = api_as("nurse.oslo").post("/administrations", dose_body(999999))
+
+    assert response.status_code == 404

@@ -8,6 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.errors import NotFound
+from hab.core.models import Clinic
 from hab.dosing import selectors, services
 from hab.dosing.models import Administration
 from hab.patients.models import Patient
@@ -168,11 +170,14 @@ def board(request: HttpRequest, code: str, slot: str, date: datetime.date | None
     )
 
 
-def _clinic_for(payload_clinic: str | None, patient_id: int):
+def _clinic_for(payload_clinic: str | None, patient_id: int) -> Clinic:
+    """The clinic named, or the patient's own (the access check follows in the service)."""
     if payload_clinic:
         return clinic_by_code(payload_clinic)
     patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
-    return patient.clinic if patient else clinic_by_code("")
+    if patient is None:
+        raise NotFound("No such patient.")
+    return patient.clinic
 
 
 @router.post(
