@@ -314,24 +314,28 @@ def expected_patients(clinic: Clinic, day: date) -> tuple[list[Patient], set[int
     return home + guests, {p.pk for p in guests}
 
 
-def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
-    """Who is expected in this session, what each may be given now, and who is done."""
+def _check_board(actor: Actor, clinic: Clinic, slot: str) -> list[str]:
     if not policy.is_member(actor.user, clinic):
         raise NotFound(_("No such clinic."))
     if not policy.can(actor.user, Action.BOARD_VIEW, clinic):
         raise Forbidden(_("Your role does not give access to this."))
-    day = day or clock.today()
     slots = slot_codes(clinic)
     if slot not in slots:
         raise NotFound(_("No such session."))
-    patients, guests = expected_patients(clinic, day)
-    ids = [p.pk for p in patients]
-    ctx = context_for(clinic, ids, day, slots)
+    return slots
+
+
+def _rows(
+    clinic: Clinic, day: date, slot: str, patients: list[Patient], guests: set[int], ctx: Context
+) -> list[BoardRow]:
+    """One row per patient and medication with a dose due in the session."""
     now = clock.now()
     clinic_names = dict(Clinic.objects.values_list("pk", "name"))
     in_slot = {
         record.pk: record
-        for record in Administration.objects.filter(patient_id__in=ids, day=day, slot=slot)
+        for record in Administration.objects.filter(
+            patient_id__in=[p.pk for p in patients], day=day, slot=slot
+        )
     }
     rows: list[BoardRow] = []
     for patient in patients:
@@ -363,8 +367,13 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
                 row.observe_until = record.observe_until
             rows.append(row)
     _mark_observations(rows)
+    return rows
+
+
+def _log_shown(
+    actor: Actor, clinic: Clinic, patients: list[Patient], guests: set[int], details: dict
+) -> None:
     home = [p for p in patients if p.pk not in guests]
-    details = {"list": "board", "slot": slot, "day": str(day)}
     if home:
         access_log_listed(actor=actor, patients=home, details=details)
     if guests:
@@ -375,8 +384,30 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
             basis=AccessBasis.GUEST,
             clinic_id=clinic.pk,
         )
+
+
+def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
+    """Who is expected in this session, what each may be given now, and who is done."""
+    slots = _check_board(actor, clinic, slot)
+    day = day or clock.today()
+    patients, guests = expected_patients(clinic, day)
+    ctx = context_for(clinic, [p.pk for p in patients], day, slots)
+    rows = _rows(clinic, day, slot, patients, guests, ctx)
+    _log_shown(actor, clinic, patients, guests, {"list": "board", "slot": slot, "day": str(day)})
     closed = SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists()
     return Board(clinic, day, slot, rows, closed, ctx.protocol.version if ctx.protocol else None)
+
+
+def board_row(
+    actor: Actor, clinic: Clinic, day: date, slot: str, patient: Patient
+) -> BoardRow | None:
+    """The board's row of one patient (the dose panel), read for that patient alone."""
+    slots = _check_board(actor, clinic, slot)
+    guests = set() if patient.clinic_id == clinic.pk else {patient.pk}
+    ctx = context_for(clinic, [patient.pk], day, slots)
+    rows = _rows(clinic, day, slot, [patient], guests, ctx)
+    _log_shown(actor, clinic, [patient], guests, {"list": "board", "slot": slot, "day": str(day)})
+    return rows[0] if rows else None
 
 
 def _mark_observations(rows: list[BoardRow]) -> None:

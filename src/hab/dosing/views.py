@@ -79,11 +79,6 @@ def board_page(request: HttpRequest) -> HttpResponse:
     return render(request, "dosing/board.html", context)
 
 
-def _row_for(request, clinic, day, slot, patient_id: int):
-    context = _board_context(request, clinic, day, slot)
-    return [row for row in context["board"].rows if row.patient.pk == patient_id], context
-
-
 @staff_view
 def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     """One patient: identity, assessment, dose. Answers the htmx panel on the board."""
@@ -91,8 +86,7 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     day, slot = _day_slot(request, clinic)
     actor = web_actor(request)
     patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
-    rows, _context = _row_for(request, clinic, day, slot, patient.pk)
-    row = rows[0] if rows else None
+    row = selectors.board_row(actor, clinic, day, slot, patient)
     # Decimals, not text, so the form shows them the local way ("0,00" in Norwegian).
     initial = {"breath_alcohol_permille": Decimal("0.00"), "status": "given"}
     if row is not None and not row.decision.blocked:
@@ -126,8 +120,7 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
         except Conflict as error:
             form.add_error(None, error.message)
         else:
-            rows, _context = _row_for(request, clinic, day, slot, patient.pk)
-            row = rows[0] if rows else None
+            row = selectors.board_row(actor, clinic, day, slot, patient)
     response = render(
         request,
         "dosing/_panel.html",
