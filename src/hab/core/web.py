@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from hab.core.access import Actor, actor_from_request
 from hab.core.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
@@ -20,6 +21,13 @@ from hab.core.models import Channel
 
 REASON_SECONDS = 3600
 SESSION_REASONS = "hab_access_reasons"
+
+
+def current_clinic(request: HttpRequest):
+    """The clinic the user works in now (the switcher), or 404 for someone in none."""
+    if request.clinic is None:
+        raise NotFound(_("You do not work at any clinic."))
+    return request.clinic
 
 
 def web_actor(request: HttpRequest) -> Actor:

@@ -15,16 +15,10 @@ from django.views.decorators.http import require_POST
 from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.policy import Action
-from hab.core.web import add_errors, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
 from hab.dosing import selectors, services
 from hab.dosing.forms import CorrectionForm, DoseForm, ObservationForm
 from hab.dosing.models import Administration
-
-
-def _clinic(request: HttpRequest):
-    if request.clinic is None:
-        raise NotFound(_("You do not work at any clinic."))
-    return request.clinic
 
 
 def _slot_now(clinic) -> str:
@@ -71,7 +65,7 @@ def _board_context(request: HttpRequest, clinic, day, slot) -> dict:
 
 @staff_view
 def board_page(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     day, slot = _day_slot(request, clinic)
     context = _board_context(request, clinic, day, slot)
     if request.headers.get("HX-Request") and request.GET.get("part") == "rows":
@@ -82,7 +76,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
 @staff_view
 def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     """One patient: identity, assessment, dose. Answers the htmx panel on the board."""
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     day, slot = _day_slot(request, clinic)
     actor = web_actor(request)
     patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
@@ -170,7 +164,7 @@ def observation_end(request: HttpRequest, administration_id: int) -> HttpRespons
 @staff_view
 @require_POST
 def session_close(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     day, slot = _day_slot(request, clinic)
     try:
         closed = services.session_close(actor=web_actor(request), clinic=clinic, day=day, slot=slot)

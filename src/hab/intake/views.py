@@ -11,7 +11,7 @@ from hab.core import policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
-from hab.core.web import add_errors, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
 from hab.intake import rules, selectors, services
 from hab.intake.forms import (
     AdmitForm,
@@ -35,12 +35,6 @@ INBOX_FILTERS = {
 }
 
 
-def _clinic(request: HttpRequest) -> Clinic:
-    if request.clinic is None:
-        raise NotFound(_("You do not work at any clinic."))
-    return request.clinic
-
-
 def _done(request: HttpRequest, message: str, url: str) -> HttpResponse:
     messages.success(request, message)
     return redirect(url)
@@ -57,7 +51,7 @@ def _clinical_staff(clinic: Clinic) -> list[tuple[str, str]]:
 
 @staff_view
 def referral_inbox(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     chosen = request.GET.get("status", "open")
     if chosen not in INBOX_FILTERS:
         chosen = "open"
@@ -77,7 +71,7 @@ def referral_inbox(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def referral_create(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     clinic_for_action(request.user, clinic, Action.REFERRAL_CREATE)
     actor = web_actor(request)
     patient = None
@@ -313,14 +307,14 @@ def referral_admit(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 @staff_view
 def waitlist(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     rows = selectors.waitlist(web_actor(request), clinic)
     return render(request, "intake/waitlist.html", {"rows": rows})
 
 
 @staff_view
 def capacity(request: HttpRequest) -> HttpResponse:
-    clinic = _clinic(request)
+    clinic = current_clinic(request)
     actor = web_actor(request)
     overview = selectors.capacity(actor, clinic)
     missing = []

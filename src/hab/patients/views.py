@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hab.core import clock, policy
-from hab.core.errors import Conflict, Invalid, NotFound
+from hab.core.errors import Conflict, Invalid
 from hab.core.policy import Action
-from hab.core.web import add_errors, remember_reason, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, remember_reason, staff_view, web_actor
 from hab.intake.selectors import patient_timeline
 from hab.patients import selectors, services
 from hab.patients.forms import (
@@ -25,15 +25,9 @@ from hab.patients.models import Patient, Relative
 from hab.prescribing.selectors import active_prescriptions
 
 
-def _current_clinic(request: HttpRequest):
-    if request.clinic is None:
-        raise NotFound(_("You do not work at any clinic."))
-    return request.clinic
-
-
 @staff_view
 def patient_list(request: HttpRequest) -> HttpResponse:
-    clinic = _current_clinic(request)
+    clinic = current_clinic(request)
     query = request.GET.get("q", "")
     patients = selectors.patient_search(web_actor(request), clinic, query)
     context = {
@@ -49,7 +43,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def patient_create(request: HttpRequest) -> HttpResponse:
-    clinic = _current_clinic(request)
+    clinic = current_clinic(request)
     selectors.clinic_for_action(request.user, clinic, Action.PATIENT_CREATE)
     form = PatientCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -10,7 +10,7 @@ from hab.core import policy
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
-from hab.core.web import add_errors, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
 from hab.dosing import services as dosing_services
 from hab.intake.models import Episode
 from hab.patients.selectors import clinic_for_action, patient_for_user
@@ -128,9 +128,7 @@ def guest_authorise(request: HttpRequest, patient_id: int) -> HttpResponse:
 @staff_view
 def protocol(request: HttpRequest) -> HttpResponse:
     """The clinic's dosing protocol: the versions, and a new one (clinic lead with a doctor)."""
-    clinic = request.clinic
-    if clinic is None:
-        raise NotFound(_("You do not work at any clinic."))
+    clinic = current_clinic(request)
     clinic_for_action(request.user, clinic, Action.BOARD_VIEW)
     versions = list(
         DosingProtocol.objects.filter(clinic=clinic).select_related("created_by", "doctor")
