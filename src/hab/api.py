@@ -14,6 +14,7 @@ from hab.dosing.api import router as dosing_router
 from hab.intake.api import router as intake_router
 from hab.patients.api import router as patients_router
 from hab.prescribing.api import router as prescribing_router
+from hab.stock.api import router as stock_router
 
 api = NinjaAPI(
     title="HAB API",
@@ -28,6 +29,7 @@ api.add_router("/patients", patients_router)
 api.add_router("", intake_router)
 api.add_router("", prescribing_router)
 api.add_router("", dosing_router)
+api.add_router("", stock_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

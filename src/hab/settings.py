@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "hab.intake",
     "hab.prescribing",
     "hab.dosing",
+    "hab.stock",
     "hab.demo",
 ]
 

@@ -31,6 +31,10 @@ TABLES = (
     "dosing_observation",
     "dosing_sessionclose",
     "dosing_guestauthorisation",
+    "stock_ledgerentry",
+    "stock_stockcount",
+    "stock_discrepancy",
+    "stock_discrepancyresolution",
 )
 
 PG_FUNCTION = """

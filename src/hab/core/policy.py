@@ -48,6 +48,13 @@ class Action(StrEnum):
     DOSE_CORRECT = "dose.correct"
     SESSION_CLOSE = "session.close"
     GUEST_AUTHORISE = "guest.authorise"
+    STOCK_VIEW = "stock.view"
+    STOCK_RECEIVE = "stock.receive"
+    STOCK_WASTE = "stock.waste"
+    STOCK_COUNT = "stock.count"
+    STOCK_TRANSFER = "stock.transfer"
+    STOCK_ADJUST = "stock.adjust"
+    STOCK_MANAGE = "stock.manage"
 
 
 A = Action
@@ -63,6 +70,8 @@ _CLINICAL_READ = {
 # The dosing room: nurses dose; doctors and the clinic lead can step in.
 _DOSING = {A.DOSE, A.DOSE_CORRECT, A.SESSION_CLOSE}
 _CONTACT = {A.CONSENT_RECORD, A.RELATIVE_EDIT}
+# The controlled-drug ledger: those who handle the drugs see it, count it and witness waste.
+_STOCK = {A.STOCK_VIEW, A.STOCK_WASTE, A.STOCK_COUNT}
 
 POLICY: dict[Role, frozenset[Action]] = {
     Role.DOCTOR: frozenset(
@@ -72,8 +81,11 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
         | {A.PRESCRIBE, A.GUEST_AUTHORISE}
         | _DOSING
+        | _STOCK
     ),
-    Role.NURSE: frozenset(_CLINICAL_READ | _CONTACT | _DOSING | {A.PATIENT_EDIT}),
+    Role.NURSE: frozenset(
+        _CLINICAL_READ | _CONTACT | _DOSING | {A.PATIENT_EDIT} | _STOCK | {A.STOCK_RECEIVE}
+    ),
     Role.PSYCHOLOGIST: frozenset(_CLINICAL_READ | _CONTACT),
     Role.COORDINATOR: frozenset(
         _CLINICAL_READ
@@ -89,6 +101,10 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
         | {A.PROTOCOL_EDIT}
         | _DOSING
+        | _STOCK
+        # Adjusting the book, moving stock between clinics, products, resolving
+        # discrepancies and verifying the chain are the clinic lead's.
+        | {A.STOCK_RECEIVE, A.STOCK_TRANSFER, A.STOCK_ADJUST, A.STOCK_MANAGE}
     ),
     # Researchers get pseudonymised exports only, never a patient's record; the clinic's
     # capacity figures are aggregates.

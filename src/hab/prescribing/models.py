@@ -149,6 +149,9 @@ class DosingProtocol(models.Model):
     respiratory_rate_min = models.PositiveSmallIntegerField(
         _("respiratory rate below which no dose (/min)"), null=True, blank=True
     )
+    stock_count_hours = models.PositiveSmallIntegerField(
+        _("count controlled drugs at least every (hours; 8 = every shift change)"), default=8
+    )
 
     class Meta:
         ordering = ["clinic", "-version"]
