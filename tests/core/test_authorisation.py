@@ -45,6 +45,13 @@ ALLOWED: dict[Action, set[str]] = {
     Action.DOSE_CORRECT: {"nurse", "doctor", "clinic_lead"},
     Action.SESSION_CLOSE: {"nurse", "doctor", "clinic_lead"},
     Action.GUEST_AUTHORISE: {"doctor"},
+    Action.STOCK_VIEW: {"nurse", "doctor", "clinic_lead"},
+    Action.STOCK_RECEIVE: {"nurse", "clinic_lead"},
+    Action.STOCK_WASTE: {"nurse", "doctor", "clinic_lead"},
+    Action.STOCK_COUNT: {"nurse", "doctor", "clinic_lead"},
+    Action.STOCK_TRANSFER: {"clinic_lead"},
+    Action.STOCK_ADJUST: {"clinic_lead"},
+    Action.STOCK_MANAGE: {"clinic_lead"},
 }
 # Roles that may open a record only with a stated reason (no care relationship).
 WITH_REASON = {"admin"}

@@ -9,6 +9,8 @@ deleted outside HAB is found by ``hab verify-ledger``.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -216,8 +218,10 @@ class StockCount(models.Model):
         indexes = [models.Index(fields=["batch", "-counted_at"], name="count_batch_at")]
         constraints = [
             models.CheckConstraint(condition=Q(counted_mg__gte=0), name="count_not_negative"),
+            # Within half a tenth: SQLite does this arithmetic in floating point.
             models.CheckConstraint(
-                condition=Q(difference_mg=F("counted_mg") - F("book_mg")),
+                condition=Q(difference_mg__gt=F("counted_mg") - F("book_mg") - Decimal("0.05"))
+                & Q(difference_mg__lt=F("counted_mg") - F("book_mg") + Decimal("0.05")),
                 name="count_difference_is_counted_minus_book",
             ),
             models.CheckConstraint(
