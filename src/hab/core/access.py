@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.utils.translation import gettext as _
 
@@ -100,6 +100,13 @@ def access_log_write(
     )
 
 
+class Listed(Protocol):
+    """A patient as a list shows them: a model object or a lighter record of its columns."""
+
+    pk: int
+    clinic_id: int
+
+
 # A list shown again to the same person within this time is not logged again: the dosing
 # board refreshes every 30 seconds, and the record of who saw whom stays just as true.
 LIST_REPEAT = timedelta(minutes=15)
@@ -108,7 +115,7 @@ LIST_REPEAT = timedelta(minutes=15)
 def access_log_listed(
     *,
     actor: Actor,
-    patients: Iterable[Patient],
+    patients: Iterable[Listed],
     details: dict,
     basis: AccessBasis = AccessBasis.CARE,
     clinic_id: int | None = None,
@@ -132,7 +139,7 @@ def access_log_listed(
             user=actor.user,
             username=actor.user.get_username(),
             roles=_roles_text(actor, clinic_id or patient.clinic_id),
-            patient=patient,
+            patient_id=patient.pk,
             clinic_id=clinic_id or patient.clinic_id,
             action=AccessAction.LIST,
             what="patient list",

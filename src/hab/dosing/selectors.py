@@ -7,9 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
@@ -18,11 +19,16 @@ from hab.core.errors import Forbidden, NotFound
 from hab.core.models import AccessBasis, Clinic
 from hab.core.policy import Action
 from hab.dosing import messages, rules
-from hab.dosing.models import Administration, GuestAuthorisation, Observation, SessionClose
+from hab.dosing.models import (
+    Administration,
+    GuestAuthorisation,
+    Observation,
+    SessionClose,
+    Status,
+)
 from hab.intake.models import Episode
 from hab.patients.models import Patient
-from hab.prescribing.models import Prescription
-from hab.prescribing.selectors import active_prescriptions, protocol_rules, to_rule
+from hab.prescribing.selectors import InForce, prescriptions_in_force, protocol_rules, to_rule
 from hab.prescribing.selectors import active_protocol as clinic_protocol
 
 # Days of history a decision reads at least: enough for the titration days and the
@@ -30,8 +36,7 @@ from hab.prescribing.selectors import active_protocol as clinic_protocol
 MIN_WINDOW_DAYS = 3
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """The few columns of an administration that decisions read (the board reads
     hundreds of patients' weeks: whole model objects would be the slow part)."""
 
@@ -94,60 +99,99 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
 
     The board reads a few thousand of these rows on every refresh, so they are read with
     plain SQL into small records; Django's per-row field conversion was most of its time.
-    SQLite hands back text for dates and times (stored in UTC), PostgreSQL the values.
+    SQLite hands back text for dates and times (stored in UTC: the query appends the
+    offset, so one parse gives the aware time), PostgreSQL the values.
     """
     found: dict[int, list[Record]] = defaultdict(list)
     if not patient_ids:
         return found
     table = Administration._meta.db_table
     marks = ", ".join(["%s"] * len(patient_ids))
+    sqlite = connection.vendor == "sqlite"
     # On SQLite the text itself: the sqlite3 module would parse it with a slow regex.
-    as_text = "CAST({} AS TEXT)" if connection.vendor == "sqlite" else "{}"
+    on, at = (
+        ("CAST(day AS TEXT)", "CAST(given_at AS TEXT) || '+00:00'")
+        if sqlite
+        else ("day", "given_at")
+    )
     sql = (
-        f"SELECT id, original_id, patient_id, clinic_id, {as_text.format('day')}, slot, "
-        f'medication, "group", status, dose_mg, {as_text.format("given_at")} FROM {table} '
+        f'SELECT id, original_id, patient_id, clinic_id, {on}, slot, medication, "group", '
+        f"status, dose_mg, {at} FROM {table} "
         f"WHERE patient_id IN ({marks}) AND day >= %s AND day <= %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*patient_ids, since.isoformat(), day.isoformat()])
         rows = cursor.fetchall()
-    records = (
-        Record(
-            pk,
-            original,
-            patient,
-            clinic,
-            _as_date(on),
-            slot,
-            medication,
-            group,
-            status,
-            float(mg),
-            _as_datetime(at),
-        )
-        for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
-    )
-    for record in effective(records):
+    if sqlite:
+        # A few days in the window: each parsed once.
+        days = {text: date.fromisoformat(text) for text in {row[4] for row in rows}}
+        records = [
+            Record(
+                pk,
+                original,
+                patient,
+                clinic,
+                days[on],
+                slot,
+                medication,
+                group,
+                status,
+                float(mg),
+                _from_iso(at),
+            )
+            for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
+        ]
+    else:
+        records = [
+            Record(
+                pk,
+                original,
+                patient,
+                clinic,
+                _as_date(on),
+                slot,
+                medication,
+                group,
+                status,
+                float(mg),
+                _as_datetime(at),
+            )
+            for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
+        ]
+    # Corrections are rare: without one in the window every row is its chain's newest.
+    if any(record.original_id is not None for record in records):
+        records = effective(records)
+    for record in records:
         found[record.patient_id].append(record)
     return found
 
 
 def taken_before(patient_ids: list[int], since: date) -> dict[tuple[int, str], date]:
     """The last day before ``since`` on which each patient took each medication group."""
-    rows = (
-        Administration.objects.filter(
-            patient_id__in=patient_ids,
-            day__lt=since,
-            status__in=["given", "partial"],
-        )
-        .values("patient_id", "group")
-        .annotate(last=Max("day"))
+    if not patient_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(patient_ids))
+    sql = (
+        f'SELECT patient_id, "group", MAX(day) FROM {Administration._meta.db_table} '
+        f"WHERE patient_id IN ({marks}) AND day < %s AND status IN ('given', 'partial') "
+        'GROUP BY patient_id, "group"'
     )
-    return {(row["patient_id"], row["group"]): row["last"] for row in rows}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*patient_ids, since.isoformat()])
+        return {(patient, group): _as_date(last) for patient, group, last in cursor.fetchall()}
+
+
+def clinic_slots(clinic: Clinic) -> list:
+    """The clinic's session slots, read once per clinic object (a request reads them in
+    several places)."""
+    slots = getattr(clinic, "_hab_slots", None)
+    if slots is None:
+        slots = clinic._hab_slots = list(clinic.slots.all())
+    return slots
 
 
 def slot_codes(clinic: Clinic) -> list[str]:
-    return [slot.code for slot in clinic.slots.all()]
+    return [slot.code for slot in clinic_slots(clinic)]
 
 
 @dataclass
@@ -158,10 +202,10 @@ class Context:
     protocol: rules.Protocol | None
     protocol_id: int | None
     slots_per_day: int
-    prescriptions: dict[int, list[Prescription]] = field(default_factory=dict)
+    prescriptions: dict[int, list[InForce]] = field(default_factory=dict)
     history: dict[int, list[Record]] = field(default_factory=dict)
     before: dict[tuple[int, str], date] = field(default_factory=dict)
-    open_episode: dict[int, Episode] = field(default_factory=dict)
+    open_episode: dict[int, int] = field(default_factory=dict)  # patient id: episode id
     _doses: dict[int, list[rules.Dose]] = field(default_factory=dict, repr=False)
 
     def doses(self, patient_id: int, ignore: int | None = None) -> list[rules.Dose]:
@@ -176,7 +220,7 @@ class Context:
     def decide(
         self,
         patient_id: int,
-        prescription: Prescription,
+        prescription: InForce,
         slot: str,
         now: datetime.datetime,
         assessment: rules.Assessment | None = None,
@@ -216,15 +260,14 @@ def context_for(
         protocol=rules_protocol,
         protocol_id=protocol.pk if protocol else None,
         slots_per_day=len(slots if slots is not None else slot_codes(clinic)),
-        prescriptions=active_prescriptions(patient_ids, day),
+        prescriptions=prescriptions_in_force(patient_ids, day),
         history=history,
         before=taken_before([p for p in patient_ids if p not in dosed_first_day], since),
-        open_episode={
-            e.patient_id: e
-            for e in Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True).only(
-                "id", "patient_id", "clinic_id"
+        open_episode=dict(
+            Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True).values_list(
+                "patient_id", "id"
             )
-        },
+        ),
     )
 
 
@@ -256,14 +299,49 @@ def patient_for_dosing(
     return patient
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """A patient as a board row shows them (the board lists every expected patient on
+    every refresh: model objects cost more than the rest of a row)."""
+
+    pk: int
+    clinic_id: int
+    national_id: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    photo: str  # the photo's file name, "" when there is none
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+_STATUSES = dict(Status.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class Dosed:
+    """This session's record on a board row."""
+
+    pk: int
+    clinic_id: int
+    status: str
+    dose_mg: Decimal
+    observe_until: datetime.datetime | None
+
+    def get_status_display(self) -> str:
+        return str(_STATUSES.get(self.status, self.status))
+
+
 @dataclass
 class BoardRow:
-    patient: Patient
+    patient: Shown | Patient
     guest: bool
-    prescription: Prescription
+    prescription: InForce
     decision: rules.Decision
     reasons: list[str]
-    record: Administration | None
+    record: Dosed | None
     elsewhere: str = ""  # the clinic where this slot's dose was recorded, if not here
     observe_until: datetime.datetime | None = None
     observation_done: bool = False
@@ -290,27 +368,31 @@ class Board:
         return sum(1 for row in self.rows if row.state == state)
 
 
-def expected_patients(clinic: Clinic, day: date) -> tuple[list[Patient], set[int]]:
+_SHOWN = ("id", "clinic_id", "national_id", "given_name", "family_name", "birth_date", "photo")
+
+
+def expected_patients(clinic: Clinic, day: date) -> tuple[list[Shown], set[int]]:
     """The clinic's patients in treatment and the guests authorised for the day."""
-    shown = ("id", "clinic_id", "national_id", "given_name", "family_name", "birth_date", "photo")
-    home = list(
-        Patient.objects.filter(
+    home = [
+        Shown(*values)
+        for values in Patient.objects.filter(
             clinic=clinic, episodes__ended_on__isnull=True, episodes__clinic=clinic
         )
-        .only(*shown)
         .order_by("family_name", "given_name", "id")
-    )
-    guests = list(
-        Patient.objects.filter(
+        .values_list(*_SHOWN)
+    ]
+    guests = [
+        Shown(*values)
+        for values in Patient.objects.filter(
             guest_dosing__clinic=clinic,
             guest_dosing__valid_from__lte=day,
             guest_dosing__valid_to__gte=day,
             episodes__ended_on__isnull=True,
         )
         .exclude(clinic=clinic)
-        .only(*shown)
         .distinct()
-    )
+        .values_list(*_SHOWN)
+    ]
     return home + guests, {p.pk for p in guests}
 
 
@@ -326,18 +408,17 @@ def _check_board(actor: Actor, clinic: Clinic, slot: str) -> list[str]:
 
 
 def _rows(
-    clinic: Clinic, day: date, slot: str, patients: list[Patient], guests: set[int], ctx: Context
+    clinic: Clinic,
+    day: date,
+    slot: str,
+    patients: list[Shown] | list[Patient],
+    guests: set[int],
+    ctx: Context,
 ) -> list[BoardRow]:
     """One row per patient and medication with a dose due in the session."""
     now = clock.now()
-    clinic_names = dict(Clinic.objects.values_list("pk", "name"))
-    in_slot = {
-        record.pk: record
-        for record in Administration.objects.filter(
-            patient_id__in=[p.pk for p in patients], day=day, slot=slot
-        )
-    }
     rows: list[BoardRow] = []
+    found_pks: list[int] = []
     for patient in patients:
         for prescription in ctx.prescriptions.get(patient.pk, []):
             if prescription.dose_for(slot) <= 0:
@@ -351,7 +432,6 @@ def _rows(
                 ),
                 None,
             )
-            record = in_slot.get(found.pk) if found else None
             decision = ctx.decide(patient.pk, prescription, slot, now)
             row = BoardRow(
                 patient=patient,
@@ -359,19 +439,50 @@ def _rows(
                 prescription=prescription,
                 decision=decision,
                 reasons=messages.texts(decision.reasons),
-                record=record,
+                record=found,  # the history's record until the slot's records are read
             )
-            if record is not None:
-                here = record.clinic_id == clinic.pk
-                row.elsewhere = "" if here else clinic_names[record.clinic_id]
-                row.observe_until = record.observe_until
+            if found is not None:
+                found_pks.append(found.pk)
             rows.append(row)
-    _mark_observations(rows)
+    if found_pks:
+        _add_records(clinic, rows, found_pks)
     return rows
 
 
+def _add_records(clinic: Clinic, rows: list[BoardRow], pks: list[int]) -> None:
+    """This session's records, where the history has them, and their observations."""
+    dosed = {
+        values[0]: Dosed(*values)
+        for values in Administration.objects.filter(pk__in=pks).values_list(
+            "id", "clinic_id", "status", "dose_mg", "observe_until"
+        )
+    }
+    ended = set(
+        Observation.objects.filter(administration_id__in=pks).values_list(
+            "administration_id", flat=True
+        )
+    )
+    clinic_names: dict[int, str] | None = None
+    for row in rows:
+        if row.record is None:
+            continue
+        record = row.record = dosed.get(row.record.pk)
+        if record is None:
+            continue
+        if record.clinic_id != clinic.pk:
+            if clinic_names is None:
+                clinic_names = dict(Clinic.objects.values_list("pk", "name"))
+            row.elsewhere = clinic_names[record.clinic_id]
+        row.observe_until = record.observe_until
+        row.observation_done = record.pk in ended
+
+
 def _log_shown(
-    actor: Actor, clinic: Clinic, patients: list[Patient], guests: set[int], details: dict
+    actor: Actor,
+    clinic: Clinic,
+    patients: list[Shown] | list[Patient],
+    guests: set[int],
+    details: dict,
 ) -> None:
     home = [p for p in patients if p.pk not in guests]
     if home:
@@ -408,15 +519,3 @@ def board_row(
     rows = _rows(clinic, day, slot, [patient], guests, ctx)
     _log_shown(actor, clinic, [patient], guests, {"list": "board", "slot": slot, "day": str(day)})
     return rows[0] if rows else None
-
-
-def _mark_observations(rows: list[BoardRow]) -> None:
-    ids = [row.record.pk for row in rows if row.record is not None]
-    ended = set(
-        Observation.objects.filter(administration_id__in=ids).values_list(
-            "administration_id", flat=True
-        )
-    )
-    for row in rows:
-        if row.record is not None:
-            row.observation_done = row.record.pk in ended

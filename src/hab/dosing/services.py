@@ -34,6 +34,7 @@ from hab.dosing.selectors import (
     slot_codes,
 )
 from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.prescribing.selectors import InForce
 
 RECORDABLE = {Status.GIVEN, Status.PARTIAL, Status.WITHHELD, Status.REFUSED}
 
@@ -185,8 +186,8 @@ def administration_record(
             with transaction.atomic():
                 record = Administration.objects.create(
                     patient=patient,
-                    episode=episode,
-                    prescription=prescription,
+                    episode_id=episode,
+                    prescription_id=prescription.pk if prescription else None,
                     protocol_id=ctx.protocol_id,
                     clinic=clinic,
                     day=day,
@@ -315,15 +316,20 @@ def administration_correct(
             if target.day != clock.today() or target.prescription is None:
                 raise Conflict(_("A dose can only be recorded for today."))
             decision = ctx.decide(
-                patient.pk, target.prescription, target.slot, clock.now(), checked, ignore=chain
+                patient.pk,
+                InForce.of(target.prescription),
+                target.slot,
+                clock.now(),
+                checked,
+                ignore=chain,
             )
             _refuse_unsafe(decision, dose)
             warnings = messages.texts(decision.reasons)
         record = Administration.objects.create(
             patient=patient,
-            episode=target.episode,
-            prescription=target.prescription,
-            protocol=target.protocol,
+            episode_id=target.episode_id,
+            prescription_id=target.prescription_id,
+            protocol_id=target.protocol_id,
             clinic=target.clinic,
             day=target.day,
             slot=target.slot,
@@ -441,9 +447,9 @@ def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str
                     continue
                 missed.append(
                     Administration(
-                        patient=patient,
-                        episode=ctx.open_episode[patient.pk],
-                        prescription=prescription,
+                        patient_id=patient.pk,
+                        episode_id=ctx.open_episode[patient.pk],
+                        prescription_id=prescription.pk,
                         protocol_id=ctx.protocol_id,
                         clinic=clinic,
                         day=day,
