@@ -263,12 +263,22 @@ def context_for(
         prescriptions=prescriptions_in_force(patient_ids, day),
         history=history,
         before=taken_before([p for p in patient_ids if p not in dosed_first_day], since),
-        open_episode=dict(
-            Episode.objects.filter(patient_id__in=patient_ids, ended_on__isnull=True).values_list(
-                "patient_id", "id"
-            )
-        ),
+        open_episode=open_episodes(patient_ids),
     )
+
+
+def open_episodes(patient_ids: list[int]) -> dict[int, int]:
+    """Each patient's open episode (its id), read with plain SQL like the history."""
+    if not patient_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(patient_ids))
+    sql = (
+        f"SELECT patient_id, id FROM {Episode._meta.db_table} "
+        f"WHERE ended_on IS NULL AND patient_id IN ({marks})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, patient_ids)
+        return dict(cursor.fetchall())
 
 
 def guest_clinic_ids(patient_id: int, day: date) -> set[int]:

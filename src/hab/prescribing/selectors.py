@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import UTC, date, datetime
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -96,7 +97,8 @@ def active_prescriptions(patient_ids: Iterable[int], day: date) -> dict[int, lis
 @dataclass(frozen=True, slots=True)
 class InForce:
     """The columns of a prescription in force that the dosing room reads. The board reads
-    one per expected patient on every refresh; model objects were a tenth of its time."""
+    one per expected patient on every refresh, and every dose reads its patient's: model
+    objects were a tenth of the board's time."""
 
     pk: int
     patient_id: int
@@ -104,31 +106,29 @@ class InForce:
     medication: str
     route: str
     doses_mg: dict
-    daily_max_mg: Decimal
-    titration_start_mg: Decimal | None
-    titration_step_mg: Decimal | None
-    titration_target_mg: Decimal | None
+    daily_max_mg: float
+    titration_start_mg: float | None
+    titration_step_mg: float | None
+    titration_target_mg: float | None
     created_at: datetime
     issued_on: date  # the day it was prescribed, in Oslo
 
-    FIELDS = (
-        "pk",
-        "patient_id",
-        "episode_id",
-        "medication",
-        "route",
-        "doses_mg",
-        "daily_max_mg",
-        "titration_start_mg",
-        "titration_step_mg",
-        "titration_target_mg",
-        "created_at",
-    )
-
     @classmethod
     def of(cls, prescription: Prescription) -> InForce:
-        values = [getattr(prescription, name) for name in cls.FIELDS]
-        return cls(*values, timezone.localdate(prescription.created_at))
+        return cls(
+            prescription.pk,
+            prescription.patient_id,
+            prescription.episode_id,
+            prescription.medication,
+            prescription.route,
+            prescription.doses_mg,
+            float(prescription.daily_max_mg),
+            _number(prescription.titration_start_mg),
+            _number(prescription.titration_step_mg),
+            _number(prescription.titration_target_mg),
+            prescription.created_at,
+            timezone.localdate(prescription.created_at),
+        )
 
     def dose_for(self, slot: str) -> float:
         return float(self.doses_mg.get(slot, 0) or 0)
@@ -140,13 +140,53 @@ class InForce:
         return str(_ROUTES.get(self.route, self.route))
 
 
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
 def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, list[InForce]]:
-    """``active_prescriptions`` as small records, for the dosing room."""
+    """``active_prescriptions`` as small records, for the dosing room: read with plain SQL
+    (the same conditions), as the ORM's handling of a long list of ids cost more than the
+    query. SQLite gives back times as text (UTC) and the doses as JSON text."""
+    patient_ids = list(patient_ids)
     found: dict[int, list[InForce]] = {}
+    if not patient_ids:
+        return found
+    table = Prescription._meta.db_table
+    marks = ", ".join(["%s"] * len(patient_ids))
+    sql = (
+        "SELECT p.id, p.patient_id, p.episode_id, p.medication, p.route, p.doses_mg, "
+        "p.daily_max_mg, p.titration_start_mg, p.titration_step_mg, p.titration_target_mg, "
+        f"p.created_at FROM {table} p WHERE p.patient_id IN ({marks}) "
+        "AND p.stopped_on IS NULL AND p.valid_from <= %s "
+        "AND (p.valid_to IS NULL OR p.valid_to >= %s) "
+        f"AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.supersedes_id = p.id) "
+        "ORDER BY p.created_at, p.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*patient_ids, day.isoformat(), day.isoformat()])
+        rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
-    for values in _in_force(patient_ids, day).values_list(*InForce.FIELDS):
-        record = InForce(*values, values[-1].astimezone(zone).date())
-        found.setdefault(record.patient_id, []).append(record)
+    for pk, patient, episode, medication, route, doses, daily, start, step, target, at in rows:
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        record = InForce(
+            pk,
+            patient,
+            episode,
+            medication,
+            route,
+            json.loads(doses) if isinstance(doses, str) else doses,
+            float(daily),
+            _number(start),
+            _number(step),
+            _number(target),
+            at,
+            at.astimezone(zone).date(),
+        )
+        found.setdefault(patient, []).append(record)
     return found
 
 
