@@ -21,6 +21,7 @@ urlpatterns = [
     path("intake/", include("hab.intake.urls")),
     path("dosing/", include("hab.dosing.urls")),
     path("prescribing/", include("hab.prescribing.urls")),
+    path("stock/", include("hab.stock.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
