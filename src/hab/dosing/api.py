@@ -12,7 +12,6 @@ from hab.core.errors import NotFound
 from hab.core.models import Clinic
 from hab.dosing import selectors, services
 from hab.dosing.models import Administration
-from hab.patients.models import Patient
 
 router = Router(tags=["dosing room"])
 
@@ -174,10 +173,10 @@ def _clinic_for(payload_clinic: str | None, patient_id: int) -> Clinic:
     """The clinic named, or the patient's own (the access check follows in the service)."""
     if payload_clinic:
         return clinic_by_code(payload_clinic)
-    patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
-    if patient is None:
+    clinic = Clinic.objects.filter(patients__pk=patient_id).first()
+    if clinic is None:
         raise NotFound("No such patient.")
-    return patient.clinic
+    return clinic
 
 
 @router.post(

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hab.core import clock
+from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, AccessBasis, Clinic
@@ -27,6 +27,7 @@ from hab.dosing.models import (
     Status,
 )
 from hab.dosing.selectors import (
+    clinic_slots,
     context_for,
     effective,
     expected_patients,
@@ -133,6 +134,9 @@ def administration_record(
         errors.append(FieldError("slot", _("No such session at the clinic.")))
     if errors:
         raise Invalid(errors)
+    # The user's roles, read before the transaction: on SQLite every write waits for the
+    # one before it to commit, so what need not be inside stays out.
+    policy.roles_by_clinic(actor.user)
 
     with transaction.atomic():
         # Locks the patient's row: concurrent requests for one patient queue here.
@@ -183,7 +187,8 @@ def administration_record(
             else None
         )
         try:
-            with transaction.atomic():
+            # No savepoint: a clash ends the whole transaction anyway (409, nothing written).
+            with transaction.atomic(savepoint=False):
                 record = Administration.objects.create(
                     patient=patient,
                     episode_id=episode,
@@ -253,7 +258,7 @@ def _refuse_unsafe(decision: rules.Decision, dose: Decimal) -> None:
 
 def _late(clinic: Clinic, slot: str, now: datetime.datetime) -> list[str]:
     """A dose outside its session's hours is allowed (the intervals guard safety) but noted."""
-    window = clinic.slots.filter(code=slot).first()
+    window = next((s for s in clinic_slots(clinic) if s.code == slot), None)
     local = timezone.localtime(now).time()
     if window and not (window.starts_at <= local <= window.ends_at):
         return [
