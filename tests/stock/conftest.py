@@ -8,6 +8,7 @@ from hab.core import clock
 from hab.core.access import Actor
 from hab.core.models import Clinic
 from hab.stock import services
+from tests.dosing.conftest import afternoon, on_prescription, protocols  # noqa: F401
 
 PRODUCTS = [
     ("dam-inj", "Diacetylmorfin 10 g pulver til injeksjon", "dam_injectable", "powder", 100),

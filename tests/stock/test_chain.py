@@ -40,6 +40,8 @@ def triggers_off():
     """What someone with direct database access could do: lift the append-only guard."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Deferred foreign-key checks of this transaction must run before ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE stock_ledgerentry DISABLE TRIGGER USER")
         else:
             cursor.execute("DROP TRIGGER stock_ledgerentry_no_update")

@@ -36,6 +36,7 @@ from hab.dosing.selectors import (
 )
 from hab.patients.selectors import clinic_for_action, patient_for_user
 from hab.prescribing.selectors import InForce
+from hab.stock import services as stock_services
 
 RECORDABLE = {Status.GIVEN, Status.PARTIAL, Status.WITHHELD, Status.REFUSED}
 
@@ -216,6 +217,8 @@ def administration_record(
                 )
         except IntegrityError:
             raise Conflict(_("Already recorded for this patient in this session.")) from None
+        # The controlled-drug ledger is debited in the same transaction (or nothing is).
+        stock_services.administration_debit(record)
         guest = patient.clinic_id != clinic.pk
         access_log_write(
             actor=actor,
@@ -358,6 +361,8 @@ def administration_correct(
             original_id=chain,
             correction_reason=reason.strip()[:500],
         )
+        # Only the difference to the corrected record moves the ledger.
+        stock_services.administration_debit(record, replaces=target)
         access_log_write(
             actor=actor,
             patient=patient,

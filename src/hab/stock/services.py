@@ -530,7 +530,7 @@ def administration_debit(administration, *, replaces=None) -> LedgerEntry | None
         )
         batch = last.batch if last else None
     if batch is None:
-        batch = _batch_in_use(clinic_id, administration.medication, -change)
+        batch = _batch_in_use(clinic_id, administration.medication, change)
     return _append(
         head,
         batch=batch,
