@@ -388,3 +388,18 @@ def test_no_endpoint_changes_or_deletes_an_entry(stocked, api_as):
         assert response.status_code in (404, 405)
 
     assert LedgerEntry.objects.get().quantity_mg == entry.quantity_mg
+
+
+def test_the_admin_shows_the_ledger_but_cannot_change_it(stocked, client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw-123456")
+    client.force_login(admin)
+    entry = LedgerEntry.objects.get()
+
+    listing = client.get("/admin/stock/ledgerentry/")
+    change = client.post(f"/admin/stock/ledgerentry/{entry.pk}/change/", {"quantity_mg": 1})
+    delete = client.post(f"/admin/stock/ledgerentry/{entry.pk}/delete/", {"post": "yes"})
+
+    assert listing.status_code == 200
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert LedgerEntry.objects.get().quantity_mg == entry.quantity_mg
