@@ -69,6 +69,7 @@ CLIENTS = 8  # in-process threads; --clients sets the HTTP client processes
 BOARD_TARGET_MS = 50  # p95, for 200 expected patients
 WRITE_TARGET_MS = 30  # p95, at 8 concurrent clients
 SERIAL = 20  # patients dosed by one client alone first: the cost without contention
+HERE = Path(__file__).resolve().parent
 JOIN_TIMEOUT_S = 300  # a phase that takes longer is reported as stuck, not waited for
 
 
@@ -209,7 +210,8 @@ class Gunicorn:
         command = [
             str(Path(sys.executable).parent / "gunicorn"),
             "dosing:app",
-            *("--pythonpath", str(Path(__file__).resolve().parent)),
+            # This checkout's code, as the in-process part runs it (not the installed one).
+            *("--pythonpath", f"{HERE},{HERE.parent / 'src'}"),
             *("--bind", f"127.0.0.1:{self.port}"),
             *("--workers", str(workers), "--worker-class", worker_class),
             *("--log-level", "warning", "--timeout", "120"),
@@ -360,7 +362,7 @@ def main(postgres: bool, http_workers: int, clients: int, worker_class: str) -> 
 
 
 def run(http_workers: int, clients: int, worker_class: str) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    sys.path.insert(0, str(HERE.parent / "src"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hab.settings")
     os.environ.setdefault("HAB_SECURE_COOKIES", "0")
     os.environ.setdefault("HAB_ALLOWED_HOSTS", "testserver")
