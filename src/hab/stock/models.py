@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hab.core.models import Clinic
 from hab.prescribing.models import Medication
@@ -84,7 +85,7 @@ class Kind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     ADMINISTRATION = "administration", _("Administration")
     WASTE = "waste", _("Waste")
-    TRANSFER = "transfer", _("Transfer")
+    TRANSFER = "transfer", pgettext_lazy("ledger entry", "Transfer")
     COUNT_ADJUSTMENT = "count_adjustment", _("Count adjustment")
 
 

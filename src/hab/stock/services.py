@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from hab.core import clock, policy
 from hab.core.access import Actor
@@ -634,9 +634,9 @@ def _unprefixed(key: str) -> str:
 
 # What each break means, for the page and the command.
 PROBLEMS = {
-    "changed": _lazy("the entry's content was changed after it was written"),
-    "missing": _lazy("entries before this one are missing"),
-    "inserted": _lazy("an entry was added outside HAB"),
-    "link": _lazy("the entry does not follow the one before it (deleted or reordered rows)"),
-    "head": _lazy("the chain does not end where HAB last wrote"),
+    "changed": gettext_lazy("the entry's content was changed after it was written"),
+    "missing": gettext_lazy("entries before this one are missing"),
+    "inserted": gettext_lazy("an entry was added outside HAB"),
+    "link": gettext_lazy("the entry does not follow the one before it (deleted or reordered rows)"),
+    "head": gettext_lazy("the chain does not end where HAB last wrote"),
 }
