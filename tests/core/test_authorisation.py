@@ -52,6 +52,18 @@ ALLOWED: dict[Action, set[str]] = {
     Action.STOCK_TRANSFER: {"clinic_lead"},
     Action.STOCK_ADJUST: {"clinic_lead"},
     Action.STOCK_MANAGE: {"clinic_lead"},
+    Action.INCIDENT_VIEW: CARE,
+    Action.INCIDENT_REPORT: CARE,
+    Action.INCIDENT_MANAGE: {"clinic_lead"},
+    Action.INCIDENT_SUMMARY: {"clinic_lead", "programme"},
+    Action.CARE_VIEW: CARE,
+    Action.CARE_EDIT: {"doctor", "psychologist", "coordinator", "clinic_lead"},
+    Action.CARE_NOTE_WRITE: {"doctor", "psychologist", "coordinator", "clinic_lead"},
+    Action.NOTE_READ_CLINICAL: {"doctor", "psychologist"},
+    Action.NOTE_READ_PSYCHOLOGY: {"psychologist"},
+    Action.ROTA_VIEW: CARE,
+    Action.ROTA_EDIT: {"clinic_lead"},
+    Action.CONTINGENCY: {"nurse", "doctor", "clinic_lead"},
 }
 # Roles that may open a record only with a stated reason (no care relationship).
 WITH_REASON = {"admin"}

@@ -55,6 +55,18 @@ class Action(StrEnum):
     STOCK_TRANSFER = "stock.transfer"
     STOCK_ADJUST = "stock.adjust"
     STOCK_MANAGE = "stock.manage"
+    INCIDENT_VIEW = "incident.view"
+    INCIDENT_REPORT = "incident.report"
+    INCIDENT_MANAGE = "incident.manage"
+    INCIDENT_SUMMARY = "incident.summary"
+    CARE_VIEW = "care.view"
+    CARE_EDIT = "care.edit"
+    CARE_NOTE_WRITE = "care.note.write"
+    NOTE_READ_CLINICAL = "care.note.read_clinical"
+    NOTE_READ_PSYCHOLOGY = "care.note.read_psychology"
+    ROTA_VIEW = "rota.view"
+    ROTA_EDIT = "rota.edit"
+    CONTINGENCY = "contingency.print"
 
 
 A = Action
@@ -70,6 +82,10 @@ _CLINICAL_READ = {
 # The dosing room: nurses dose; doctors and the clinic lead can step in.
 _DOSING = {A.DOSE, A.DOSE_CORRECT, A.SESSION_CLOSE}
 _CONTACT = {A.CONSENT_RECORD, A.RELATIVE_EDIT}
+# Incidents are reported and read by everyone in the care team; followed up by the lead.
+_INCIDENTS = {A.INCIDENT_VIEW, A.INCIDENT_REPORT}
+# Care plans and status are read by the whole care team.
+_CARE = {A.CARE_VIEW, A.ROTA_VIEW}
 # The controlled-drug ledger: those who handle the drugs see it, count it and witness waste.
 _STOCK = {A.STOCK_VIEW, A.STOCK_WASTE, A.STOCK_COUNT}
 
@@ -77,6 +93,9 @@ POLICY: dict[Role, frozenset[Action]] = {
     Role.DOCTOR: frozenset(
         _CLINICAL_READ
         | _CONTACT
+        | _INCIDENTS
+        | _CARE
+        | {A.CARE_EDIT, A.CARE_NOTE_WRITE, A.NOTE_READ_CLINICAL, A.CONTINGENCY}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_MANAGE, A.REFERRAL_ASSESS}
         | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
         | {A.PRESCRIBE, A.GUEST_AUTHORISE}
@@ -84,18 +103,39 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _STOCK
     ),
     Role.NURSE: frozenset(
-        _CLINICAL_READ | _CONTACT | _DOSING | {A.PATIENT_EDIT} | _STOCK | {A.STOCK_RECEIVE}
+        _CLINICAL_READ
+        | _CONTACT
+        | _DOSING
+        | {A.PATIENT_EDIT}
+        | _STOCK
+        | {A.STOCK_RECEIVE}
+        | _INCIDENTS
+        | _CARE
+        | {A.CONTINGENCY}
     ),
-    Role.PSYCHOLOGIST: frozenset(_CLINICAL_READ | _CONTACT),
+    Role.PSYCHOLOGIST: frozenset(
+        _CLINICAL_READ
+        | _CONTACT
+        | _INCIDENTS
+        | _CARE
+        | {A.CARE_EDIT, A.CARE_NOTE_WRITE, A.NOTE_READ_CLINICAL, A.NOTE_READ_PSYCHOLOGY}
+    ),
     Role.COORDINATOR: frozenset(
         _CLINICAL_READ
         | _CONTACT
+        | _INCIDENTS
+        | _CARE
+        | {A.CARE_EDIT, A.CARE_NOTE_WRITE}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_CREATE, A.REFERRAL_MANAGE}
         | {A.EPISODE_COORDINATOR}
     ),
     Role.CLINIC_LEAD: frozenset(
         _CLINICAL_READ
         | _CONTACT
+        | _INCIDENTS
+        | _CARE
+        | {A.INCIDENT_MANAGE, A.INCIDENT_SUMMARY, A.CARE_EDIT, A.CARE_NOTE_WRITE}
+        | {A.ROTA_EDIT, A.CONTINGENCY}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
@@ -111,7 +151,9 @@ POLICY: dict[Role, frozenset[Action]] = {
     Role.RESEARCHER: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW}),
     # The programme owner follows the programme through aggregates, not records, and owns
     # the trial's intake criteria.
-    Role.PROGRAMME: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW, A.CRITERIA_EDIT}),
+    Role.PROGRAMME: frozenset(
+        {A.CLINIC_VIEW, A.CAPACITY_VIEW, A.CRITERIA_EDIT, A.INCIDENT_SUMMARY}
+    ),
     # System administration; opening a record needs a stated reason every time.
     Role.ADMIN: frozenset({A.CLINIC_VIEW, A.PATIENT_VIEW, A.ACCESS_LOG_VIEW}),
 }
