@@ -7,11 +7,14 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from hab.care.api import router as care_router
 from hab.core.api import BearerAuth
 from hab.core.api import router as core_router
 from hab.core.errors import DomainError, Invalid
 from hab.dosing.api import router as dosing_router
+from hab.incidents.api import router as incidents_router
 from hab.intake.api import router as intake_router
+from hab.operations.api import router as operations_router
 from hab.patients.api import router as patients_router
 from hab.prescribing.api import router as prescribing_router
 from hab.stock.api import router as stock_router
@@ -30,6 +33,9 @@ api.add_router("", intake_router)
 api.add_router("", prescribing_router)
 api.add_router("", dosing_router)
 api.add_router("", stock_router)
+api.add_router("", incidents_router)
+api.add_router("", care_router)
+api.add_router("", operations_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "hab.prescribing",
     "hab.dosing",
     "hab.stock",
+    "hab.incidents",
+    "hab.care",
+    "hab.operations",
     "hab.demo",
 ]
 

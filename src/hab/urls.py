@@ -22,6 +22,9 @@ urlpatterns = [
     path("dosing/", include("hab.dosing.urls")),
     path("prescribing/", include("hab.prescribing.urls")),
     path("stock/", include("hab.stock.urls")),
+    path("incidents/", include("hab.incidents.urls")),
+    path("care/", include("hab.care.urls")),
+    path("operations/", include("hab.operations.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
