@@ -35,6 +35,8 @@ TABLES = (
     "stock_stockcount",
     "stock_discrepancy",
     "stock_discrepancyresolution",
+    "incidents_incident",
+    "incidents_incidentevent",
 )
 
 PG_FUNCTION = """

@@ -49,3 +49,7 @@ class Invalid(DomainError):
     @classmethod
     def one(cls, field: str, message: str) -> Invalid:
         return cls([FieldError(field, str(message))])
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, str]]) -> Invalid:
+        return cls([FieldError(field, str(message)) for field, message in pairs])

@@ -34,6 +34,7 @@ from hab.dosing.selectors import (
     patient_for_dosing,
     slot_codes,
 )
+from hab.incidents import services as incident_services
 from hab.patients.selectors import clinic_for_action, patient_for_user
 from hab.prescribing.selectors import InForce
 from hab.stock import services as stock_services
@@ -420,6 +421,9 @@ def observation_end(
             note=note.strip()[:500],
             by=actor.user,
         )
+        if outcome == Outcome.OVERDOSE:
+            # An overdose is an incident (avvik) at once, linked to the dose.
+            incident_services.open_for_overdose(actor=actor, observation=observation)
         access_log_write(
             actor=actor,
             patient=patient,

@@ -18,6 +18,7 @@ from hab.core.access import Actor
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
+from hab.incidents import services as incident_services
 from hab.patients.selectors import clinic_for_action
 from hab.stock import chain
 from hab.stock.models import (
@@ -451,6 +452,8 @@ def count_record(
         discrepancy = None
         if counted != book:
             discrepancy = Discrepancy.objects.create(count=count, clinic=clinic, opened_at=now)
+            # Saldoavvik is an incident (avvik) for the clinic lead to follow up.
+            incident_services.open_for_discrepancy(actor=actor, discrepancy=discrepancy)
     return Counted(count, discrepancy)
 
 
@@ -488,13 +491,17 @@ def discrepancy_resolve(
                 count=count,
                 field="adjust",
             )
-        return DiscrepancyResolution.objects.create(
+        resolution = DiscrepancyResolution.objects.create(
             discrepancy=discrepancy,
             resolved_at=clock.now(),
             resolved_by=actor.user,
             explanation=explanation.strip()[:1000],
             adjustment=adjustment,
         )
+        incident_services.close_for_discrepancy(
+            actor=actor, discrepancy=discrepancy, explanation=resolution.explanation
+        )
+        return resolution
 
 
 # --- doses --------------------------------------------------------------------------------
