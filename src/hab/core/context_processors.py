@@ -14,6 +14,7 @@ MENU = [
     (_("Referrals"), "intake:inbox", Action.REFERRAL_VIEW),
     (_("Waitlist"), "intake:waitlist", Action.REFERRAL_VIEW),
     (_("Capacity"), "intake:capacity", Action.CAPACITY_VIEW),
+    (_("Incidents"), "incidents:list", Action.INCIDENT_VIEW),
     (_("Ledger"), "stock:overview", Action.STOCK_VIEW),
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
 ]

@@ -89,6 +89,7 @@ def form_page(
     save: Callable[[dict], HttpResponse],
     intro: str = "",
     template: str = "form.html",
+    extra: dict | None = None,
 ) -> HttpResponse:
     """Shows a form; on a valid POST calls ``save``. Domain errors go beside their field
     (or above the form for a conflict) and nothing is changed."""
@@ -100,4 +101,4 @@ def form_page(
         except Conflict as error:
             form.add_error(None, error.message)
     context = {"form": form, "title": title, "cancel_url": cancel_url, "intro": intro}
-    return render(request, template, context)
+    return render(request, template, context | (extra or {}))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hab.core.models import Clinic
 
@@ -31,9 +32,9 @@ class Severity(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("incident status", "Open")
     FOLLOW_UP = "follow_up", _("Being followed up")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("incident status", "Closed")
 
 
 class Source(models.TextChoices):

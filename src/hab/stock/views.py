@@ -177,11 +177,7 @@ def receipt(request: HttpRequest) -> HttpResponse:
 def waste(request: HttpRequest) -> HttpResponse:
     clinic = _clinic(request, Action.STOCK_WASTE)
     actor = web_actor(request)
-    initial = _initial_batch(request)
-    if request.GET.get("mg"):
-        initial["quantity_mg"] = request.GET["mg"]
-    if request.GET.get("reason"):
-        initial["reason"] = request.GET["reason"][:300]
+    initial = _initial_batch(request) | _rest_of(request, clinic)
     form = WasteForm(
         request.POST or None,
         initial=initial,
@@ -217,6 +213,29 @@ def waste(request: HttpRequest) -> HttpResponse:
         cancel_url=_overview(),
         save=save,
     )
+
+
+def _rest_of(request: HttpRequest, clinic) -> dict:
+    """The waste form opened after a partial dose: the rest of the drawn dose, from the
+    batch the dose was debited from."""
+    from hab.dosing.models import Administration
+    from hab.stock.models import Kind, LedgerEntry
+
+    if not request.GET.get("rest_of", "").isdigit():
+        return {}
+    dose = Administration.objects.filter(
+        pk=int(request.GET["rest_of"]), clinic=clinic, status="partial"
+    ).first()
+    if dose is None or dose.prescribed_mg <= dose.dose_mg:
+        return {}
+    debit = LedgerEntry.objects.filter(administration=dose, kind=Kind.ADMINISTRATION).first()
+    initial = {
+        "quantity_mg": dose.prescribed_mg - dose.dose_mg,
+        "reason": _("Rest of a partial dose (dose #%(id)s)") % {"id": dose.pk},
+    }
+    if debit is not None:
+        initial["batch"] = str(debit.batch_id)
+    return initial
 
 
 @staff_view
