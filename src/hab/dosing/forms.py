@@ -71,3 +71,47 @@ class CorrectionForm(forms.Form):
         label=_("Dose (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
     reason = forms.CharField(label=_("Why is the record corrected?"))
+
+
+class BackEntryForm(forms.Form):
+    """One patient's line of the paper contingency list."""
+
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            ("given", _("Given")),
+            ("partial", _("Partly given")),
+            ("withheld", _("Withheld")),
+            ("refused", _("Refused")),
+            ("missed", _("Did not come")),
+        ],
+    )
+    dose_mg = forms.DecimalField(label=_("Dose (mg)"), required=False, decimal_places=1)
+    time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
+    given_by = forms.ChoiceField(label=_("Signed by"))
+    sedation = forms.ChoiceField(
+        label=_("POSS"),
+        required=False,
+        choices=[("", "–"), ("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")],
+    )
+    breath_alcohol_permille = forms.DecimalField(
+        label=_("Breath alcohol (‰)"), required=False, decimal_places=2, min_value=0, max_value=5
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        from hab.core import policy
+        from hab.core.models import User
+        from hab.core.policy import Action
+
+        people = (
+            User.objects.filter(memberships__clinic=clinic, is_active=True)
+            .distinct()
+            .order_by("first_name", "last_name")
+        )
+        self.fields["given_by"].choices = [("", "–")] + [
+            (p.username, p.get_full_name() or p.username)
+            for p in people
+            if policy.can(p, Action.DOSE, clinic)
+        ]

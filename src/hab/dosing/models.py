@@ -63,6 +63,17 @@ class Administration(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     correction_reason = models.CharField(_("reason for correction"), max_length=500, blank=True)
+    # A dose given from the paper contingency list while HAB was unavailable, typed in
+    # afterwards: who typed it in, and when. ``nurse`` and ``given_at`` are the paper's.
+    back_entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("back-entered by"),
+    )
+    back_entered_at = models.DateTimeField(_("back-entered"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -93,6 +104,11 @@ class Administration(models.Model):
             models.CheckConstraint(
                 condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
                 name="admin_correction_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(back_entered_by__isnull=True, back_entered_at__isnull=True)
+                | Q(back_entered_by__isnull=False, back_entered_at__isnull=False),
+                name="admin_back_entry_who_and_when",
             ),
         ]
 

@@ -539,3 +539,136 @@ def guest_authorise(
             policy_action=Action.GUEST_AUTHORISE,
         )
     return authorisation
+
+
+# A paper record from the contingency list is typed in within this many days.
+BACK_ENTRY_DAYS = 7
+
+
+def administration_back_enter(
+    *,
+    actor: Actor,
+    clinic: Clinic,
+    patient_id: int,
+    day: datetime.date,
+    slot: str,
+    medication: str,
+    dose_mg,
+    status: str,
+    given_at: datetime.datetime,
+    given_by: str,
+    assessment: dict | None = None,
+    withheld_reason: str = "",
+    notes: str = "",
+) -> Recorded:
+    """Types in a record from the paper contingency list, used while HAB was unavailable:
+    marked as back-entered, by whom and when; the nurse and time are the paper's.
+
+    What the paper says happened is recorded as it happened, never adjusted. A dose the
+    rules would have refused at that time is still recorded (refusing it would lose a
+    dose that was given) and opens a dosing-error incident for review; the reasons are
+    returned as warnings. 409 when the session already has a record."""
+    errors: list[FieldError] = []
+    if status not in RECORDABLE | {Status.MISSED}:
+        errors.append(FieldError("status", _("Choose a status.")))
+    if medication not in rules.MEDICATION_GROUP:
+        errors.append(FieldError("medication", _("Choose the medication.")))
+    dose = _amount(errors, "dose_mg", dose_mg)
+    taken = status in (Status.GIVEN, Status.PARTIAL)
+    checked = _assessment(errors, assessment, needed=False)
+    _check_status(errors, status, dose, withheld_reason)
+    today = clock.today()
+    if not today - timedelta(days=BACK_ENTRY_DAYS) <= day <= today:
+        errors.append(
+            FieldError(
+                "date",
+                _("Paper records are entered within %(days)s days.") % {"days": BACK_ENTRY_DAYS},
+            )
+        )
+    if given_at is None or timezone.localdate(given_at) != day or given_at > clock.now():
+        errors.append(FieldError("given_at", _("The time on the paper, on the session's day.")))
+    if slot not in slot_codes(clinic):
+        errors.append(FieldError("slot", _("No such session at the clinic.")))
+    from hab.core.models import User
+
+    nurse = User.objects.filter(username=given_by, is_active=True).first()
+    if nurse is None or not policy.can(nurse, Action.DOSE, clinic):
+        errors.append(FieldError("given_by", _("Choose who gave the dose (signed the paper).")))
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        patient = patient_for_dosing(actor, patient_id, clinic, day, Action.DOSE, lock=True)
+        ctx = context_for(clinic, [patient.pk], day)
+        group = rules.MEDICATION_GROUP[medication]
+        prescription = next(
+            (
+                p
+                for p in ctx.prescriptions.get(patient.pk, [])
+                if rules.MEDICATION_GROUP[p.medication] == group
+            ),
+            None,
+        )
+        if prescription is None or prescription.medication != medication:
+            raise Invalid.one("medication", _("The patient had no such prescription that day."))
+        decision = ctx.decide(patient.pk, prescription, slot, given_at, checked)
+        if any(r.code == "already_recorded" for r in decision.reasons):
+            raise Conflict(_("Already recorded for this patient in this session."))
+        episode = ctx.open_episode.get(patient.pk)
+        if episode is None:
+            raise Invalid.one(
+                "patient", messages.text(rules.Reason("no_episode", rules.Severity.BLOCK))
+            )
+        unsafe = taken and (decision.blocked or float(dose) > decision.max_mg)
+        record = Administration.objects.create(
+            patient=patient,
+            episode_id=episode,
+            prescription_id=prescription.pk,
+            protocol_id=ctx.protocol_id,
+            clinic=clinic,
+            day=day,
+            slot=slot,
+            medication=medication,
+            group=group,
+            route=prescription.route,
+            status=status,
+            dose_mg=dose,
+            prescribed_mg=Decimal(str(decision.prescribed_mg)),
+            max_allowed_mg=Decimal(str(decision.max_mg)),
+            reasons=messages.texts(decision.reasons),
+            withheld_reason=withheld_reason.strip()[:500],
+            sedation=checked.sedation,
+            breath_alcohol_permille=checked.breath_alcohol_permille,
+            respiratory_rate=checked.respiratory_rate,
+            notes=notes.strip()[:500],
+            given_at=given_at,
+            nurse=nurse,
+            back_entered_by=actor.user,
+            back_entered_at=clock.now(),
+        )
+        stock_services.administration_debit(record)
+        warnings = messages.texts(decision.reasons) if taken else []
+        if unsafe:
+            incident_services.open_for_back_entry(actor=actor, administration=record)
+            warnings.insert(
+                0,
+                _(
+                    "This dose was more than the rules allowed at that time; "
+                    "an incident is opened for review."
+                ),
+            )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="administration",
+            details={
+                "administration": record.pk,
+                "status": status,
+                "dose_mg": str(dose),
+                "back_entered": True,
+            },
+            policy_action=Action.DOSE,
+            basis=AccessBasis.GUEST if patient.clinic_id != clinic.pk else None,
+            clinic_id=clinic.pk if patient.clinic_id != clinic.pk else None,
+        )
+    return Recorded(record, warnings)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hab.dosing import views
+from hab.dosing import contingency_views, views
 
 app_name = "dosing"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("records/<int:administration_id>/observation/", views.observation_end, name="observation"),
     path("records/<int:administration_id>/correct/", views.correction, name="correct"),
     path("close/", views.session_close, name="close"),
+    path("contingency/", contingency_views.contingency_page, name="contingency"),
+    path("back-entry/", contingency_views.back_entry, name="back-entry"),
 ]

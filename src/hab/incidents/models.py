@@ -41,6 +41,7 @@ class Source(models.TextChoices):
     REPORT = "report", _("Reported by staff")
     OBSERVATION = "observation", _("Overdose recorded after a dose")
     STOCK_COUNT = "stock_count", _("Stock count differed from the book")
+    BACK_ENTRY = "back_entry", _("Paper record above the allowed dose")
 
 
 class Incident(models.Model):

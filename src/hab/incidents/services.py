@@ -262,3 +262,31 @@ def close_for_discrepancy(*, actor: Actor, discrepancy, explanation: str) -> Non
 def _mg(amount: Decimal) -> str:
     text = f"{Decimal(amount):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def open_for_back_entry(*, actor: Actor, administration) -> Incident:
+    """A dose from the paper list above what the rules allowed then: a dosing-error
+    incident for the clinic lead to review. Runs in the back-entry's transaction."""
+    now = clock.now()
+    incident = Incident.objects.create(
+        clinic_id=administration.clinic_id,
+        kind=Kind.DOSING_ERROR,
+        severity=Severity.MODERATE,
+        occurred_at=administration.given_at,
+        patient_id=administration.patient_id,
+        administration=administration,
+        description=_(
+            "Dose from the paper contingency list: %(dose)s mg given, %(max)s mg allowed "
+            "by the rules at the time. %(reasons)s"
+        )
+        % {
+            "dose": _mg(administration.dose_mg),
+            "max": _mg(administration.max_allowed_mg),
+            "reasons": " ".join(administration.reasons),
+        },
+        source=Source.BACK_ENTRY,
+        reported_at=now,
+        reported_by=actor.user,
+    )
+    IncidentEvent.objects.create(incident=incident, at=now, by=actor.user, status=Status.OPEN)
+    return incident
