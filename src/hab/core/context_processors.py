@@ -16,7 +16,9 @@ MENU = [
     (_("Capacity"), "intake:capacity", Action.CAPACITY_VIEW),
     (_("Incidents"), "incidents:list", Action.INCIDENT_VIEW),
     (_("Ledger"), "stock:overview", Action.STOCK_VIEW),
+    (_("Individual plans"), "care:clinic", Action.CARE_EDIT),
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
+    (_("Rota"), "operations:week", Action.ROTA_VIEW),
 ]
 
 
