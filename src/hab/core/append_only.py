@@ -37,6 +37,12 @@ TABLES = (
     "stock_discrepancyresolution",
     "incidents_incident",
     "incidents_incidentevent",
+    "care_goal",
+    "care_planaction",
+    "care_review",
+    "care_statusrecord",
+    "care_carenote",
+    "care_involvement",
 )
 
 PG_FUNCTION = """
