@@ -225,3 +225,14 @@ def test_the_monthly_summary_counts_per_1000_doses(api_as, on_prescription):
     assert summary["incidents_per_1000_administrations"] == round(2 * 1000 / doses, 2)
     assert programme.status_code == 200
     assert nurse_view.status_code == 403
+
+
+def test_the_programme_owner_finds_the_summary_in_the_menu(web_as):
+    programme = web_as("programme.oslo").get("/", follow=True)
+    nurse = web_as("nurse.oslo").get("/", follow=True)
+    summary = web_as("programme.oslo").get("/incidents/summary/")
+
+    assert 'href="/incidents/summary/"' in programme.content.decode()
+    assert 'href="/incidents/summary/"' not in nurse.content.decode()
+    assert 'href="/incidents/"' in nurse.content.decode()
+    assert summary.status_code == 200

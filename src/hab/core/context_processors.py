@@ -20,6 +20,10 @@ MENU = [
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
     (_("Rota"), "operations:week", Action.ROTA_VIEW),
 ]
+# Aggregates for those who see no records: (label, url name, action, unless this action).
+MENU_AGGREGATES = [
+    (_("Incidents"), "incidents:summary", Action.INCIDENT_SUMMARY, Action.INCIDENT_VIEW),
+]
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -31,6 +35,11 @@ def navigation(request: HttpRequest) -> dict:
         {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
         for label, name, action in MENU
         if policy.can(user, action, clinic)
+    ]
+    menu += [
+        {"label": label, "url": reverse(name), "active": request.path.startswith(reverse(name))}
+        for label, name, action, unless in MENU_AGGREGATES
+        if policy.can(user, action, clinic) and not policy.can(user, unless, clinic)
     ]
     return {
         "menu": menu,
