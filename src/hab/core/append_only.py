@@ -43,6 +43,9 @@ TABLES = (
     "care_statusrecord",
     "care_carenote",
     "care_involvement",
+    "operations_sessiontemplate",
+    "operations_staffingrule",
+    "operations_operationsevent",
 )
 
 PG_FUNCTION = """
