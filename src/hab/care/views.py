@@ -127,13 +127,19 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
     for action in plan.actions:
         action.overdue = plan.overdue(action)
     for review in plan.reviews:
-        review.staff_names = [plan.staff_names.get(u, u) for u in review.staff_attended]
-        review.relative_names = [
-            plan.relatives[pk].name for pk in review.relatives_attended if pk in plan.relatives
+        review.attendees = [
+            *([_("The patient")] if review.patient_attended else []),
+            *(plan.staff_names.get(u, u) for u in review.staff_attended),
+            *(plan.relatives[pk].name for pk in review.relatives_attended if pk in plan.relatives),
+            *([review.others_attended] if review.others_attended else []),
         ]
     parts = plan.parts()
     for part in parts:
         part.label = part.domain.label(language)
+        # The network domain also holds the relatives taking part, when the patient consents.
+        part.shown = bool(
+            part.goals or part.actions or (part.domain.code == "network" and plan.relatives_consent)
+        )
     staff = _staff(patient) if can_edit else []
     relatives = _relatives(patient) if can_edit else []
     context = {
@@ -153,6 +159,7 @@ def plan(request: HttpRequest, patient_id: int) -> HttpResponse:
         if can_edit and relatives
         else None,
         "coordinator": plan.episode.coordinator if plan.episode else None,
+        "empty_domains": [part.label for part in parts if not part.shown],
     }
     return render(request, "care/plan.html", context)
 
