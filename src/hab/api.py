@@ -17,6 +17,7 @@ from hab.intake.api import router as intake_router
 from hab.operations.api import router as operations_router
 from hab.patients.api import router as patients_router
 from hab.prescribing.api import router as prescribing_router
+from hab.research.api import router as research_router
 from hab.stock.api import router as stock_router
 
 api = NinjaAPI(
@@ -36,6 +37,7 @@ api.add_router("", stock_router)
 api.add_router("", incidents_router)
 api.add_router("", care_router)
 api.add_router("", operations_router)
+api.add_router("", research_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

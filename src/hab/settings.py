@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "hab.incidents",
     "hab.care",
     "hab.operations",
+    "hab.research",
     "hab.demo",
 ]
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("incidents/", include("hab.incidents.urls")),
     path("care/", include("hab.care.urls")),
     path("operations/", include("hab.operations.urls")),
+    path("research/", include("hab.research.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -64,6 +64,9 @@ ALLOWED: dict[Action, set[str]] = {
     Action.ROTA_VIEW: CARE,
     Action.ROTA_EDIT: {"clinic_lead"},
     Action.CONTINGENCY: {"nurse", "doctor", "clinic_lead"},
+    Action.FOLLOWUP_VIEW: CARE,
+    Action.FOLLOWUP_RECORD: CARE,
+    Action.RESEARCH_EXPORT: {"researcher"},
 }
 # Roles that may open a record only with a stated reason (no care relationship).
 WITH_REASON = {"admin"}

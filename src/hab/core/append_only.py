@@ -46,6 +46,13 @@ TABLES = (
     "operations_sessiontemplate",
     "operations_staffingrule",
     "operations_operationsevent",
+    "research_instrument",
+    "research_item",
+    "research_option",
+    "research_missed",
+    "research_response",
+    "research_answer",
+    "research_exportlog",
 )
 
 PG_FUNCTION = """

@@ -67,6 +67,9 @@ class Action(StrEnum):
     ROTA_VIEW = "rota.view"
     ROTA_EDIT = "rota.edit"
     CONTINGENCY = "contingency.print"
+    FOLLOWUP_VIEW = "followup.view"
+    FOLLOWUP_RECORD = "followup.record"
+    RESEARCH_EXPORT = "research.export"
 
 
 A = Action
@@ -85,7 +88,7 @@ _CONTACT = {A.CONSENT_RECORD, A.RELATIVE_EDIT}
 # Incidents are reported and read by everyone in the care team; followed up by the lead.
 _INCIDENTS = {A.INCIDENT_VIEW, A.INCIDENT_REPORT}
 # Care plans and status are read by the whole care team.
-_CARE = {A.CARE_VIEW, A.ROTA_VIEW}
+_CARE = {A.CARE_VIEW, A.ROTA_VIEW, A.FOLLOWUP_VIEW, A.FOLLOWUP_RECORD}
 # The controlled-drug ledger: those who handle the drugs see it, count it and witness waste.
 _STOCK = {A.STOCK_VIEW, A.STOCK_WASTE, A.STOCK_COUNT}
 
@@ -148,7 +151,7 @@ POLICY: dict[Role, frozenset[Action]] = {
     ),
     # Researchers get pseudonymised exports only, never a patient's record; the clinic's
     # capacity figures are aggregates.
-    Role.RESEARCHER: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW}),
+    Role.RESEARCHER: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW, A.RESEARCH_EXPORT}),
     # The programme owner follows the programme through aggregates, not records, and owns
     # the trial's intake criteria.
     Role.PROGRAMME: frozenset(
