@@ -18,6 +18,7 @@ from hab.operations.api import router as operations_router
 from hab.patients.api import router as patients_router
 from hab.prescribing.api import router as prescribing_router
 from hab.research.api import router as research_router
+from hab.research.export_api import router as research_export_router
 from hab.stock.api import router as stock_router
 
 api = NinjaAPI(
@@ -38,6 +39,7 @@ api.add_router("", incidents_router)
 api.add_router("", care_router)
 api.add_router("", operations_router)
 api.add_router("", research_router)
+api.add_router("", research_export_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

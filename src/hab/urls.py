@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from hab.api import api
 from hab.core import views as core_views
+from hab.research import export_views as research_export_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("incidents/", include("hab.incidents.urls")),
     path("care/", include("hab.care.urls")),
     path("operations/", include("hab.operations.urls")),
+    path("research/export/", research_export_views.export_page, name="research-export"),
     path("research/", include("hab.research.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -23,6 +23,7 @@ MENU = [
 # Aggregates for those who see no records: (label, url name, action, unless this action).
 MENU_AGGREGATES = [
     (_("Incidents"), "incidents:summary", Action.INCIDENT_SUMMARY, Action.INCIDENT_VIEW),
+    (_("Research export"), "research-export", Action.RESEARCH_EXPORT, Action.PATIENT_VIEW),
 ]
 
 

@@ -1,0 +1,904 @@
+"""Pseudonymised research exports: one zip with a table per entity, a codebook and a
+README, as CSV, Parquet, Stata or SPSS; or a FHIR Bundle.
+
+No direct identifiers leave HAB: the research id (an HMAC of the national id under
+HAB_RESEARCH_KEY) replaces every id, names and national ids never appear, and dates become
+days since the patient's first admission unless the exporter holds the
+``research.export_dates`` permission. Only patients whose latest research consent is
+"given" are exported; the README says how many were left out. Rows are read from the
+database in chunks and written as they come (CSV, Parquet), so memory does not grow with
+the data; Stata and SPSS files are written per table from a data frame (pyreadstat needs
+one). Every export is logged with the file's SHA-256.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
+
+from hab.core import clock, policy
+from hab.core.errors import Invalid, NotFound
+from hab.core.models import Clinic, User
+from hab.core.policy import Action
+
+FORMATS = ("csv", "parquet", "dta", "sav", "fhir")
+CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # "int", "float", "str", "date"
+    label_en: str
+    label_nb: str
+    codes: dict[int, tuple[str, str]] | None = None  # code: (en, nb)
+
+
+@dataclass
+class Table:
+    name: str
+    label_en: str
+    label_nb: str
+    columns: list[Column]
+    rows: Callable[[], Iterator[tuple]]
+    count: int = 0
+
+
+@dataclass
+class Scope:
+    clinic_ids: list[int]
+    with_dates: bool
+    patients: dict[int, str] = field(default_factory=dict)  # patient id: research id
+    day0: dict[int, datetime.date] = field(default_factory=dict)  # first admission
+    left_out: int = 0
+
+    def day(self, patient_id: int, day: datetime.date | None) -> int | None:
+        return None if day is None else (day - self.day0[patient_id]).days
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    filename: str
+    content_type: str
+    sha256: str
+    rows: dict[str, int]
+    left_out: int
+
+
+def _coded(choices) -> dict[int, tuple[str, str]]:
+    """Django choices as numbered codes with English and Norwegian labels."""
+    from django.utils import translation
+
+    codes = {}
+    for number, (_value, label) in enumerate(choices, start=1):
+        with translation.override("en"):
+            en = str(label)
+        with translation.override("nb"):
+            nb = str(label)
+        codes[number] = (en, nb)
+    return codes
+
+
+def _numbering(choices) -> dict[str, int]:
+    return {value: number for number, (value, _label) in enumerate(choices, start=1)}
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def scope_for(user: User, clinic: str = "", *, with_dates: bool | None = None) -> Scope:
+    """The clinics the researcher exports from, and the consenting patients in them."""
+    from hab.intake.models import Episode
+    from hab.patients.models import Consent, Patient
+
+    clinic_ids = policy.clinic_ids_where(user, Action.RESEARCH_EXPORT)
+    if clinic:
+        chosen = Clinic.objects.filter(code=clinic, pk__in=clinic_ids).first()
+        if chosen is None:
+            raise NotFound("No such clinic.")
+        clinic_ids = [chosen.pk]
+    if not clinic_ids:
+        raise NotFound("No such clinic.")
+    dates = user.has_perm("research.export_dates") if with_dates is None else with_dates
+    scope = Scope(clinic_ids=clinic_ids, with_dates=dates)
+    latest = Consent.objects.filter(patient=OuterRef("pk"), kind="research").order_by("-at", "-id")
+    in_scope = Patient.objects.filter(
+        Exists(Episode.objects.filter(patient=OuterRef("pk"), clinic_id__in=clinic_ids))
+    ).annotate(consent=Subquery(latest.values("given")[:1]))
+    for patient_id, research_id, consent in in_scope.values_list(
+        "pk", "research_id", "consent"
+    ).iterator(chunk_size=CHUNK):
+        if consent:
+            scope.patients[patient_id] = research_id
+        else:
+            scope.left_out += 1
+    first_admission: dict[int, datetime.date] = {}
+    for patient_id, day in Episode.objects.filter(patient_id__in=list(scope.patients)).values_list(
+        "patient_id", "admitted_on"
+    ):
+        if patient_id not in first_admission or day < first_admission[patient_id]:
+            first_admission[patient_id] = day
+    scope.day0 = first_admission
+    return scope
+
+
+# --- the tables ------------------------------------------------------------------------------
+
+
+def _ids(scope: Scope) -> list[int]:
+    return list(scope.patients)
+
+
+def tables(scope: Scope) -> list[Table]:
+    from hab.dosing.models import Administration
+    from hab.incidents.models import Incident, Severity
+    from hab.incidents.models import Kind as IncidentKind
+    from hab.intake.models import EndReason, Episode
+
+    clinics = list(Clinic.objects.order_by("pk").values_list("pk", "code", "name"))
+    clinic_code = {pk: number for number, (pk, _c, _n) in enumerate(clinics, start=1)}
+    clinic_labels = {number: (name, name) for number, (_pk, _c, name) in enumerate(clinics, 1)}
+    end_codes = _numbering(EndReason.choices)
+    kind_codes = _numbering(IncidentKind.choices)
+    severity_codes = _numbering(Severity.choices)
+    rid = scope.patients
+    dated = scope.with_dates
+
+    def date_columns(*names: str) -> list[Column]:
+        if not dated:
+            return []
+        return [Column(f"{n}_date", "date", f"{n} (calendar date)", f"{n} (dato)") for n in names]
+
+    # patients
+    def patient_rows() -> Iterator[tuple]:
+        from hab.patients.models import Patient
+
+        episodes: dict[int, list] = {}
+        for row in (
+            Episode.objects.filter(patient_id__in=_ids(scope))
+            .order_by("patient_id", "admitted_on", "pk")
+            .values_list("patient_id", "clinic_id", "admitted_on", "ended_on", "end_reason")
+            .iterator(chunk_size=CHUNK)
+        ):
+            episodes.setdefault(row[0], []).append(row)
+        born = dict(Patient.objects.filter(pk__in=_ids(scope)).values_list("pk", "birth_date"))
+        today = clock.today()
+        for patient_id, research_id in rid.items():
+            course = episodes.get(patient_id, [])
+            if not course:
+                continue
+            first, last = course[0], course[-1]
+            start = first[2]
+            age = (
+                start.year
+                - born[patient_id].year
+                - ((start.month, start.day) < (born[patient_id].month, born[patient_id].day))
+            )
+            end = last[3]
+            row = (
+                research_id,
+                clinic_code[first[1]],
+                age,
+                len(course),
+                0 if end is None else 1,
+                end_codes.get(last[4]) if end else None,
+                ((end or today) - start).days,
+            )
+            yield row + ((start,) if dated else ())
+
+    patients = Table(
+        "patients",
+        "Patients (one row per patient with research consent)",
+        "Pasienter (én rad per pasient med forskningssamtykke)",
+        [
+            Column("research_id", "str", "Research id (pseudonym)", "Forsknings-ID (pseudonym)"),
+            Column("clinic", "int", "First HAB clinic", "Første HAB-klinikk", clinic_labels),
+            Column("age_at_admission", "int", "Age at first admission", "Alder ved innskriving"),
+            Column("episodes", "int", "Number of episodes", "Antall behandlingsforløp"),
+            Column(
+                "ended",
+                "int",
+                "Treatment ended",
+                "Behandlingen avsluttet",
+                {0: ("No, in treatment", "Nei, i behandling"), 1: ("Yes", "Ja")},
+            ),
+            Column(
+                "end_reason",
+                "int",
+                "Reason the last episode ended",
+                "Årsak til avslutning",
+                _coded(EndReason.choices),
+            ),
+            Column(
+                "days_in_programme",
+                "int",
+                "Days from first admission to end (or export)",
+                "Dager fra innskriving til avslutning (eller uttrekk)",
+            ),
+            *date_columns("admitted"),
+        ],
+        patient_rows,
+    )
+
+    # episodes
+    def episode_rows() -> Iterator[tuple]:
+        counter: dict[int, int] = {}
+        for patient_id, clinic_id, admitted, ended, reason in (
+            Episode.objects.filter(patient_id__in=_ids(scope))
+            .order_by("patient_id", "admitted_on", "pk")
+            .values_list("patient_id", "clinic_id", "admitted_on", "ended_on", "end_reason")
+            .iterator(chunk_size=CHUNK)
+        ):
+            counter[patient_id] = counter.get(patient_id, 0) + 1
+            row = (
+                rid[patient_id],
+                counter[patient_id],
+                clinic_code[clinic_id],
+                scope.day(patient_id, admitted),
+                scope.day(patient_id, ended),
+                end_codes.get(reason) if ended else None,
+            )
+            yield row + ((admitted, ended) if dated else ())
+
+    episodes = Table(
+        "episodes",
+        "Episodes of treatment",
+        "Behandlingsforløp",
+        [
+            Column("research_id", "str", "Research id", "Forsknings-ID"),
+            Column("episode", "int", "Episode number", "Forløpsnummer"),
+            Column("clinic", "int", "HAB clinic", "HAB-klinikk", clinic_labels),
+            Column("start_day", "int", "Admitted (study day)", "Innskrevet (studiedag)"),
+            Column("end_day", "int", "Ended (study day)", "Avsluttet (studiedag)"),
+            Column(
+                "end_reason",
+                "int",
+                "Reason ended",
+                "Årsak til avslutning",
+                _coded(EndReason.choices),
+            ),
+            *date_columns("start", "end"),
+        ],
+        episode_rows,
+    )
+
+    # administrations per patient-day
+    def dose_rows() -> Iterator[tuple]:
+        current = Administration.objects.filter(patient_id__in=_ids(scope)).exclude(
+            Exists(Administration.objects.filter(corrects=OuterRef("pk")))
+        )
+        key = None
+        acc = None
+        for patient_id, day, group, status, mg in (
+            current.order_by("patient_id", "day")
+            .values_list("patient_id", "day", "group", "status", "dose_mg")
+            .iterator(chunk_size=CHUNK)
+        ):
+            if (patient_id, day) != key:
+                if acc is not None:
+                    yield _dose_row(scope, key, acc)
+                key, acc = (patient_id, day), [0, 0.0, 0.0, 0, 0, 0]
+            if status in ("given", "partial"):
+                if group == "dam":
+                    acc[0] += 1
+                    acc[1] += float(mg)
+                else:
+                    acc[2] += float(mg)
+            elif status == "withheld":
+                acc[3] += 1
+            elif status == "refused":
+                acc[4] += 1
+            elif status == "missed":
+                acc[5] += 1
+        if acc is not None:
+            yield _dose_row(scope, key, acc)
+
+    doses = Table(
+        "doses_daily",
+        "Supervised doses per patient and day (current records; corrections applied)",
+        "Doser under tilsyn per pasient og dag (gjeldende registreringer)",
+        [
+            Column("research_id", "str", "Research id", "Forsknings-ID"),
+            Column("day", "int", "Study day", "Studiedag"),
+            Column("dam_doses", "int", "Diacetylmorphine doses given", "Diacetylmorfindoser gitt"),
+            Column("dam_mg", "float", "Diacetylmorphine mg given", "Diacetylmorfin mg gitt"),
+            Column("other_mg", "float", "Adjunct opioid mg given", "Tilleggsopioid mg gitt"),
+            Column("withheld", "int", "Doses withheld", "Doser holdt tilbake"),
+            Column("refused", "int", "Doses refused", "Doser avslått"),
+            Column("missed", "int", "Doses missed", "Doser ikke hentet"),
+            *date_columns("day"),
+        ],
+        dose_rows,
+    )
+
+    # incidents
+    def incident_rows() -> Iterator[tuple]:
+        for patient_id, at, kind, severity, naloxone, ambulance, hospital in (
+            Incident.objects.filter(patient_id__in=_ids(scope))
+            .order_by("patient_id", "occurred_at")
+            .values_list(
+                "patient_id",
+                "occurred_at",
+                "kind",
+                "severity",
+                "naloxone_mg",
+                "ambulance",
+                "hospital",
+            )
+            .iterator(chunk_size=CHUNK)
+        ):
+            day = timezone.localdate(at)
+            row = (
+                rid[patient_id],
+                scope.day(patient_id, day),
+                kind_codes[kind],
+                severity_codes[severity],
+                None if naloxone is None else float(naloxone),
+                int(ambulance),
+                int(hospital),
+            )
+            yield row + ((day,) if dated else ())
+
+    yes_no = {0: ("No", "Nei"), 1: ("Yes", "Ja")}
+    incidents = Table(
+        "incidents",
+        "Incidents concerning a patient",
+        "Avvik som gjelder en pasient",
+        [
+            Column("research_id", "str", "Research id", "Forsknings-ID"),
+            Column("day", "int", "Study day", "Studiedag"),
+            Column("kind", "int", "Kind of incident", "Type avvik", _coded(IncidentKind.choices)),
+            Column("severity", "int", "Severity", "Alvorlighet", _coded(Severity.choices)),
+            Column("naloxone_mg", "float", "Naloxone given (mg)", "Nalokson gitt (mg)"),
+            Column("ambulance", "int", "Ambulance called", "Ambulanse tilkalt", yes_no),
+            Column("hospital", "int", "Taken to hospital", "Sendt til sykehus", yes_no),
+            *date_columns("day"),
+        ],
+        incident_rows,
+    )
+    return [patients, episodes, doses, incidents, *follow_up_tables(scope)]
+
+
+def _dose_row(scope: Scope, key, acc) -> tuple:
+    patient_id, day = key
+    row = (
+        scope.patients[patient_id],
+        scope.day(patient_id, day),
+        acc[0],
+        round(acc[1], 1),
+        round(acc[2], 1),
+        acc[3],
+        acc[4],
+        acc[5],
+    )
+    return row + ((day,) if scope.with_dates else ())
+
+
+def follow_up_tables(scope: Scope) -> list[Table]:
+    """Follow-up time points and responses, long and wide (current responses only)."""
+    from hab.research.models import Answer, FollowUp, Item, ItemType, Missed, Response
+    from hab.research.rules import TIMEPOINTS
+
+    months = dict(TIMEPOINTS)
+    rid = scope.patients
+    dated = scope.with_dates
+    current = Response.objects.filter(follow_up__patient_id__in=list(rid)).exclude(
+        Exists(Response.objects.filter(corrects=OuterRef("pk")))
+    )
+    items = list(
+        Item.objects.filter(instrument__active=True)
+        .select_related("instrument")
+        .prefetch_related("options")
+        .order_by("instrument__code", "order")
+    )
+    item_type = {item.pk: item.type for item in items}
+
+    def follow_up_rows() -> Iterator[tuple]:
+        answered = dict(current.values_list("follow_up_id", "answered_on"))
+        missed = set(Missed.objects.values_list("follow_up_id", flat=True))
+        for pk, patient_id, timepoint, due in (
+            FollowUp.objects.filter(patient_id__in=list(rid))
+            .order_by("patient_id", "due_on")
+            .values_list("pk", "patient_id", "timepoint", "due_on")
+            .iterator(chunk_size=CHUNK)
+        ):
+            interview = answered.get(pk)
+            state = 1 if interview else 2 if pk in missed else 3
+            row = (
+                rid[patient_id],
+                months[timepoint],
+                scope.day(patient_id, due),
+                state,
+                scope.day(patient_id, interview),
+            )
+            yield row + ((due, interview) if dated else ())
+
+    follow_ups = Table(
+        "follow_ups",
+        "Follow-up time points",
+        "Oppfølgingstidspunkter",
+        [
+            Column("research_id", "str", "Research id", "Forsknings-ID"),
+            Column("month", "int", "Time point (months after admission)", "Tidspunkt (måneder)"),
+            Column("due_day", "int", "Due (study day)", "Frist (studiedag)"),
+            Column(
+                "state",
+                "int",
+                "State",
+                "Status",
+                {
+                    1: ("Interviewed", "Intervjuet"),
+                    2: ("Missed", "Ikke gjennomført"),
+                    3: ("Not yet due or open", "Ikke forfalt eller åpen"),
+                },
+            ),
+            Column("interview_day", "int", "Interview (study day)", "Intervju (studiedag)"),
+            *(
+                [
+                    Column("due_date", "date", "Due", "Frist"),
+                    Column("interview_date", "date", "Interview", "Intervju"),
+                ]
+                if dated
+                else []
+            ),
+        ],
+        follow_up_rows,
+    )
+
+    def answers() -> Iterator[tuple]:
+        responses = {
+            pk: (patient_id, timepoint, answered)
+            for pk, patient_id, timepoint, answered in current.values_list(
+                "pk", "follow_up__patient_id", "follow_up__timepoint", "answered_on"
+            ).iterator(chunk_size=CHUNK)
+        }
+        for response_id, item_id, value_int, value_date, value_text in (
+            Answer.objects.filter(response_id__in=list(responses))
+            .order_by("response_id", "item_id")
+            .values_list("response_id", "item_id", "value_int", "value_date", "value_text")
+            .iterator(chunk_size=CHUNK)
+        ):
+            patient_id, timepoint, answered = responses[response_id]
+            yield (patient_id, timepoint, answered, item_id, value_int, value_date, value_text)
+
+    by_id = {item.pk: item for item in items}
+
+    def number(item_id, value_int, value_date, patient_id):
+        if item_type.get(item_id) == ItemType.DATE:
+            return scope.day(patient_id, value_date) if not dated else None
+        return value_int
+
+    def long_rows() -> Iterator[tuple]:
+        for patient_id, timepoint, answered, item_id, value_int, value_date, text in answers():
+            item = by_id.get(item_id)
+            if item is None:
+                continue
+            value = number(item_id, value_int, value_date, patient_id)
+            if dated and value_date is not None:
+                text = value_date.isoformat()
+            yield (
+                rid[patient_id],
+                months[timepoint],
+                scope.day(patient_id, answered),
+                item.instrument.code,
+                item.instrument.version,
+                item.code,
+                value,
+                text,
+            )
+
+    long = Table(
+        "responses_long",
+        "Follow-up answers, one row per item",
+        "Oppfølgingssvar, én rad per spørsmål",
+        [
+            Column("research_id", "str", "Research id", "Forsknings-ID"),
+            Column("month", "int", "Time point (months)", "Tidspunkt (måneder)"),
+            Column("interview_day", "int", "Interview (study day)", "Intervju (studiedag)"),
+            Column("instrument", "str", "Instrument", "Instrument"),
+            Column("version", "int", "Instrument version", "Instrumentversjon"),
+            Column("item", "str", "Item code (see the codebook)", "Spørsmålskode"),
+            Column("value", "int", "Answer as a number or code", "Svar som tall eller kode"),
+            Column("text", "str", "Answer as text", "Svar som tekst"),
+        ],
+        long_rows,
+    )
+
+    wide_items = list(items)
+    position = {item.pk: index for index, item in enumerate(wide_items)}
+    # One column per item; an item code used by two instruments gets the instrument's code.
+    seen: dict[str, int] = {}
+    for item in wide_items:
+        seen[item.code] = seen.get(item.code, 0) + 1
+    column_name = {
+        item.pk: item.code if seen[item.code] == 1 else f"{item.instrument.code}__{item.code}"
+        for item in wide_items
+    }
+
+    def wide_rows() -> Iterator[tuple]:
+        key = None
+        values: list = []
+        for patient_id, timepoint, answered, item_id, value_int, value_date, text in answers():
+            if (patient_id, timepoint) != key:
+                if key is not None:
+                    yield tuple(values)
+                key = (patient_id, timepoint)
+                values = [rid[patient_id], months[timepoint], scope.day(patient_id, answered)]
+                values += [None] * len(wide_items)
+            index = position.get(item_id)
+            if index is None:
+                continue
+            item = wide_items[index]
+            if item.type == ItemType.TEXT:
+                values[3 + index] = text
+            elif item.type == ItemType.DATE:
+                values[3 + index] = (
+                    value_date.isoformat()
+                    if dated and value_date
+                    else scope.day(patient_id, value_date)
+                )
+            else:
+                values[3 + index] = value_int
+        if key is not None:
+            yield tuple(values)
+
+    def item_column(item) -> Column:
+        codes = None
+        if item.type == ItemType.CHOICE:
+            codes = {o.code: (o.label_en, o.label_nb) for o in item.options.all()}
+        elif item.type == ItemType.YES_NO:
+            codes = {0: ("No", "Nei"), 1: ("Yes", "Ja")}
+        kind = (
+            "str" if item.type == ItemType.TEXT or (item.type == ItemType.DATE and dated) else "int"
+        )
+        return Column(column_name[item.pk], kind, item.text_en, item.text_nb, codes)
+
+    wide = Table(
+        "responses_wide",
+        "Follow-up answers, one row per interview",
+        "Oppfølgingssvar, én rad per intervju",
+        [
+            Column("research_id", "str", "Research id", "Forsknings-ID"),
+            Column("month", "int", "Time point (months)", "Tidspunkt (måneder)"),
+            Column("interview_day", "int", "Interview (study day)", "Intervju (studiedag)"),
+            *[item_column(item) for item in wide_items],
+        ],
+        wide_rows,
+    )
+    return [follow_ups, long, wide]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _codebook_rows(tables_: list[Table]) -> Iterator[tuple]:
+    for table in tables_:
+        for column in table.columns:
+            codes = column.codes or {}
+            yield (
+                table.name,
+                column.name,
+                column.type,
+                column.label_en,
+                column.label_nb,
+                "; ".join(f"{code}={en}" for code, (en, _nb) in codes.items()),
+                "; ".join(f"{code}={nb}" for code, (_en, nb) in codes.items()),
+            )
+
+
+CODEBOOK_HEADER = ("table", "variable", "type", "label_en", "label_nb", "codes_en", "codes_nb")
+
+
+def _plain(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+def _write_csv(zf: zipfile.ZipFile, table: Table) -> None:
+    with (
+        zf.open(f"{table.name}.csv", "w") as raw,
+        io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
+    ):
+        writer = csv.writer(handle)
+        writer.writerow([c.name for c in table.columns])
+        for row in table.rows():
+            writer.writerow([_plain(v) for v in row])
+            table.count += 1
+
+
+def _chunks(rows: Iterable[tuple], size: int = 50_000) -> Iterator[list[tuple]]:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _arrow_schema(table: Table):
+    import pyarrow as pa
+
+    kinds = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "date": pa.date32()}
+    fields = []
+    for column in table.columns:
+        metadata = {"label_en": column.label_en, "label_nb": column.label_nb}
+        if column.codes:
+            metadata["codes"] = json.dumps({str(k): v for k, v in column.codes.items()})
+        fields.append(pa.field(column.name, kinds[column.type], metadata=metadata))
+    return pa.schema(fields)
+
+
+def _write_parquet(zf: zipfile.ZipFile, table: Table) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _arrow_schema(table)
+    with (
+        zf.open(f"{table.name}.parquet", "w") as raw,
+        pq.ParquetWriter(pa.PythonFile(raw, mode="w"), schema) as writer,
+    ):
+        empty = True
+        for batch in _chunks(table.rows()):
+            columns = list(zip(*batch, strict=True))
+            writer.write_batch(
+                pa.record_batch(
+                    [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
+                    schema=schema,
+                )
+            )
+            table.count += len(batch)
+            empty = False
+        if empty:
+            writer.write_table(schema.empty_table())
+
+
+def _frame(table: Table):
+    import pandas as pd
+
+    rows = list(table.rows())
+    table.count = len(rows)
+    frame = pd.DataFrame.from_records(rows, columns=[c.name for c in table.columns])
+    for column in table.columns:
+        if column.type == "date":
+            frame[column.name] = pd.to_datetime(frame[column.name])
+        elif column.type == "int":
+            frame[column.name] = pd.to_numeric(frame[column.name]).astype("float64")
+        elif column.type == "str":
+            frame[column.name] = frame[column.name].fillna("").astype(str)
+    return frame
+
+
+def _write_stat(zf: zipfile.ZipFile, table: Table, fmt: str, work: Path) -> None:
+    import pyreadstat
+
+    frame = _frame(table)
+    labels = {
+        c.name: {float(code): en for code, (en, _nb) in c.codes.items()}
+        for c in table.columns
+        if c.codes
+    }
+    column_labels = [c.label_en[:80] for c in table.columns]
+    path = work / f"{table.name}.{fmt}"
+    if fmt == "dta":
+        pyreadstat.write_dta(
+            frame,
+            str(path),
+            column_labels=column_labels,
+            variable_value_labels=labels,
+            file_label=table.label_en[:80],
+        )
+    else:
+        pyreadstat.write_sav(
+            frame,
+            str(path),
+            column_labels=column_labels,
+            variable_value_labels=labels,
+            file_label=table.label_en[:64],
+        )
+    zf.write(path, path.name)
+    path.unlink()
+
+
+def _readme(scope: Scope, tables_: list[Table], fmt: str) -> str:
+    lines = [
+        "# HAB research export / forskningsuttrekk",
+        "",
+        f"Exported {timezone.localtime(clock.now()):%Y-%m-%d %H:%M} · format {fmt}",
+        "",
+        "## English",
+        "",
+        "Pseudonymised data from HAB (heroin-assisted treatment). `research_id` replaces every",
+        "identifier; names and national ids are never exported. "
+        + (
+            "Calendar dates are included (the exporter holds the research_dates permission)."
+            if scope.with_dates
+            else "Dates are study days: days since the patient's first admission (day 0)."
+        ),
+        f"Patients with research consent: {len(scope.patients)}. Left out without (or after "
+        f"withdrawing) research consent: {scope.left_out}.",
+        "Coded variables and their labels are in codebook.csv. Tables:",
+        "",
+        *[f"- {t.name}: {t.label_en} ({t.count} rows)" for t in tables_],
+        "",
+        "## Norsk",
+        "",
+        "Pseudonymiserte data fra HAB. `research_id` erstatter alle identifikatorer; navn og",
+        "fødselsnummer eksporteres aldri. "
+        + (
+            "Datoer er med (brukeren har tillatelsen research_dates)."
+            if scope.with_dates
+            else "Datoer er studiedager: dager siden første innskriving (dag 0)."
+        ),
+        f"Pasienter med forskningssamtykke: {len(scope.patients)}. Utelatt uten (eller etter "
+        f"tilbaketrukket) samtykke: {scope.left_out}.",
+        "Kodede variabler og etiketter står i codebook.csv. Tabeller:",
+        "",
+        *[f"- {t.name}: {t.label_nb} ({t.count} rader)" for t in tables_],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_zip(scope: Scope, fmt: str, target) -> dict[str, int]:
+    tables_ = tables(scope)
+    with (
+        tempfile.TemporaryDirectory() as work,
+        zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+    ):
+        for table in tables_:
+            if fmt == "csv":
+                _write_csv(zf, table)
+            elif fmt == "parquet":
+                _write_parquet(zf, table)
+            else:
+                _write_stat(zf, table, fmt, Path(work))
+        with (
+            zf.open("codebook.csv", "w") as raw,
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
+        ):
+            writer = csv.writer(handle)
+            writer.writerow(CODEBOOK_HEADER)
+            writer.writerows(_codebook_rows(tables_))
+        zf.writestr("README.md", _readme(scope, tables_, fmt))
+    return {t.name: t.count for t in tables_}
+
+
+def write_fhir(scope: Scope, target) -> dict[str, int]:
+    """A FHIR R5 Bundle (collection): a Patient per research id (no other identifier) and
+    a QuestionnaireResponse per current follow-up response. Written entry by entry."""
+    from fhir.resources.patient import Patient as FhirPatient
+    from fhir.resources.questionnaireresponse import QuestionnaireResponse
+
+    from hab.research.models import Answer, ItemType, Response
+
+    counts = {"Patient": 0, "QuestionnaireResponse": 0}
+    target.write(b'{"resourceType":"Bundle","type":"collection","entry":[')
+    first = True
+
+    def entry(resource) -> None:
+        nonlocal first
+        data = resource.model_dump_json(exclude_none=True)
+        body = f'{"" if first else ","}{{"fullUrl":"urn:uuid:{resource.id}","resource":{data}}}'
+        target.write(body.encode())
+        first = False
+
+    for research_id in scope.patients.values():
+        entry(
+            FhirPatient(
+                id=research_id.lower(),
+                identifier=[{"system": "urn:hab:research-id", "value": research_id}],
+            )
+        )
+        counts["Patient"] += 1
+    current = Response.objects.filter(follow_up__patient_id__in=list(scope.patients)).exclude(
+        Exists(Response.objects.filter(corrects=OuterRef("pk")))
+    )
+    for response in current.select_related("follow_up", "instrument").iterator(chunk_size=500):
+        patient_id = response.follow_up.patient_id
+        items = []
+        for answer in Answer.objects.filter(response=response).select_related("item"):
+            item = answer.item
+            if item.type == ItemType.TEXT:
+                value = {"valueString": answer.value_text}
+            elif item.type == ItemType.DATE:
+                if scope.with_dates and answer.value_date:
+                    value = {"valueDate": answer.value_date.isoformat()}
+                else:
+                    value = {"valueInteger": scope.day(patient_id, answer.value_date)}
+            elif item.type == ItemType.YES_NO:
+                value = {"valueBoolean": bool(answer.value_int)}
+            elif item.type == ItemType.CHOICE:
+                value = {
+                    "valueCoding": {
+                        "system": f"urn:hab:{item.instrument_id}:{item.code}",
+                        "code": str(answer.value_int),
+                    }
+                }
+            else:
+                value = {"valueInteger": answer.value_int}
+            if any(v is None for v in value.values()):
+                continue
+            items.append({"linkId": item.code, "answer": [value]})
+        day = scope.day(patient_id, response.answered_on)
+        extra = {"authored": response.answered_on.isoformat()} if scope.with_dates else {}
+        entry(
+            QuestionnaireResponse(
+                id=f"r{response.pk}",
+                status="completed",
+                questionnaire=(
+                    f"urn:hab:questionnaire:{response.instrument.code}|{response.instrument.version}"
+                ),
+                subject={"reference": f"Patient/{scope.patients[patient_id].lower()}"},
+                item=[
+                    {
+                        "linkId": "timepoint",
+                        "answer": [{"valueString": response.follow_up.timepoint}],
+                    },
+                    {"linkId": "study_day", "answer": [{"valueInteger": day}]},
+                    *items,
+                ],
+                **extra,
+            )
+        )
+        counts["QuestionnaireResponse"] += 1
+    target.write(b"]}")
+    return counts
+
+
+def export(user: User, fmt: str, clinic: str = "") -> Exported:
+    """Writes the export to a temporary file, logs it and returns where it is."""
+    from hab.research.models import ExportLog
+
+    if fmt not in FORMATS:
+        raise Invalid.one("format", "Choose one of: " + ", ".join(FORMATS) + ".")
+    scope = scope_for(user, clinic)
+    with tempfile.NamedTemporaryFile(prefix="hab-export-", delete=False) as handle:
+        rows = write_fhir(scope, handle) if fmt == "fhir" else write_zip(scope, fmt, handle)
+    path = Path(handle.name)
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    stamp = f"{timezone.localtime(clock.now()):%Y%m%d-%H%M}"
+    ExportLog.objects.create(
+        at=clock.now(),
+        user=user,
+        format=fmt,
+        filters={"clinic": clinic} if clinic else {},
+        with_dates=scope.with_dates,
+        rows=rows,
+        left_out=scope.left_out,
+        sha256=digest.hexdigest(),
+    )
+    if fmt == "fhir":
+        return Exported(
+            path,
+            f"hab-fhir-{stamp}.json",
+            "application/fhir+json",
+            digest.hexdigest(),
+            rows,
+            scope.left_out,
+        )
+    return Exported(
+        path,
+        f"hab-research-{fmt}-{stamp}.zip",
+        "application/zip",
+        digest.hexdigest(),
+        rows,
+        scope.left_out,
+    )

@@ -1,0 +1,332 @@
+"""The research export: pseudonymised, consented patients only, days instead of dates,
+every format readable with its labels, every export logged with the file's hash."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+from django.contrib.auth.models import Permission
+from fhir.resources.bundle import Bundle
+
+from hab.core import clock
+from hab.core.access import Actor
+from hab.patients import services as patient_services
+from hab.patients.models import Patient
+from hab.research.models import (
+    Answer,
+    ExportLog,
+    FollowUp,
+    Instrument,
+    Item,
+    Option,
+    Response,
+)
+from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
+from tests.dosing.helpers import TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+def consent(staff, patient_id: int, given: bool) -> None:
+    patient_services.consent_record(
+        actor=Actor.system(staff["coordinator.oslo"]),
+        patient_id=patient_id,
+        kind="research",
+        given=given,
+    )
+
+
+@pytest.fixture
+def instrument(db):
+    made = Instrument.objects.create(
+        code="test_core",
+        version=1,
+        name_nb="Test",
+        name_en="Test",
+        created_at=clock.now(),
+    )
+    days = Item.objects.create(
+        instrument=made,
+        code="test_heroin_days",
+        order=1,
+        text_nb="Dager med gateheroin",
+        text_en="Days of street heroin",
+        type="integer",
+        min_value=0,
+        max_value=30,
+    )
+    housing = Item.objects.create(
+        instrument=made,
+        code="test_housing",
+        order=2,
+        text_nb="Bolig",
+        text_en="Housing",
+        type="choice",
+    )
+    Option.objects.create(item=housing, code=1, label_nb="Egen bolig", label_en="Own flat")
+    Option.objects.create(item=housing, code=4, label_nb="Bostedsløs", label_en="Homeless")
+    return made, days, housing
+
+
+@pytest.fixture
+def trial(on_prescription, staff, instrument, api_as):  # noqa: F811
+    """Three Oslo patients: two consented (one answered baseline, corrected once), one who
+    withdrew; and one without any consent. An incident for the first."""
+    made, days, housing = instrument
+    patients = [on_prescription(days=3)["patient"] for _ in range(4)]
+    consent(staff, patients[0], True)
+    consent(staff, patients[1], True)
+    consent(staff, patients[2], True)
+    consent(staff, patients[2], False)
+    from hab.intake.models import Episode
+
+    episode = Episode.objects.get(patient_id=patients[0], ended_on__isnull=True)
+    follow_up, _made = FollowUp.objects.get_or_create(
+        episode=episode,
+        timepoint="baseline",
+        defaults={
+            "patient_id": patients[0],
+            "due_on": episode.admitted_on,
+            "window_from": episode.admitted_on - timedelta(days=30),
+            "window_to": episode.admitted_on + timedelta(days=30),
+        },
+    )
+    first = Response.objects.create(
+        follow_up=follow_up,
+        instrument=made,
+        answered_on=episode.admitted_on + timedelta(days=2),
+        recorded_at=clock.now(),
+        recorded_by=staff["coordinator.oslo"],
+    )
+    Answer.objects.create(response=first, item=days, value_int=25)
+    Answer.objects.create(response=first, item=housing, value_int=4)
+    fixed = Response.objects.create(
+        follow_up=follow_up,
+        instrument=made,
+        answered_on=episode.admitted_on + timedelta(days=2),
+        recorded_at=clock.now(),
+        recorded_by=staff["coordinator.oslo"],
+        corrects=first,
+        correction_reason="Feil tall ført",
+    )
+    Answer.objects.create(response=fixed, item=days, value_int=20)
+    Answer.objects.create(response=fixed, item=housing, value_int=4)
+    api_as("nurse.oslo").post(
+        "/incidents",
+        {
+            "clinic": "oslo",
+            "kind": "overdose",
+            "severity": "serious",
+            "occurred_at": (clock.now() - timedelta(hours=2)).isoformat(),
+            "description": "Overdose",
+            "patient": patients[0],
+            "naloxone_mg": 0.4,
+        },
+    )
+    return {"patients": patients, "episode": episode}
+
+
+def download(api, fmt="csv", **query):
+    response = api.get("/research/export", {"format": fmt} | query)
+    assert response.status_code == 200, response.content
+    return b"".join(response.streaming_content), response
+
+
+def tables_of(data: bytes) -> dict[str, list[dict]]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return {
+        name[:-4]: list(csv.DictReader(io.StringIO(archive.read(name).decode())))
+        for name in archive.namelist()
+        if name.endswith(".csv")
+    }
+
+
+def test_only_consenting_patients_are_exported_and_the_rest_counted(trial, api_as):
+    data, response = download(api_as("researcher.oslo"))
+    tables = tables_of(data)
+    research_ids = {Patient.objects.get(pk=pk).research_id: pk for pk in trial["patients"]}
+
+    exported = {row["research_id"] for row in tables["patients"]}
+    assert exported == {
+        Patient.objects.get(pk=trial["patients"][0]).research_id,
+        Patient.objects.get(pk=trial["patients"][1]).research_id,
+    }
+    assert set(research_ids) >= exported
+    assert response["X-HAB-Left-Out"] == "2"
+    readme = zipfile.ZipFile(io.BytesIO(data)).read("README.md").decode()
+    assert "Left out without (or after withdrawing) research consent: 2" in readme
+
+
+def test_no_direct_identifier_leaves_hab(trial, api_as):
+    data, _response = download(api_as("researcher.oslo"))
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    text = "\n".join(archive.read(name).decode() for name in archive.namelist())
+
+    for patient in Patient.objects.filter(pk__in=trial["patients"]):
+        assert patient.national_id not in text
+        assert patient.family_name not in text
+        assert str(patient.birth_date) not in text
+    assert str(trial["episode"].admitted_on) not in text  # days, not dates
+
+
+def test_dates_become_study_days(trial, api_as):
+    tables = tables_of(download(api_as("researcher.oslo"))[0])
+    rid = Patient.objects.get(pk=trial["patients"][0]).research_id
+
+    episode = next(r for r in tables["episodes"] if r["research_id"] == rid)
+    doses = [r for r in tables["doses_daily"] if r["research_id"] == rid]
+    admitted = trial["episode"].admitted_on
+
+    assert episode["start_day"] == "0"
+    assert "start_date" not in episode
+    assert {int(r["day"]) for r in doses} == {
+        (TODAY - timedelta(days=back) - admitted).days for back in (1, 2, 3)
+    }
+    assert all(r["dam_doses"] == "2" and float(r["dam_mg"]) == 400.0 for r in doses)
+
+
+def test_the_research_dates_permission_adds_calendar_dates(trial, api_as, staff):
+    staff["researcher.oslo"].user_permissions.add(
+        Permission.objects.get(codename="export_dates", content_type__app_label="research")
+    )
+    tables = tables_of(download(api_as("researcher.oslo"))[0])
+
+    episode = tables["episodes"][0]
+    assert episode["start_date"] == str(
+        Patient.objects.get(research_id=episode["research_id"]).episodes.first().admitted_on
+    )
+    assert ExportLog.objects.get().with_dates is True
+
+
+def test_only_the_newest_response_counts_long_and_wide(trial, api_as):
+    tables = tables_of(download(api_as("researcher.oslo"))[0])
+
+    long = {r["item"]: r for r in tables["responses_long"]}
+    assert long["test_heroin_days"]["value"] == "20"
+    assert long["test_housing"]["value"] == "4"
+    assert len(tables["responses_wide"]) == 1
+    wide = tables["responses_wide"][0]
+    assert (
+        wide["month"],
+        wide["test_heroin_days"],
+        wide["test_housing"],
+        wide["interview_day"],
+    ) == (
+        "0",
+        "20",
+        "4",
+        "2",
+    )
+    answered = [r for r in tables["follow_ups"] if r["state"] == "1"]
+    assert [(r["month"], r["interview_day"]) for r in answered] == [("0", "2")]
+
+
+def test_the_codebook_labels_every_variable_in_both_languages(trial, api_as):
+    tables = tables_of(download(api_as("researcher.oslo"))[0])
+    codebook = tables["codebook"]
+
+    described = {(r["table"], r["variable"]) for r in codebook}
+    for name, rows in tables.items():
+        if name == "codebook" or not rows:
+            continue
+        assert {(name, column) for column in rows[0]} <= described
+    housing = next(r for r in codebook if r["variable"] == "test_housing")
+    assert housing["codes_en"] == "1=Own flat; 4=Homeless"
+    assert housing["codes_nb"] == "1=Egen bolig; 4=Bostedsløs"
+    kind = next(r for r in codebook if r["table"] == "incidents" and r["variable"] == "kind")
+    assert "=Overdose" in kind["codes_en"]
+
+
+def test_parquet_keeps_types_and_labels(trial, api_as):
+    data, _response = download(api_as("researcher.oslo"), "parquet")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+
+    doses = pq.read_table(io.BytesIO(archive.read("doses_daily.parquet")))
+    incidents = pq.read_table(io.BytesIO(archive.read("incidents.parquet")))
+
+    assert doses.num_rows == 6
+    assert str(doses.schema.field("dam_mg").type) == "double"
+    codes = json.loads(incidents.schema.field("kind").metadata[b"codes"])
+    assert codes["1"][0] == "Overdose"
+    assert incidents.column("naloxone_mg").to_pylist() == [0.4]
+
+
+@pytest.mark.parametrize("fmt", ["dta", "sav"])
+def test_stata_and_spss_files_carry_value_labels(trial, api_as, tmp_path, fmt):
+    data, _response = download(api_as("researcher.oslo"), fmt)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    path = tmp_path / f"incidents.{fmt}"
+    path.write_bytes(archive.read(f"incidents.{fmt}"))
+
+    reader = pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav
+    frame, meta = reader(str(path))
+
+    assert list(frame["kind"]) == [1.0]
+    labels = meta.variable_value_labels["kind"]
+    assert labels[1] == "Overdose"
+    assert meta.column_names_to_labels["naloxone_mg"] == "Naloxone given (mg)"
+
+
+def test_fhir_is_a_valid_bundle_without_identifiers(trial, api_as):
+    data, response = download(api_as("researcher.oslo"), "fhir")
+
+    bundle = Bundle.model_validate_json(data)
+    kinds = [entry.resource.get_resource_type() for entry in bundle.entry]
+    assert kinds.count("Patient") == 2
+    assert kinds.count("QuestionnaireResponse") == 1
+    text = data.decode()
+    for patient in Patient.objects.filter(pk__in=trial["patients"]):
+        assert patient.national_id not in text and patient.family_name not in text
+    assert response["Content-Type"] == "application/fhir+json"
+
+
+def test_every_export_is_logged_with_the_file_hash(trial, api_as):
+    data, response = download(api_as("researcher.oslo"), clinic="oslo")
+
+    log = ExportLog.objects.get()
+    assert log.sha256 == hashlib.sha256(data).hexdigest() == response["X-HAB-SHA256"]
+    assert (log.user.username, log.format, log.filters) == (
+        "researcher.oslo",
+        "csv",
+        {"clinic": "oslo"},
+    )
+    assert log.rows["patients"] == 2
+    assert log.left_out == 2
+
+
+@pytest.mark.parametrize(
+    ("user", "query", "status"),
+    [
+        ("nurse.oslo", {"format": "csv"}, 403),
+        ("clinic_lead.oslo", {"format": "csv"}, 403),
+        ("programme.oslo", {"format": "csv"}, 403),
+        ("researcher.oslo", {"format": "xlsx"}, 422),
+        ("researcher.oslo", {"format": "csv", "clinic": "bergen"}, 404),
+    ],
+)
+def test_who_may_export(trial, api_as, user, query, status):
+    response = api_as(user).get("/research/export", query)
+
+    assert response.status_code == status
+    assert not ExportLog.objects.exists()
+
+
+def test_the_export_page_downloads_and_lists_the_log(trial, web_as):
+    client = web_as("researcher.oslo")
+
+    page = client.get("/research/export/", HTTP_ACCEPT_LANGUAGE="en")
+    file = client.get("/research/export/?format=csv")
+    after = client.get("/research/export/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert page.status_code == 200
+    assert file["Content-Type"] == "application/zip"
+    assert ExportLog.objects.get().sha256[:16] in after.content.decode()
+    assert web_as("nurse.oslo").get("/research/export/").status_code == 403
