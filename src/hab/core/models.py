@@ -142,6 +142,20 @@ ACCESS_WHAT_LABELS = {
     "consent": _("consent"),
     "relative": _("relative"),
     "access log": _("access log"),
+    "referral": _("referral"),
+    "episode": _("treatment episode"),
+    "timeline": _("timeline"),
+    "prescription": _("prescription"),
+    "prescriptions": _("prescriptions"),
+    "administration": _("dose"),
+    "observation": _("observation after a dose"),
+    "guest dosing": _("guest dosing"),
+    "incident": _("incident"),
+    "care plan": _("individual plan"),
+    "follow-ups": _("follow-ups"),
+    "follow-up interview": _("follow-up interview"),
+    "follow-up response": _("follow-up answers"),
+    "follow-up responses": _("follow-up answers"),
 }
 
 
