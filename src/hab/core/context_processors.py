@@ -17,6 +17,7 @@ MENU = [
     (_("Incidents"), "incidents:list", Action.INCIDENT_VIEW),
     (_("Ledger"), "stock:overview", Action.STOCK_VIEW),
     (_("Individual plans"), "care:clinic", Action.CARE_EDIT),
+    (_("Follow-up"), "research:list", Action.FOLLOWUP_VIEW),
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
     (_("Rota"), "operations:week", Action.ROTA_VIEW),
 ]

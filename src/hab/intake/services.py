@@ -551,6 +551,10 @@ def episode_admit(
             {"created": True, "episode": episode.pk, "clinic": clinic.code},
             Action.EPISODE_ADMIT,
         )
+        # The course's follow-up schedule, baseline first (the research app's own rule).
+        from hab.research.services import follow_ups_schedule
+
+        follow_ups_schedule(episode_id=episode.pk)
     return episode
 
 

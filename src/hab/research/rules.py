@@ -68,3 +68,28 @@ def state(slot: Slot, today: datetime.date, *, answered: bool, missed: bool = Fa
     if today < slot.window_from:
         return State.UPCOMING
     return State.DUE if today <= slot.due_on else State.OVERDUE
+
+
+# Why a time point was recorded as missed (Missed.reason).
+WINDOW_CLOSED = "window_closed"  # the window closed without an interview
+ENDED = "ended"  # the course of treatment ended before the window opened
+
+
+def not_reached(slot: Slot, ended_on: datetime.date | None) -> bool:
+    """A time point whose window opens after the course of treatment ended is not due:
+    it is recorded as missed for that reason. One whose window was open when the course
+    ended can still be answered until its window closes (e.g. at the last visit)."""
+    return ended_on is not None and slot.window_from > ended_on
+
+
+def missed_reason(
+    slot: Slot, today: datetime.date, ended_on: datetime.date | None, *, answered: bool
+) -> str:
+    """The reason to record the time point as missed now, or '' when it is not missed."""
+    if answered:
+        return ""
+    if not_reached(slot, ended_on):
+        return ENDED
+    if today > slot.window_to:
+        return WINDOW_CLOSED
+    return ""
