@@ -12,6 +12,7 @@ from hab.core.api import BearerAuth
 from hab.core.api import router as core_router
 from hab.core.errors import DomainError, Invalid
 from hab.dosing.api import router as dosing_router
+from hab.evaluation.api import router as evaluation_router
 from hab.incidents.api import router as incidents_router
 from hab.intake.api import router as intake_router
 from hab.operations.api import router as operations_router
@@ -40,6 +41,7 @@ api.add_router("", care_router)
 api.add_router("", operations_router)
 api.add_router("", research_router)
 api.add_router("", research_export_router)
+api.add_router("", evaluation_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

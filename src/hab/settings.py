@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "hab.care",
     "hab.operations",
     "hab.research",
+    "hab.evaluation",
     "hab.demo",
 ]
 

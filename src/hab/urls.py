@@ -28,6 +28,7 @@ urlpatterns = [
     path("operations/", include("hab.operations.urls")),
     path("research/export/", research_export_views.export_page, name="research-export"),
     path("research/", include("hab.research.urls")),
+    path("evaluation/", include("hab.evaluation.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -67,6 +67,8 @@ ALLOWED: dict[Action, set[str]] = {
     Action.FOLLOWUP_VIEW: CARE,
     Action.FOLLOWUP_RECORD: CARE,
     Action.RESEARCH_EXPORT: {"researcher"},
+    Action.EVALUATION_VIEW: {"clinic_lead", "researcher", "programme"},
+    Action.COSTS_EDIT: {"clinic_lead", "programme"},
 }
 # Roles that may open a record only with a stated reason (no care relationship).
 WITH_REASON = {"admin"}

@@ -70,6 +70,8 @@ class Action(StrEnum):
     FOLLOWUP_VIEW = "followup.view"
     FOLLOWUP_RECORD = "followup.record"
     RESEARCH_EXPORT = "research.export"
+    EVALUATION_VIEW = "evaluation.view"
+    COSTS_EDIT = "evaluation.costs"
 
 
 A = Action
@@ -138,7 +140,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _INCIDENTS
         | _CARE
         | {A.INCIDENT_MANAGE, A.INCIDENT_SUMMARY, A.CARE_EDIT, A.CARE_NOTE_WRITE}
-        | {A.ROTA_EDIT, A.CONTINGENCY}
+        | {A.ROTA_EDIT, A.CONTINGENCY, A.EVALUATION_VIEW, A.COSTS_EDIT}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
@@ -151,11 +153,14 @@ POLICY: dict[Role, frozenset[Action]] = {
     ),
     # Researchers get pseudonymised exports only, never a patient's record; the clinic's
     # capacity figures are aggregates.
-    Role.RESEARCHER: frozenset({A.CLINIC_VIEW, A.CAPACITY_VIEW, A.RESEARCH_EXPORT}),
+    Role.RESEARCHER: frozenset(
+        {A.CLINIC_VIEW, A.CAPACITY_VIEW, A.RESEARCH_EXPORT, A.EVALUATION_VIEW}
+    ),
     # The programme owner follows the programme through aggregates, not records, and owns
     # the trial's intake criteria.
     Role.PROGRAMME: frozenset(
         {A.CLINIC_VIEW, A.CAPACITY_VIEW, A.CRITERIA_EDIT, A.INCIDENT_SUMMARY}
+        | {A.EVALUATION_VIEW, A.COSTS_EDIT}
     ),
     # System administration; opening a record needs a stated reason every time.
     Role.ADMIN: frozenset({A.CLINIC_VIEW, A.PATIENT_VIEW, A.ACCESS_LOG_VIEW}),
