@@ -18,6 +18,7 @@ from hab.core.access import Actor, access_log_listed
 from hab.core.errors import Forbidden, NotFound
 from hab.core.models import AccessBasis, Clinic
 from hab.core.policy import Action
+from hab.core.sql import among
 from hab.dosing import messages, rules
 from hab.dosing.models import (
     Administration,
@@ -80,18 +81,12 @@ def window_start(day: date, protocol: rules.Protocol | None) -> date:
 
 
 _from_iso = datetime.datetime.fromisoformat
+_from_epoch = datetime.datetime.fromtimestamp
 _UTC = datetime.UTC
 
 
 def _as_date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _as_datetime(value) -> datetime.datetime:
-    """Times are stored in UTC; SQLite gives them back as naive text."""
-    if isinstance(value, str):
-        return _from_iso(value).replace(tzinfo=_UTC)
-    return value if value.tzinfo else value.replace(tzinfo=_UTC)
 
 
 def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[Record]]:
@@ -100,27 +95,28 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     The board reads a few thousand of these rows on every refresh, so they are read with
     plain SQL into small records; Django's per-row field conversion was most of its time.
     SQLite hands back text for dates and times (stored in UTC: the query appends the
-    offset, so one parse gives the aware time), PostgreSQL the values.
+    offset, so one parse gives the aware time). PostgreSQL gives the times as seconds since
+    1970 (exact to the microsecond in a double): Django's loader of aware times runs in
+    Python for each row.
     """
     found: dict[int, list[Record]] = defaultdict(list)
     if not patient_ids:
         return found
     table = Administration._meta.db_table
-    marks = ", ".join(["%s"] * len(patient_ids))
     sqlite = connection.vendor == "sqlite"
     # On SQLite the text itself: the sqlite3 module would parse it with a slow regex.
     on, at = (
         ("CAST(day AS TEXT)", "CAST(given_at AS TEXT) || '+00:00'")
         if sqlite
-        else ("day", "given_at")
+        else ("day", "EXTRACT(EPOCH FROM given_at)::float8")
     )
+    whose, params = among("patient_id", patient_ids)
     sql = (
         f'SELECT id, original_id, patient_id, clinic_id, {on}, slot, medication, "group", '
-        f"status, dose_mg, {at} FROM {table} "
-        f"WHERE patient_id IN ({marks}) AND day >= %s AND day <= %s"
+        f"status, dose_mg, {at} FROM {table} WHERE {whose} AND day >= %s AND day <= %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*patient_ids, since.isoformat(), day.isoformat()])
+        cursor.execute(sql, [*params, since.isoformat(), day.isoformat()])
         rows = cursor.fetchall()
     if sqlite:
         # A few days in the window: each parsed once.
@@ -154,7 +150,7 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
                 group,
                 status,
                 float(mg),
-                _as_datetime(at),
+                _from_epoch(at, _UTC),
             )
             for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
         ]
@@ -170,14 +166,14 @@ def taken_before(patient_ids: list[int], since: date) -> dict[tuple[int, str], d
     """The last day before ``since`` on which each patient took each medication group."""
     if not patient_ids:
         return {}
-    marks = ", ".join(["%s"] * len(patient_ids))
+    whose, params = among("patient_id", patient_ids)
     sql = (
         f'SELECT patient_id, "group", MAX(day) FROM {Administration._meta.db_table} '
-        f"WHERE patient_id IN ({marks}) AND day < %s AND status IN ('given', 'partial') "
+        f"WHERE {whose} AND day < %s AND status IN ('given', 'partial') "
         'GROUP BY patient_id, "group"'
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*patient_ids, since.isoformat()])
+        cursor.execute(sql, [*params, since.isoformat()])
         return {(patient, group): _as_date(last) for patient, group, last in cursor.fetchall()}
 
 
@@ -271,13 +267,10 @@ def open_episodes(patient_ids: list[int]) -> dict[int, int]:
     """Each patient's open episode (its id), read with plain SQL like the history."""
     if not patient_ids:
         return {}
-    marks = ", ".join(["%s"] * len(patient_ids))
-    sql = (
-        f"SELECT patient_id, id FROM {Episode._meta.db_table} "
-        f"WHERE ended_on IS NULL AND patient_id IN ({marks})"
-    )
+    whose, params = among("patient_id", patient_ids)
+    sql = f"SELECT patient_id, id FROM {Episode._meta.db_table} WHERE ended_on IS NULL AND {whose}"
     with connection.cursor() as cursor:
-        cursor.execute(sql, patient_ids)
+        cursor.execute(sql, params)
         return dict(cursor.fetchall())
 
 
@@ -428,7 +421,7 @@ def _rows(
     """One row per patient and medication with a dose due in the session."""
     now = clock.now()
     rows: list[BoardRow] = []
-    found_pks: list[int] = []
+    recorded: list[tuple[BoardRow, int]] = []  # rows whose session has a record, its id
     for patient in patients:
         for prescription in ctx.prescriptions.get(patient.pk, []):
             if prescription.dose_for(slot) <= 0:
@@ -449,18 +442,19 @@ def _rows(
                 prescription=prescription,
                 decision=decision,
                 reasons=messages.texts(decision.reasons),
-                record=found,  # the history's record until the slot's records are read
+                record=None,
             )
             if found is not None:
-                found_pks.append(found.pk)
+                recorded.append((row, found.pk))
             rows.append(row)
-    if found_pks:
-        _add_records(clinic, rows, found_pks)
+    if recorded:
+        _add_records(clinic, recorded)
     return rows
 
 
-def _add_records(clinic: Clinic, rows: list[BoardRow], pks: list[int]) -> None:
-    """This session's records, where the history has them, and their observations."""
+def _add_records(clinic: Clinic, recorded: list[tuple[BoardRow, int]]) -> None:
+    """This session's records (found in the history) on their rows, with observations."""
+    pks = [pk for _row, pk in recorded]
     dosed = {
         values[0]: Dosed(*values)
         for values in Administration.objects.filter(pk__in=pks).values_list(
@@ -473,10 +467,8 @@ def _add_records(clinic: Clinic, rows: list[BoardRow], pks: list[int]) -> None:
         )
     )
     clinic_names: dict[int, str] | None = None
-    for row in rows:
-        if row.record is None:
-            continue
-        record = row.record = dosed.get(row.record.pk)
+    for row, pk in recorded:
+        record = row.record = dosed.get(pk)
         if record is None:
             continue
         if record.clinic_id != clinic.pk:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from hab.core.sql import among
 from hab.dosing import rules
 from hab.prescribing.models import DosingProtocol, Medication, Prescription, Route
 
@@ -153,18 +154,18 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
     if not patient_ids:
         return found
     table = Prescription._meta.db_table
-    marks = ", ".join(["%s"] * len(patient_ids))
+    whose, params = among("p.patient_id", patient_ids)
     sql = (
         "SELECT p.id, p.patient_id, p.episode_id, p.medication, p.route, p.doses_mg, "
         "p.daily_max_mg, p.titration_start_mg, p.titration_step_mg, p.titration_target_mg, "
-        f"p.created_at FROM {table} p WHERE p.patient_id IN ({marks}) "
+        f"p.created_at FROM {table} p WHERE {whose} "
         "AND p.stopped_on IS NULL AND p.valid_from <= %s "
         "AND (p.valid_to IS NULL OR p.valid_to >= %s) "
         f"AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.supersedes_id = p.id) "
         "ORDER BY p.created_at, p.id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*patient_ids, day.isoformat(), day.isoformat()])
+        cursor.execute(sql, [*params, day.isoformat(), day.isoformat()])
         rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
     for pk, patient, episode, medication, route, doses, daily, start, step, target, at in rows:
