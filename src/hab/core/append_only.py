@@ -53,6 +53,8 @@ TABLES = (
     "research_response",
     "research_answer",
     "research_exportlog",
+    "evaluation_costinput",
+    "evaluation_grant",
 )
 
 PG_FUNCTION = """

@@ -1,3 +1,26 @@
-from ninja import Router
+"""The evaluation in the API: every indicator for a clinic or the programme and a period."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from hab.evaluation import indicators, selectors
 
 router = Router(tags=["evaluation"])
+
+
+class IndicatorQuery(Schema):
+    clinic: str = Field("", description="clinic code; empty for the programme")
+    from_: str = Field("", alias="from", description="first day, YYYY-MM-DD (1 January)")
+    to: str = Field("", description="last day, YYYY-MM-DD (today)")
+
+
+@router.get(
+    "/evaluation/indicators",
+    summary="Indicators for a clinic (or the programme: every clinic one may see) and period",
+)
+def indicator_values(request: HttpRequest, query: Query[IndicatorQuery]) -> dict:
+    clinics, programme = selectors.scope(request.user, query.clinic)
+    period = selectors.period(query.from_, query.to)
+    return indicators.compute(clinics, period, programme=programme)

@@ -1,0 +1,602 @@
+"""The programme's indicators for a set of clinics and a period [start, end] (both days
+included). Reads only; aggregates only (no patient is named, so nothing is logged).
+
+Definitions (each tested on a hand-built data set in tests/evaluation):
+
+- A *course of treatment* is a first episode and the episodes that follow it by transfer
+  between HAB clinics (``transfer_hab``); it belongs to the clinic where it began.
+- *Retention* is the Kaplan–Meier estimate of still being in HAB, over all courses begun
+  on or before the period's end. Every end of a course is an event: dropout, discharge,
+  moving, prison, other, death, and also the *positive exits* (transfer to LAR, other
+  treatment), which are reported separately as a share of all exits, as are deaths. A
+  transfer between HAB clinics is no end; courses still running at the period's end are
+  censored there.
+- Dose records are the *current* ones: a record that a correction replaced is left out.
+  Doses expected are all current records of the period (a ``missed`` record is written
+  for every expected dose not given when a session closes); doses given are those
+  ``given`` or ``partial``.
+- Patient-days count the days in treatment within the period, the day of leaving not
+  included; a patient-year is 365.25 patient-days.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from hab.core.models import Clinic
+from hab.dosing.models import Administration
+from hab.dosing.models import Status as DoseStatus
+from hab.evaluation import km
+from hab.evaluation.models import CostInput, Grant
+from hab.incidents.models import Incident, Kind
+from hab.intake.models import (
+    EligibilityAssessment,
+    EndReason,
+    Episode,
+    EpisodeEvent,
+    Referral,
+    ReferralEvent,
+    ReferralSource,
+    ReferralStatus,
+)
+
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+RETENTION_MONTHS = (3, 6, 12, 24)
+POSITIVE_EXITS = (EndReason.TRANSFER_LAR, EndReason.OTHER_TREATMENT)
+GIVEN = ("given", "partial")
+# Core follow-up items whose change since baseline is reported (all whole numbers).
+OUTCOME_ITEMS = (
+    "heroin_days",
+    "other_opioid_days",
+    "benzodiazepine_days",
+    "stimulant_days",
+    "crime_days",
+    "overdose_count",
+    "hospital_days",
+    "physical_health",
+    "mental_health",
+    "quality_of_life",
+)
+OUTCOME_TIMEPOINTS = ("m6", "m12")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def aware_bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """[start 00:00, the day after end 00:00) in Europe/Oslo."""
+        aware = timezone.make_aware
+        return (
+            aware(datetime.datetime.combine(self.start, datetime.time.min)),
+            aware(datetime.datetime.combine(self.end + datetime.timedelta(1), datetime.time.min)),
+        )
+
+    def months(self) -> list[tuple[datetime.date, datetime.date]]:
+        """Each calendar month touching the period, clipped to it."""
+        out = []
+        first = self.start.replace(day=1)
+        while first <= self.end:
+            following = (first + datetime.timedelta(days=32)).replace(day=1)
+            out.append((max(first, self.start), min(following - datetime.timedelta(1), self.end)))
+            first = following
+        return out
+
+
+def _ratio(numerator, denominator, digits: int = 4) -> float | None:
+    return round(float(numerator) / float(denominator), digits) if denominator else None
+
+
+def _per_1000(count: int, administrations: int) -> float | None:
+    return round(count * 1000 / administrations, 2) if administrations else None
+
+
+# --- intake -----------------------------------------------------------------------------
+
+
+def intake(clinic_ids: list[int], period: Period) -> dict:
+    referrals = Referral.objects.filter(
+        clinic_id__in=clinic_ids, received_on__range=(period.start, period.end)
+    )
+    by_source = dict(
+        referrals.values_list("source").annotate(n=Count("id")).values_list("source", "n")
+    )
+    assessments = list(
+        EligibilityAssessment.objects.filter(
+            referral__clinic_id__in=clinic_ids, assessed_on__range=(period.start, period.end)
+        )
+        .order_by("assessed_on", "id")
+        .values_list("referral_id", "eligible")
+    )
+    latest = dict(assessments)  # the last assessment of each referral in the period
+    _start, after_end = period.aware_bounds()
+    status_at_end: dict[int, str] = {}
+    for referral_id, status in (
+        ReferralEvent.objects.filter(
+            referral__clinic_id__in=clinic_ids, at__lt=after_end, to_status__gt=""
+        )
+        .order_by("at", "id")
+        .values_list("referral_id", "to_status")
+    ):
+        status_at_end[referral_id] = status
+    waits = [
+        (admitted - (eligible or received)).days
+        for admitted, eligible, received in Episode.objects.filter(
+            clinic_id__in=clinic_ids,
+            previous__isnull=True,
+            referral__isnull=False,
+            admitted_on__range=(period.start, period.end),
+        ).values_list("admitted_on", "referral__eligible_on", "referral__received_on")
+    ]
+    return {
+        "referrals": sum(by_source.values()),
+        "referrals_by_source": {code: by_source.get(code, 0) for code in ReferralSource.values},
+        "assessed": len(latest),
+        "eligible": sum(1 for eligible in latest.values() if eligible),
+        "waitlisted_at_end": sum(
+            1 for status in status_at_end.values() if status == ReferralStatus.WAITLISTED
+        ),
+        "median_days_waiting": statistics.median(waits) if waits else None,
+    }
+
+
+# --- patients, places and retention -----------------------------------------------------
+
+
+def _episodes(clinic_ids: list[int], period: Period):
+    return Episode.objects.filter(clinic_id__in=clinic_ids, admitted_on__lte=period.end).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=period.start)
+    )
+
+
+def _days_in(admitted: datetime.date, ended: datetime.date | None, period: Period) -> int:
+    """Days in treatment within the period; the day of leaving is not counted."""
+    after_end = period.end + datetime.timedelta(1)
+    stop = min(ended, after_end) if ended else after_end
+    return max(0, (stop - max(admitted, period.start)).days)
+
+
+def patients(clinic_ids: list[int], period: Period) -> dict:
+    rows = list(_episodes(clinic_ids, period).values_list("patient_id", "admitted_on", "ended_on"))
+    patient_days = sum(_days_in(admitted, ended, period) for _p, admitted, ended in rows)
+    open_at_end = sum(1 for _p, _a, ended in rows if ended is None or ended > period.end)
+    capacity = sum(Clinic.objects.filter(pk__in=clinic_ids).values_list("capacity", flat=True))
+    admitted = Episode.objects.filter(
+        clinic_id__in=clinic_ids,
+        previous__isnull=True,
+        admitted_on__range=(period.start, period.end),
+    ).count()
+    ended = Episode.objects.filter(
+        clinic_id__in=clinic_ids, ended_on__range=(period.start, period.end)
+    )
+    return {
+        "admitted": admitted,
+        "active": len({patient for patient, _a, _e in rows}),
+        "places_used_at_end": open_at_end,
+        "capacity": capacity,
+        "places_used_share": _ratio(open_at_end, capacity),
+        "occupancy": _ratio(patient_days, capacity * period.days),
+        "patient_days": patient_days,
+        "patient_years": round(patient_days / DAYS_PER_YEAR, 3),
+        "deaths": ended.filter(end_reason=EndReason.DEATH).count(),
+        "ended_by_reason": {
+            code: n
+            for code, n in ended.values_list("end_reason")
+            .annotate(n=Count("id"))
+            .values_list("end_reason", "n")
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Course:
+    clinic_id: int
+    started: datetime.date
+    ended: datetime.date | None  # None: still running at the period's end
+    reason: str
+
+
+def courses(clinic_ids: list[int], end: datetime.date) -> list[Course]:
+    """Courses begun at the clinics on or before ``end``, as they stood on ``end``."""
+    rows = list(
+        Episode.objects.filter(admitted_on__lte=end).values_list(
+            "id", "clinic_id", "previous_id", "admitted_on", "ended_on", "end_reason"
+        )
+    )
+    following = {previous: pk for pk, _c, previous, *_rest in rows if previous is not None}
+    by_id = {row[0]: row for row in rows}
+    out = []
+    for pk, clinic_id, previous, admitted, _ended, _reason in rows:
+        if previous is not None and by_id.get(previous, (None,) * 6)[5] == EndReason.TRANSFER_HAB:
+            continue  # not the first episode of its course
+        if clinic_id not in clinic_ids:
+            continue
+        last = by_id[pk]
+        while last[5] == EndReason.TRANSFER_HAB and following.get(last[0]) in by_id:
+            last = by_id[following[last[0]]]
+        ended, reason = last[4], last[5]
+        if ended is None or ended > end or reason == EndReason.TRANSFER_HAB:
+            ended, reason = None, ""
+        out.append(Course(clinic_id, admitted, ended, reason))
+    return out
+
+
+def retention(clinic_ids: list[int], period: Period) -> dict:
+    found = courses(clinic_ids, period.end)
+    durations = [((c.ended or period.end) - c.started).days for c in found]
+    events = [c.ended is not None for c in found]
+    steps = km.kaplan_meier(durations, events)
+    longest = max(durations, default=0)
+    exits = [c for c in found if c.ended is not None]
+    return {
+        "courses": len(found),
+        "exits": len(exits),
+        "positive_exits": sum(1 for c in exits if c.reason in POSITIVE_EXITS),
+        "positive_exit_share": _ratio(
+            sum(1 for c in exits if c.reason in POSITIVE_EXITS), len(exits)
+        ),
+        "deaths": sum(1 for c in exits if c.reason == EndReason.DEATH),
+        "at_months": {
+            str(months): (
+                None
+                if (value := km.survival_at(steps, months * DAYS_PER_MONTH, longest=longest))
+                is None
+                else round(value, 4)
+            )
+            for months in RETENTION_MONTHS
+        },
+        "curve": [
+            {
+                "days": step.time,
+                "at_risk": step.at_risk,
+                "events": step.events,
+                "survival": round(step.survival, 4),
+            }
+            for step in steps
+        ],
+        "longest_days": longest,
+    }
+
+
+# --- dosing and safety ------------------------------------------------------------------
+
+
+def _current_doses(clinic_ids: list[int], period: Period):
+    return Administration.objects.filter(
+        clinic_id__in=clinic_ids,
+        day__range=(period.start, period.end),
+        corrections__isnull=True,
+    )
+
+
+def _phase_on(events: list[tuple[datetime.date, str, str]], current: str, day: datetime.date):
+    """The episode's phase on ``day`` from its phase changes (on, old, new)."""
+    if not events:
+        return current
+    phase = events[0][1]
+    for on, _old, new in events:
+        if on <= day:
+            phase = new
+    return phase
+
+
+def dosing(clinic_ids: list[int], period: Period) -> dict:
+    doses = _current_doses(clinic_ids, period)
+    by_status = dict(doses.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    expected = sum(by_status.values())
+    given = sum(by_status.get(status, 0) for status in GIVEN)
+    withheld = Counter(
+        dict(
+            doses.filter(status="withheld")
+            .values_list("withheld_reason")
+            .annotate(n=Count("id"))
+            .values_list("withheld_reason", "n")
+        )
+    )
+    daily = list(
+        doses.filter(status__in=GIVEN, medication__startswith="dam_")
+        .values("episode_id", "patient_id", "day")
+        .annotate(total=Sum("dose_mg"))
+        .values_list("episode_id", "day", "total")
+    )
+    episode_ids = {episode for episode, _d, _t in daily}
+    phases = dict(Episode.objects.filter(pk__in=episode_ids).values_list("id", "phase"))
+    changes: dict[int, list] = defaultdict(list)
+    for episode, on, details in (
+        EpisodeEvent.objects.filter(episode_id__in=episode_ids, kind="phase")
+        .order_by("on", "at", "id")
+        .values_list("episode_id", "on", "details")
+    ):
+        changes[episode].append((on, details.get("old", ""), details.get("new", "")))
+    by_phase: dict[str, list[float]] = defaultdict(list)
+    for episode, day, total in daily:
+        by_phase[_phase_on(changes[episode], phases[episode], day)].append(float(total))
+    attended_days = doses.filter(status__in=GIVEN).values("patient_id", "day").distinct().count()
+    return {
+        "doses_expected": expected,
+        "doses_given": given,
+        "by_status": {status: by_status.get(status, 0) for status in DoseStatus.values},
+        "attendance": _ratio(given, expected),
+        "attended_days": attended_days,
+        "withheld_by_reason": {
+            (reason or "(no reason given)"): n for reason, n in withheld.most_common()
+        },
+        "mean_daily_dose_mg_by_phase": {
+            phase: round(statistics.fmean(values), 1) for phase, values in sorted(by_phase.items())
+        },
+        "daily_doses_mg": sorted(float(total) for _e, _d, total in daily),
+    }
+
+
+def safety(clinic_ids: list[int], period: Period, administrations: int) -> dict:
+    start, after_end = period.aware_bounds()
+    incidents = Incident.objects.filter(
+        clinic_id__in=clinic_ids, occurred_at__gte=start, occurred_at__lt=after_end
+    )
+    total = incidents.count()
+    overdoses = incidents.filter(kind=Kind.OVERDOSE).count()
+    return {
+        "incidents": total,
+        "overdoses": overdoses,
+        "administrations": administrations,
+        "incidents_per_1000_administrations": _per_1000(total, administrations),
+        "overdoses_per_1000_administrations": _per_1000(overdoses, administrations),
+    }
+
+
+# --- outcomes ---------------------------------------------------------------------------
+
+
+def _answers(clinic_ids: list[int], timepoints: tuple[str, ...], answered_to: datetime.date):
+    """{(course's first episode, time point): {item code: value}} from current responses."""
+    from hab.research.models import Answer
+
+    rows = (
+        Answer.objects.filter(
+            response__follow_up__episode__clinic_id__in=clinic_ids,
+            response__follow_up__timepoint__in=timepoints,
+            response__corrected_by__isnull=True,
+            response__answered_on__lte=answered_to,
+            response__instrument__code="hab_core",
+            item__code__in=OUTCOME_ITEMS,
+            value_int__isnull=False,
+        )
+        .order_by("response__recorded_at", "response_id")
+        .values_list(
+            "response__follow_up__episode_id",
+            "response__follow_up__timepoint",
+            "response__answered_on",
+            "item__code",
+            "value_int",
+        )
+    )
+    out: dict[tuple[int, str], dict[str, tuple[datetime.date, int]]] = defaultdict(dict)
+    for episode, timepoint, answered_on, code, value in rows:
+        out[(episode, timepoint)][code] = (answered_on, value)
+    return out
+
+
+def outcomes(clinic_ids: list[int], period: Period) -> dict:
+    """Mean change from baseline at 6 and 12 months, per core item, over the patients
+    interviewed at that time point within the period who also have a baseline answer."""
+    answers = _answers(clinic_ids, ("baseline", *OUTCOME_TIMEPOINTS), period.end)
+    result: dict[str, dict] = {}
+    for timepoint in OUTCOME_TIMEPOINTS:
+        per_item = {}
+        for code in OUTCOME_ITEMS:
+            pairs = [
+                (answers[(episode, "baseline")][code][1], values[code][1])
+                for (episode, tp), values in answers.items()
+                if tp == timepoint
+                and code in values
+                and period.start <= values[code][0] <= period.end
+                and code in answers.get((episode, "baseline"), {})
+            ]
+            per_item[code] = {
+                "n": len(pairs),
+                "baseline_mean": round(statistics.fmean(b for b, _a in pairs), 2)
+                if pairs
+                else None,
+                "mean": round(statistics.fmean(a for _b, a in pairs), 2) if pairs else None,
+                "mean_change": (
+                    round(statistics.fmean(a - b for b, a in pairs), 2) if pairs else None
+                ),
+            }
+        result[timepoint] = per_item
+    return result
+
+
+def outcomes_over_time(clinic_ids: list[int], end: datetime.date) -> dict:
+    """Mean answer per time point (all current interviews up to ``end``), for the charts."""
+    from hab.research.rules import TIMEPOINTS
+
+    codes = tuple(code for code, _months in TIMEPOINTS)
+    answers = _answers(clinic_ids, codes, end)
+    out: dict[str, dict[str, float | None]] = {}
+    for item in ("heroin_days", "crime_days", "quality_of_life"):
+        out[item] = {}
+        for timepoint in codes:
+            values = [
+                v[item][1] for (_e, tp), v in answers.items() if tp == timepoint and item in v
+            ]
+            if values:
+                out[item][timepoint] = round(statistics.fmean(values), 2)
+    return out
+
+
+# --- costs and grants -------------------------------------------------------------------
+
+
+def cost_inputs(clinic_ids: list[int], years: list[int]) -> dict[tuple[int, int, str], CostInput]:
+    """The figure in use (the newest row) per clinic, year and category."""
+    current: dict[tuple[int, int, str], CostInput] = {}
+    for row in CostInput.objects.filter(clinic_id__in=clinic_ids, year__in=years).order_by(
+        "recorded_at", "id"
+    ):
+        current[(row.clinic_id, row.year, row.category)] = row
+    return current
+
+
+def grants(clinic_ids: list[int], years: list[int], *, programme: bool) -> list[Grant]:
+    """The grants in use (newest per funder, year and clinic); programme-wide grants only
+    in the programme's view."""
+    scope = Q(clinic_id__in=clinic_ids)
+    if programme:
+        scope |= Q(clinic__isnull=True)
+    current: dict[tuple[str, int, int | None], Grant] = {}
+    for grant in Grant.objects.filter(scope, year__in=years).order_by("recorded_at", "id"):
+        current[(grant.funder, grant.year, grant.clinic_id)] = grant
+    return sorted(current.values(), key=lambda g: (g.year, -g.amount_nok, g.funder))
+
+
+def _year_share(year: int, period: Period) -> float:
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    overlap = (min(last, period.end) - max(first, period.start)).days + 1
+    return max(0, overlap) / ((last - first).days + 1)
+
+
+def costs(
+    clinic_ids: list[int],
+    period: Period,
+    *,
+    patient_years: float,
+    attended_days: int,
+    administrations: int,
+    programme: bool,
+) -> dict:
+    """The period's cost (each year's cost in the share of the year inside the period),
+    per patient-year, attended day and dose given; grants against spend per funder."""
+    years = list(range(period.start.year, period.end.year + 1))
+    current = cost_inputs(clinic_ids, years)
+    by_category: dict[str, float] = defaultdict(float)
+    spend_by_clinic_year: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for (clinic_id, year, category), row in current.items():
+        by_category[category] += float(row.amount_nok) * _year_share(year, period)
+        spend_by_clinic_year[(clinic_id, year)] += row.amount_nok
+    total = round(sum(by_category.values()), 2)
+    funders: dict[str, dict] = {}
+    for grant in grants(clinic_ids, years, programme=programme):
+        entry = funders.setdefault(grant.funder, {"granted": 0.0, "spend": 0.0, "years": []})
+        entry["granted"] += float(grant.amount_nok)
+        if grant.year not in entry["years"]:
+            entry["years"].append(grant.year)
+        if grant.clinic_id is not None:
+            entry["spend"] += float(spend_by_clinic_year.get((grant.clinic_id, grant.year), 0))
+    return {
+        "total_nok": total if current else None,
+        "by_category_nok": {k: round(v, 2) for k, v in sorted(by_category.items())},
+        "per_patient_year_nok": (
+            round(total / patient_years) if current and patient_years else None
+        ),
+        "per_attended_day_nok": round(total / attended_days) if current and attended_days else None,
+        "per_administration_nok": (
+            round(total / administrations) if current and administrations else None
+        ),
+        "by_year": [
+            {
+                "year": year,
+                "total_nok": float(
+                    sum(
+                        (row.amount_nok for (c, y, _k), row in current.items() if y == year),
+                        Decimal(0),
+                    )
+                ),
+            }
+            for year in years
+        ],
+        "grants": [
+            {
+                "funder": funder,
+                "years": entry["years"],
+                "granted_nok": round(entry["granted"], 2),
+                "spend_nok": round(entry["spend"], 2) if entry["spend"] else None,
+            }
+            for funder, entry in funders.items()
+        ],
+    }
+
+
+# --- monthly series for the charts -----------------------------------------------------
+
+
+def monthly(clinic_ids: list[int], period: Period) -> list[dict]:
+    episodes = list(
+        _episodes(clinic_ids, period).values_list("patient_id", "admitted_on", "ended_on")
+    )
+    doses = _current_doses(clinic_ids, period)
+    per_month = defaultdict(lambda: [0, 0])
+    for day, status, n in (
+        doses.values_list("day", "status").annotate(n=Count("id")).values_list("day", "status", "n")
+    ):
+        key = (day.year, day.month)
+        per_month[key][1] += n
+        if status in GIVEN:
+            per_month[key][0] += n
+    start, after_end = period.aware_bounds()
+    incident_months = Counter(
+        timezone.localtime(at).strftime("%Y-%m")
+        for at in Incident.objects.filter(
+            clinic_id__in=clinic_ids, occurred_at__gte=start, occurred_at__lt=after_end
+        ).values_list("occurred_at", flat=True)
+    )
+    out = []
+    for first, last in period.months():
+        month = Period(first, last)
+        given, expected = per_month[(first.year, first.month)]
+        out.append(
+            {
+                "month": f"{first:%Y-%m}",
+                "active": len({p for p, a, e in episodes if _days_in(a, e, month) > 0}),
+                "attendance": _ratio(given, expected),
+                "doses_given": given,
+                "incidents_per_1000_administrations": _per_1000(
+                    incident_months.get(f"{first:%Y-%m}", 0), given
+                ),
+            }
+        )
+    return out
+
+
+# --- all of them --------------------------------------------------------------------------
+
+
+def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
+    """Every indicator, JSON-ready: the page, the report and the API show this."""
+    clinic_ids = [clinic.pk for clinic in clinics]
+    dose = dosing(clinic_ids, period)
+    people = patients(clinic_ids, period)
+    return {
+        "scope": "programme" if programme else clinics[0].code,
+        "clinics": [clinic.code for clinic in clinics],
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "intake": intake(clinic_ids, period),
+        "patients": people,
+        "retention": retention(clinic_ids, period),
+        "dosing": dose,
+        "safety": safety(clinic_ids, period, dose["doses_given"]),
+        "outcomes": outcomes(clinic_ids, period),
+        "outcomes_over_time": outcomes_over_time(clinic_ids, period.end),
+        "costs": costs(
+            clinic_ids,
+            period,
+            patient_years=people["patient_days"] / DAYS_PER_YEAR,
+            attended_days=dose["attended_days"],
+            administrations=dose["doses_given"],
+            programme=programme,
+        ),
+        "monthly": monthly(clinic_ids, period),
+    }
