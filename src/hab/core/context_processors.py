@@ -20,6 +20,7 @@ MENU = [
     (_("Follow-up"), "research:list", Action.FOLLOWUP_VIEW),
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
     (_("Rota"), "operations:week", Action.ROTA_VIEW),
+    (_("Evaluation"), "evaluation:dashboard", Action.EVALUATION_VIEW),
 ]
 # Aggregates for those who see no records: (label, url name, action, unless this action).
 MENU_AGGREGATES = [

@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from hab.evaluation import views
 
 app_name = "evaluation"
 
-urlpatterns: list = []
+urlpatterns = [path("", views.dashboard, name="dashboard")]
