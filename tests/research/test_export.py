@@ -330,3 +330,13 @@ def test_the_export_page_downloads_and_lists_the_log(trial, web_as):
     assert file["Content-Type"] == "application/zip"
     assert ExportLog.objects.get().sha256[:16] in after.content.decode()
     assert web_as("nurse.oslo").get("/research/export/").status_code == 403
+
+
+def test_the_patients_page_links_to_the_follow_ups(web_as, make_patient):
+    patient = make_patient()
+
+    coordinator = web_as("coordinator.oslo").get(f"/patients/{patient.pk}/").content.decode()
+    admin = web_as("researcher.oslo").get(f"/patients/{patient.pk}/")
+
+    assert f'href="/research/patients/{patient.pk}/"' in coordinator
+    assert admin.status_code in (403, 404)
