@@ -1,13 +1,30 @@
-"""The evaluation dashboard: every indicator for the programme or one clinic and a period."""
+"""The evaluation dashboard: every indicator for the programme or one clinic and a period,
+its charts, the forms for cost inputs and grants, and the annual report as a PDF."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from urllib.parse import urlencode
 
-from hab.core.errors import Invalid
-from hab.core.web import staff_view
-from hab.evaluation import costbenefit, indicators, selectors
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from hab.core import clock, policy
+from hab.core.errors import Forbidden, Invalid
+from hab.core.models import Clinic
+from hab.core.policy import Action
+from hab.core.web import form_page, staff_view, web_actor
+from hab.evaluation import charts, indicators, report, selectors, services
+from hab.evaluation.forms import CostInputForm, GrantForm
+
+
+def _period(request: HttpRequest) -> tuple[indicators.Period, str]:
+    try:
+        return selectors.period(request.GET.get("from"), request.GET.get("to")), ""
+    except Invalid as problem:
+        return selectors.period(None, None), problem.message
 
 
 @staff_view
@@ -15,25 +32,95 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("clinic", "")
     clinics, programme = selectors.scope(request.user, code)
     everywhere, _p = selectors.scope(request.user)
-    error = ""
-    try:
-        period = selectors.period(request.GET.get("from"), request.GET.get("to"))
-    except Invalid as problem:
-        error = problem.message
-        period = selectors.period(None, None)
+    period, error = _period(request)
+    context = report.context(clinics, period, programme=programme)
+    query = {"clinic": code, "from": period.start.isoformat(), "to": period.end.isoformat()}
+    context |= {
+        "code": code,
+        "choices": everywhere,
+        "error": error,
+        "charts": [
+            {
+                "src": reverse("evaluation:chart", args=[name]) + "?" + urlencode(query),
+                "alt": charts.alt_text(name, context["d"]),
+            }
+            for name in charts.CHARTS
+        ],
+        "report_year": period.end.year,
+        "can_edit_costs": bool(policy.clinic_ids_where(request.user, Action.COSTS_EDIT)),
+    }
+    return render(request, "evaluation/dashboard.html", context)
+
+
+@staff_view
+def chart(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in charts.CHARTS:
+        raise Http404(_("No such chart."))
+    clinics, programme = selectors.scope(request.user, request.GET.get("clinic", ""))
+    period, _error = _period(request)
     data = indicators.compute(clinics, period, programme=programme)
-    model = costbenefit.from_indicators(data)
-    return render(
+    response = HttpResponse(charts.svg(name, data), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_view
+def report_pdf(request: HttpRequest) -> HttpResponse:
+    code = request.GET.get("clinic", "")
+    clinics, programme = selectors.scope(request.user, code)
+    try:
+        year = int(request.GET.get("year") or clock.today().year)
+    except ValueError:
+        raise Http404(_("No such year.")) from None
+    if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
+        raise Http404(_("No such year."))
+    lang = "en" if (get_language() or "").startswith("en") else "nb"
+    pdf = report.pdf(clinics, year, programme=programme, lang=lang)
+    name = f"hab-evaluering-{code or 'programmet'}-{year}.pdf"
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _editable_clinics(request: HttpRequest):
+    ids = policy.clinic_ids_where(request.user, Action.COSTS_EDIT)
+    if not ids:
+        raise Forbidden(_("Your role does not give access to this."))
+    return Clinic.objects.filter(pk__in=ids).order_by("name")
+
+
+@staff_view
+def cost_new(request: HttpRequest) -> HttpResponse:
+    clinics = _editable_clinics(request)
+    form = CostInputForm(request.POST or None, clinics=clinics)
+
+    def save(data: dict) -> HttpResponse:
+        services.cost_input_record(actor=web_actor(request), **data)
+        return redirect(reverse("evaluation:dashboard") + f"?clinic={data['clinic'].code}")
+
+    return form_page(
         request,
-        "evaluation/dashboard.html",
-        {
-            "d": data,
-            "period": period,
-            "code": code,
-            "choices": everywhere,
-            "error": error,
-            "model": model and costbenefit.evaluate(model),
-            "assumptions": model and costbenefit.assumptions(model),
-            "sensitivity": model and costbenefit.sensitivity(model),
-        },
+        form,
+        title=_("Enter a cost"),
+        cancel_url=reverse("evaluation:dashboard"),
+        save=save,
+        intro=_("A change is a new entry: the newest for a clinic, year and category is used."),
+    )
+
+
+@staff_view
+def grant_new(request: HttpRequest) -> HttpResponse:
+    clinics = _editable_clinics(request)
+    form = GrantForm(request.POST or None, clinics=clinics)
+
+    def save(data: dict) -> HttpResponse:
+        services.grant_record(actor=web_actor(request), **data)
+        return redirect("evaluation:dashboard")
+
+    return form_page(
+        request,
+        form,
+        title=_("Enter a grant"),
+        cancel_url=reverse("evaluation:dashboard"),
+        save=save,
     )

@@ -1,0 +1,37 @@
+"""hab report --year 2025 --out report.pdf [--clinic oslo] [--lang en]: the annual
+evaluation report as a PDF, for the programme (every clinic) or one clinic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from hab.core.models import Clinic
+from hab.evaluation import report, services
+
+
+class Command(BaseCommand):
+    help = "Writes the annual evaluation report (PDF), in Norwegian unless --lang en."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, required=True)
+        parser.add_argument("--out", required=True, help="the PDF file to write")
+        parser.add_argument("--clinic", default="", help="a clinic code; none: the programme")
+        parser.add_argument("--lang", default="nb", choices=["nb", "en"])
+
+    def handle(self, *args, year: int, out: str, clinic: str, lang: str, **options):
+        if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
+            raise CommandError("Give a year between 2000 and 2100.")
+        if clinic:
+            found = Clinic.objects.filter(code=clinic).first()
+            if found is None:
+                raise CommandError(f"No clinic with the code {clinic!r}.")
+            clinics, programme = [found], False
+        else:
+            clinics, programme = list(Clinic.objects.order_by("name")), True
+            if not clinics:
+                raise CommandError("There are no clinics.")
+        pdf = report.pdf(clinics, year, programme=programme, lang=lang)
+        Path(out).write_bytes(pdf)
+        self.stdout.write(f"Wrote {out} ({len(pdf):,} bytes).")
