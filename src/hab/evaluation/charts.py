@@ -36,7 +36,7 @@ BLUE, ORANGE, GREEN, GREY = "#1f5fa8", "#c15a00", "#2e7d32", "#6b6b6b"
 
 
 def _figure() -> tuple[Figure, object]:
-    figure = Figure(figsize=(9, 4.8), layout="constrained")
+    figure = Figure(figsize=(7.5, 4.2), layout="constrained")
     return figure, figure.add_subplot()
 
 
