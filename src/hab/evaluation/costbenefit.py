@@ -132,6 +132,16 @@ def sensitivity(inputs: Inputs, share: float = SENSITIVITY) -> list[dict]:
     return rows
 
 
+# The inputs a user may set (each with its allowed range).
+USER_INPUTS = {
+    "cost_per_crime_day": (0.0, 1_000_000.0),
+    "cost_per_hospital_day": (0.0, 1_000_000.0),
+    "cost_per_overdose": (0.0, 10_000_000.0),
+    "lar_cost_per_patient_year": (0.0, 10_000_000.0),
+    "lar_effect_share": (0.0, 1.0),
+}
+
+
 def from_indicators(data: dict, **unit_costs: float) -> Inputs | None:
     """The model's inputs from the indicators (12-month changes, else 6-month), or None
     when the cost per patient-year is unknown."""

@@ -12,10 +12,17 @@ from hab.core.models import Clinic
 from hab.evaluation import charts, costbenefit, indicators, selectors
 
 
-def context(clinics: list[Clinic], period: indicators.Period, *, programme: bool) -> dict:
-    """What the dashboard and the report show (in the active language)."""
+def context(
+    clinics: list[Clinic],
+    period: indicators.Period,
+    *,
+    programme: bool,
+    unit_costs: dict[str, float] | None = None,
+) -> dict:
+    """What the dashboard and the report show (in the active language). ``unit_costs``
+    are the user's values for the model's unit costs (the defaults otherwise)."""
     data = indicators.compute(clinics, period, programme=programme)
-    model = costbenefit.from_indicators(data)
+    model = costbenefit.from_indicators(data, **(unit_costs or {}))
     return {
         "d": data,
         "period": period,
@@ -31,11 +38,20 @@ def context(clinics: list[Clinic], period: indicators.Period, *, programme: bool
     }
 
 
-def pdf(clinics: list[Clinic], year: int, *, programme: bool, lang: str = "nb") -> bytes:
+def pdf(
+    clinics: list[Clinic],
+    year: int,
+    *,
+    programme: bool,
+    lang: str = "nb",
+    unit_costs: dict[str, float] | None = None,
+) -> bytes:
     from weasyprint import HTML
 
     with translation.override(lang):
-        ctx = context(clinics, selectors.year_period(year), programme=programme)
+        ctx = context(
+            clinics, selectors.year_period(year), programme=programme, unit_costs=unit_costs
+        )
         ctx |= {
             "year": year,
             "programme": programme,

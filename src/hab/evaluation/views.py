@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
@@ -16,7 +16,7 @@ from hab.core.errors import Forbidden, Invalid
 from hab.core.models import Clinic
 from hab.core.policy import Action
 from hab.core.web import form_page, staff_view, web_actor
-from hab.evaluation import charts, indicators, report, selectors, services
+from hab.evaluation import charts, costbenefit, indicators, report, selectors, services
 from hab.evaluation.forms import CostInputForm, GrantForm
 
 
@@ -27,18 +27,54 @@ def _period(request: HttpRequest) -> tuple[indicators.Period, str]:
         return selectors.period(None, None), problem.message
 
 
+UNIT_LABELS = {
+    "cost_per_crime_day": gettext_lazy("NOK per day of crime"),
+    "cost_per_hospital_day": gettext_lazy("NOK per day in hospital"),
+    "cost_per_overdose": gettext_lazy("NOK per overdose"),
+    "lar_cost_per_patient_year": gettext_lazy("LAR: NOK per patient-year"),
+    "lar_effect_share": gettext_lazy("Share of HAB's effect that LAR would achieve (0–1)"),
+}
+
+
+def _unit_costs(request: HttpRequest) -> tuple[dict[str, float], str]:
+    """The unit costs the user entered for the cost-benefit model (query string)."""
+    values: dict[str, float] = {}
+    for name, (low, high) in costbenefit.USER_INPUTS.items():
+        raw = (request.GET.get(name) or "").replace(",", ".").replace(" ", "")
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:  # also refuses NaN
+            return {}, _("%(name)s must be a number from %(low)s to %(high)s.") % {
+                "name": UNIT_LABELS[name],
+                "low": f"{low:g}",
+                "high": f"{high:g}",
+            }
+        values[name] = value
+    return values, ""
+
+
 @staff_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("clinic", "")
     clinics, programme = selectors.scope(request.user, code)
     everywhere, _p = selectors.scope(request.user)
     period, error = _period(request)
-    context = report.context(clinics, period, programme=programme)
+    unit_costs, cost_error = _unit_costs(request)
+    context = report.context(clinics, period, programme=programme, unit_costs=unit_costs)
     query = {"clinic": code, "from": period.start.isoformat(), "to": period.end.isoformat()}
     context |= {
         "code": code,
         "choices": everywhere,
-        "error": error,
+        "error": error or cost_error,
+        "unit_costs": [
+            (name, UNIT_LABELS[name], unit_costs.get(name, getattr(costbenefit.Inputs, name)))
+            for name in costbenefit.USER_INPUTS
+        ],
+        "unit_query": urlencode(unit_costs),
         "charts": [
             {
                 "src": reverse("evaluation:chart", args=[name]) + "?" + urlencode(query),
@@ -75,7 +111,8 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
         raise Http404(_("No such year."))
     lang = "en" if (get_language() or "").startswith("en") else "nb"
-    pdf = report.pdf(clinics, year, programme=programme, lang=lang)
+    unit_costs, _error = _unit_costs(request)
+    pdf = report.pdf(clinics, year, programme=programme, lang=lang, unit_costs=unit_costs)
     name = f"hab-evaluering-{code or 'programmet'}-{year}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
