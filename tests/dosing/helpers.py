@@ -17,13 +17,22 @@ def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
-def history(patient_id: int, days: int, mg: float = 200, medication: str = "dam_injectable"):
-    """Past doses, two a day, written as the clinic would have recorded them."""
+def history(
+    patient_id: int,
+    days: int,
+    mg: float = 200,
+    medication: str = "dam_injectable",
+    skip: frozenset[tuple[datetime.date, str]] = frozenset(),
+):
+    """Past doses, two a day, written as the clinic would have recorded them; ``skip``
+    leaves sessions (day, slot) without a record."""
     episode = Episode.objects.get(patient_id=patient_id, ended_on__isnull=True)
     rows = []
     for back in range(days, 0, -1):
         day = TODAY - timedelta(days=back)
         for slot, hour in (("morning", 9), ("afternoon", 15)):
+            if (day, slot) in skip:
+                continue
             rows.append(
                 Administration(
                     patient_id=patient_id,

@@ -17,7 +17,7 @@ from hab.core.models import AccessLog, Clinic
 from hab.dosing import contingency, services
 from hab.dosing.models import Administration
 from hab.incidents.models import Incident
-from tests.dosing.helpers import TODAY, local
+from tests.dosing.helpers import TODAY, history, local
 
 pytestmark = pytest.mark.django_db
 
@@ -114,11 +114,9 @@ def test_the_command_refuses_someone_who_may_not(on_prescription, tmp_path):
 
 
 def test_a_paper_record_is_back_entered_as_it_happened(earlier, staff):
-    patient = earlier(days=10)["patient"]
-    # Yesterday afternoon is in the history; use the day before's record slot instead.
-    Administration.objects.filter(
-        patient_id=patient, day=TODAY - timedelta(days=1), slot="afternoon"
-    ).delete()
+    patient = earlier(days=0)["patient"]
+    # Ten days of doses, but yesterday afternoon's is on paper only.
+    history(patient, 10, skip=frozenset({(TODAY - timedelta(days=1), "afternoon")}))
 
     recorded = back_enter(staff, patient)
 
@@ -133,10 +131,8 @@ def test_a_paper_record_is_back_entered_as_it_happened(earlier, staff):
 
 
 def test_a_paper_dose_above_the_maximum_is_kept_and_opens_an_incident(earlier, staff):
-    patient = earlier(days=10)["patient"]
-    Administration.objects.filter(
-        patient_id=patient, day=TODAY - timedelta(days=1), slot="afternoon"
-    ).delete()
+    patient = earlier(days=0)["patient"]
+    history(patient, 10, skip=frozenset({(TODAY - timedelta(days=1), "afternoon")}))
 
     recorded = back_enter(staff, patient, dose_mg=390)
 
@@ -171,9 +167,9 @@ def test_bad_back_entries_are_refused(earlier, staff, change, field):
 
 
 def test_the_back_entry_page_records_a_line(earlier, web_as, staff):
-    patient = earlier()["patient"]
+    patient = earlier(days=0)["patient"]
     day = TODAY - timedelta(days=1)
-    Administration.objects.filter(patient_id=patient, day=day, slot="morning").delete()
+    history(patient, 10, skip=frozenset({(day, "morning")}))
     client = web_as("nurse.oslo")
     url = f"/dosing/back-entry/?date={day:%Y-%m-%d}&slot=morning"
 
