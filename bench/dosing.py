@@ -6,8 +6,8 @@
 Builds a fresh database (``hab migrate`` + ``hab demo``; BENCH_SCALE multiplies the demo's
 patients). SQLite in HAB_DATA_DIR by default (a temporary one when unset); with
 ``--postgres`` a throwaway PostgreSQL cluster is started as scripts/test does (initdb/pg_ctl
-as ``nobody`` when root, temporary folder, free loopback port, fsync off) and removed at
-exit. Then two parts:
+as ``nobody`` when root, temporary folder, free loopback port, fsync off), analysed after the
+load as autovacuum would have been by opening time, and removed at exit. Then two parts:
 
 In-process, through Django's test client (no network, no gunicorn: the time the application
 and its database take):
