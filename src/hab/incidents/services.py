@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Forbidden, Invalid, NotFound
+from hab.core.formats import mg_text
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.policy import Action
 from hab.incidents.models import Incident, IncidentEvent, Kind, Severity, Source, Status
@@ -234,9 +235,9 @@ def open_for_discrepancy(*, actor: Actor, discrepancy) -> Incident:
         % {
             "product": count.batch.product.name,
             "lot": count.batch.lot,
-            "counted": _mg(count.counted_mg),
-            "book": _mg(count.book_mg),
-            "diff": _mg(count.difference_mg),
+            "counted": mg_text(count.counted_mg),
+            "book": mg_text(count.book_mg),
+            "diff": mg_text(count.difference_mg),
         },
         source=Source.STOCK_COUNT,
         reported_at=now,
@@ -259,11 +260,6 @@ def close_for_discrepancy(*, actor: Actor, discrepancy, explanation: str) -> Non
         )
 
 
-def _mg(amount: Decimal) -> str:
-    text = f"{Decimal(amount):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def open_for_back_entry(*, actor: Actor, administration) -> Incident:
     """A dose from the paper list above what the rules allowed then: a dosing-error
     incident for the clinic lead to review. Runs in the back-entry's transaction."""
@@ -280,8 +276,8 @@ def open_for_back_entry(*, actor: Actor, administration) -> Incident:
             "by the rules at the time. %(reasons)s"
         )
         % {
-            "dose": _mg(administration.dose_mg),
-            "max": _mg(administration.max_allowed_mg),
+            "dose": mg_text(administration.dose_mg),
+            "max": mg_text(administration.max_allowed_mg),
             "reasons": " ".join(administration.reasons),
         },
         source=Source.BACK_ENTRY,

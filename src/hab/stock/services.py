@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from hab.core import clock, policy
 from hab.core.access import Actor
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
+from hab.core.formats import mg_text
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.incidents import services as incident_services
@@ -51,12 +52,6 @@ def quantity(errors: list[FieldError], field: str, value, *, signed: bool = Fals
     if not signed and amount <= 0:
         errors.append(FieldError(field, _("The amount must be more than 0 mg.")))
     return amount
-
-
-def mg_text(amount: Decimal) -> str:
-    """150, 7.5 or 10000: an amount as a nurse writes it."""
-    text = f"{Decimal(amount):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _lock_head(clinic_id: int) -> LedgerHead:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
 from hab.core.errors import NotFound
+from hab.core.formats import mg_text
 from hab.core.policy import Action
 from hab.core.web import current_clinic, form_page, staff_view, web_actor
 from hab.patients.selectors import clinic_for_action
@@ -30,7 +31,6 @@ from hab.stock.forms import (
     WasteForm,
 )
 from hab.stock.models import Discrepancy, LedgerHead, Product
-from hab.stock.services import mg_text
 
 LEDGER_PAGE = 100
 
