@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -37,18 +38,43 @@ def _with_balance(batches: QuerySet[Batch]) -> QuerySet[Batch]:
     )
 
 
-def usable_batches(
+def debit_candidates(
     clinic_id: int, medication: str, today: datetime.date
-) -> list[tuple[Batch, Decimal]]:
-    """Unexpired batches of the medication holding stock, first expiry first."""
-    batches = _with_balance(
-        Batch.objects.filter(
-            product__clinic_id=clinic_id,
-            product__medication=medication,
-            expires_on__gte=today,
+) -> list[tuple[Batch, Decimal]] | None:
+    """Unexpired batches of the medication holding stock, first expiry first, with their
+    balances: one plain query on the dose's hot path (read under the chain head's lock).
+    ``None`` when the clinic keeps no product of the medication in the ledger at all.
+    The batches carry their product's name, for a refusal's message, without a query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT p.id, p.name, b.id, b.lot, b.expires_on,
+                   (SELECT e.balance_mg FROM stock_ledgerentry e
+                     WHERE e.batch_id = b.id ORDER BY e.seq DESC LIMIT 1)
+              FROM stock_product p
+              LEFT JOIN stock_batch b ON b.product_id = p.id AND b.expires_on >= %s
+             WHERE p.clinic_id = %s AND p.medication = %s
+            """,
+            [today, clinic_id, medication],
         )
-    ).order_by("expires_on", "lot", "pk")
-    return [(b, b.balance) for b in batches if b.balance and b.balance > 0]
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    found = []
+    for product_id, name, batch_id, lot, expires_on, balance in rows:
+        if batch_id is None or balance is None:
+            continue
+        balance = Decimal(str(balance)).quantize(Decimal("0.1"))
+        if balance <= 0:
+            continue
+        if isinstance(expires_on, str):  # SQLite hands dates back as text
+            expires_on = datetime.date.fromisoformat(expires_on)
+        batch = Batch(pk=batch_id, product_id=product_id, lot=lot, expires_on=expires_on)
+        batch._state.adding, batch._state.db = False, "default"
+        batch.product_name = name
+        found.append((batch, balance))
+    found.sort(key=lambda pair: (pair[0].expires_on, pair[0].lot, pair[0].pk))
+    return found
 
 
 @dataclass(frozen=True)

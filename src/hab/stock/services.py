@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,7 +32,7 @@ from hab.stock.models import (
     Product,
     StockCount,
 )
-from hab.stock.selectors import batch_balance, usable_batches
+from hab.stock.selectors import batch_balance, debit_candidates
 
 TENTH = Decimal("0.1")
 
@@ -55,7 +55,19 @@ def quantity(errors: list[FieldError], field: str, value, *, signed: bool = Fals
 
 
 def _lock_head(clinic_id: int) -> LedgerHead:
-    head, _created = LedgerHead.objects.select_for_update().get_or_create(clinic_id=clinic_id)
+    """The clinic's chain head, locked until the transaction ends (every dose passes here:
+    one plain query; SQLite's IMMEDIATE transaction already holds the write lock)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT seq, hash FROM stock_ledgerhead WHERE clinic_id = %s{lock}", [clinic_id]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        head, _created = LedgerHead.objects.select_for_update().get_or_create(clinic_id=clinic_id)
+        return head
+    head = LedgerHead(clinic_id=clinic_id, seq=row[0], hash=row[1])
+    head._state.adding, head._state.db = False, "default"
     return head
 
 
@@ -67,11 +79,15 @@ def _append(
     quantity_mg: Decimal,
     by: User,
     field: str = "quantity_mg",
+    balance_before: Decimal | None = None,
     **links,
 ) -> LedgerEntry:
     """Appends one entry to the locked chain. Refuses (422) an entry that would take the
-    batch below zero."""
-    balance = batch_balance(batch.pk) + quantity_mg
+    batch below zero. ``balance_before`` is the batch's book balance when the caller has
+    just read it under the same lock."""
+    if balance_before is None:
+        balance_before = batch_balance(batch.pk)
+    balance = balance_before + quantity_mg
     if balance < 0:
         raise Invalid.one(
             field,
@@ -81,7 +97,7 @@ def _append(
             )
             % {
                 "balance": mg_text(balance - quantity_mg),
-                "product": batch.product.name,
+                "product": getattr(batch, "product_name", None) or batch.product.name,
                 "lot": batch.lot,
                 "amount": mg_text(-quantity_mg),
             },
@@ -107,7 +123,11 @@ def _append(
     entry.hash = chain.entry_hash(content_of(entry), head.hash)
     entry.save(force_insert=True)
     head.seq, head.hash = entry.seq, entry.hash
-    head.save(update_fields=["seq", "hash"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE stock_ledgerhead SET seq = %s, hash = %s WHERE clinic_id = %s",
+            [head.seq, head.hash, head.clinic_id],
+        )
     return entry
 
 
@@ -517,10 +537,11 @@ def administration_debit(administration, *, replaces=None) -> LedgerEntry | None
     if change == 0:
         return None
     clinic_id = administration.clinic_id
-    if not Product.objects.filter(clinic_id=clinic_id, medication=administration.medication):
-        return None
     head = _lock_head(clinic_id)
-    batch = None
+    candidates = debit_candidates(clinic_id, administration.medication, clock.today())
+    if candidates is None:  # the clinic keeps this medication outside HAB's ledger
+        return None
+    batch, balance = None, None
     if change < 0:  # give back to the batch the dose came from
         last = (
             LedgerEntry.objects.filter(
@@ -532,7 +553,7 @@ def administration_debit(administration, *, replaces=None) -> LedgerEntry | None
         )
         batch = last.batch if last else None
     if batch is None:
-        batch = _batch_in_use(clinic_id, administration.medication, change)
+        batch, balance = _batch_in_use(candidates, change)
     return _append(
         head,
         batch=batch,
@@ -541,6 +562,7 @@ def administration_debit(administration, *, replaces=None) -> LedgerEntry | None
         by=administration.nurse,
         administration=administration,
         field="dose_mg",
+        balance_before=balance,
     )
 
 
@@ -557,11 +579,12 @@ def _chain_ids(administration) -> list[int]:
     return [root, *Administration.objects.filter(original_id=root).values_list("pk", flat=True)]
 
 
-def _batch_in_use(clinic_id: int, medication: str, need: Decimal) -> Batch:
-    batches = usable_batches(clinic_id, medication, clock.today())
+def _batch_in_use(batches: list[tuple[Batch, Decimal]], need: Decimal) -> tuple[Batch, Decimal]:
+    """The first-expiring batch that holds ``need`` (first expiry, first out), with its
+    balance; refuses (422) when none does."""
     for batch, balance in batches:
         if balance >= need:
-            return batch
+            return batch, balance
     if batches:
         held = max(balance for _b, balance in batches)
         raise Invalid.one(
