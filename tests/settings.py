@@ -13,13 +13,15 @@ os.environ.setdefault("HAB_SECURE_COOKIES", "0")
 os.environ.setdefault("HAB_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("HAB_RESEARCH_KEY", "test-research-key-" + "y" * 40)
 os.environ.setdefault("HAB_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+# The second factor is off for the suite; the tests of it turn it on (override_settings).
+os.environ.setdefault("HAB_REQUIRE_2FA", "0")
 
 from hab.settings import *  # noqa: F403
 
 # Hashing real passwords is slow on purpose; tests need not pay for it.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+if "sqlite" in DATABASES["default"]["ENGINE"]:  # noqa: F405
     # A file, not the shared-cache in-memory database: concurrency tests need SQLite's real
     # locking (WAL, busy_timeout, IMMEDIATE), which shared-cache mode does not give.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405

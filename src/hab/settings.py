@@ -8,16 +8,41 @@ HAB_DEBUG          off unless set
 HAB_ALLOWED_HOSTS  comma separated (default: localhost,127.0.0.1)
 HAB_ALLOW_SYNTHETIC_IDS  accept Tenor-style synthetic national ids (demo and tests only)
 HAB_SECURE_COOKIES cookies only over HTTPS (default: on unless HAB_DEBUG)
+HAB_HSTS_SECONDS   Strict-Transport-Security max-age when HAB_SECURE_COOKIES is on
+                   (default 31536000, one year; 0 turns HSTS off)
+HAB_HSTS_SUBDOMAINS, HAB_HSTS_PRELOAD  HSTS for the whole domain, preload (default off)
+HAB_PROXY_SSL_HEADER  behind a reverse proxy that terminates TLS: trust its
+                   X-Forwarded-Proto and X-Forwarded-For (default off)
+HAB_SSL_REDIRECT   redirect http to https (default: on with HAB_SECURE_COOKIES and
+                   HAB_PROXY_SSL_HEADER)
+HAB_REQUIRE_2FA    TOTP second factor for roles that prescribe, export research data or
+                   change the protocol, and for administrators (default on; the demo
+                   turns it off)
+HAB_SESSION_IDLE_MINUTES  log out after this much inactivity (default 60)
+HAB_KIOSK_IDLE_MINUTES    the same on a shared tablet or PC, chosen at login (default 30)
+HAB_LOGIN_FAILURE_LIMIT   failed logins (passwords or codes) before a lock-out (default 5)
+HAB_LOGIN_COOLOFF_MINUTES how long a lock-out lasts (default 15; 0 = until an admin unlocks)
+HAB_OIDC_ISSUER, HAB_OIDC_AUTHORIZATION_ENDPOINT, HAB_OIDC_TOKEN_ENDPOINT,
+HAB_OIDC_USERINFO_ENDPOINT, HAB_OIDC_JWKS_ENDPOINT, HAB_OIDC_CLIENT_ID,
+HAB_OIDC_CLIENT_SECRET    optional OpenID Connect login (HelseID); on when the client id
+                   and the endpoints are set
+HAB_OIDC_CLAIM     the provider's claim that names the HAB user (default
+                   preferred_username; HelseID: helseid://claims/hpr/hpr_number)
+HAB_OIDC_USER_FIELD the HAB user field it is matched to: username or hpr_number
+HAB_OIDC_SCOPES    default "openid profile"
+HAB_OIDC_LABEL     the button's text (default "HelseID")
+HAB_OIDC_IS_2FA    the provider's login counts as the second factor (default on)
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from hab.env import envbool, envint, envlist, envsecret, envstr
+from hab.env import SettingError, envbool, envint, envlist, envsecret, envstr
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(envstr("HAB_DATA_DIR", "var") or "var").resolve()
@@ -36,6 +61,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    # Only for its vendored Swagger UI files: without the app ninja loads them from a CDN.
+    "ninja",
     "hab.core",
     "hab.patients",
     "hab.intake",
@@ -52,15 +82,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hab.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hab.core.security.IdleTimeoutMiddleware",
+    "hab.core.security.SecondFactorMiddleware",
     "hab.core.middleware.CurrentClinicMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hab.urls"
@@ -90,6 +126,8 @@ TEMPLATES = [
 def _database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=envint("HAB_DB_CONN_MAX_AGE", 60))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend with writers queued on a lock file (see its docstring).
+        config["ENGINE"] = "hab.core.backends.sqlite"
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
@@ -110,6 +148,78 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 first; older hashes (PBKDF2) still verify and are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# --- logins: lock-out, second factor, inactivity, OpenID Connect ----------------------
+HAB_REQUIRE_2FA = envbool("HAB_REQUIRE_2FA", True)
+HAB_SESSION_IDLE_MINUTES = envint("HAB_SESSION_IDLE_MINUTES", 60)
+HAB_KIOSK_IDLE_MINUTES = envint("HAB_KIOSK_IDLE_MINUTES", 30)
+OTP_TOTP_ISSUER = "HAB"
+
+AXES_FAILURE_LIMIT = envint("HAB_LOGIN_FAILURE_LIMIT", 5)
+_cooloff_minutes = envint("HAB_LOGIN_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes) if _cooloff_minutes else None
+# A user name from one address: a wrong password typed at one tablet does not lock the
+# same nurse out at every other, and nobody can lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hab.core.security.lockout_response"
+AXES_USERNAME_FORM_FIELD = "username"
+# Behind the reverse proxy the client's address is the first X-Forwarded-For entry.
+AXES_IPWARE_PROXY_COUNT = 1 if envbool("HAB_PROXY_SSL_HEADER", False) else None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    if envbool("HAB_PROXY_SSL_HEADER", False)
+    else ["REMOTE_ADDR"]
+)
+
+HAB_OIDC_CLIENT_ID = envstr("HAB_OIDC_CLIENT_ID", "") or ""
+HAB_OIDC_ENABLED = bool(HAB_OIDC_CLIENT_ID)
+HAB_OIDC_CLAIM = envstr("HAB_OIDC_CLAIM", "preferred_username") or "preferred_username"
+HAB_OIDC_USER_FIELD = envstr("HAB_OIDC_USER_FIELD", "username") or "username"
+if HAB_OIDC_USER_FIELD not in {"username", "hpr_number"}:
+    raise SettingError("HAB_OIDC_USER_FIELD must be username or hpr_number")
+HAB_OIDC_LABEL = envstr("HAB_OIDC_LABEL", "HelseID") or "HelseID"
+HAB_OIDC_IS_2FA = envbool("HAB_OIDC_IS_2FA", True)
+OIDC_OP_ISSUER = envstr("HAB_OIDC_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = envstr("HAB_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = envstr("HAB_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = envstr("HAB_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = envstr("HAB_OIDC_JWKS_ENDPOINT", "")
+OIDC_RP_CLIENT_ID = HAB_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = envstr("HAB_OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = envstr("HAB_OIDC_SCOPES", "openid profile") or "openid profile"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+if HAB_OIDC_ENABLED:
+    _missing = [
+        name
+        for name, value in [
+            ("HAB_OIDC_AUTHORIZATION_ENDPOINT", OIDC_OP_AUTHORIZATION_ENDPOINT),
+            ("HAB_OIDC_TOKEN_ENDPOINT", OIDC_OP_TOKEN_ENDPOINT),
+            ("HAB_OIDC_USERINFO_ENDPOINT", OIDC_OP_USER_ENDPOINT),
+            ("HAB_OIDC_JWKS_ENDPOINT", OIDC_OP_JWKS_ENDPOINT),
+            ("HAB_OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET),
+        ]
+        if not value
+    ]
+    if _missing:
+        raise SettingError("HAB_OIDC_CLIENT_ID is set but not " + ", ".join(_missing))
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name before any password is checked.
+    "hab.core.security.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+] + (["hab.core.oidc.HabOIDCBackend"] if HAB_OIDC_ENABLED else [])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -134,6 +244,8 @@ MEDIA_URL = "/media/"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# The longest a session lives however active it is; inactivity ends it much sooner
+# (HAB_SESSION_IDLE_MINUTES, hab.core.security.IdleTimeoutMiddleware).
 SESSION_COOKIE_AGE = envint("HAB_SESSION_SECONDS", 12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -142,6 +254,19 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page, not the cookie
+# HSTS only when HAB is served over HTTPS (Django sends it on secure requests only).
+SECURE_HSTS_SECONDS = envint("HAB_HSTS_SECONDS", 365 * 24 * 3600) if SECURE_COOKIES else 0
+# Subdomains and the browsers' preload list bind the hospital's whole domain: that is the
+# domain owner's decision, so both are off unless set, and Django's reminders silenced.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HAB_HSTS_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = envbool("HAB_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+_PROXY_SSL = envbool("HAB_PROXY_SSL_HEADER", False)
+if _PROXY_SSL:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a trusted proxy Django can tell http from https, and sends http to https.
+SECURE_SSL_REDIRECT = envbool("HAB_SSL_REDIRECT", SECURE_COOKIES and _PROXY_SSL)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

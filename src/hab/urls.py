@@ -1,20 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from hab.api import api
+from hab.core import auth_views as hab_auth_views
+from hab.core import oidc as hab_oidc
 from hab.core import views as core_views
 from hab.research import export_views as research_export_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="core/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", hab_auth_views.LoginView.as_view(), name="login"),
+    path("login/code/", hab_auth_views.two_factor_verify, name="two-factor-verify"),
+    path("login/enrol/", hab_auth_views.two_factor_enrol, name="two-factor-enrol"),
+    path("oidc/login/", hab_oidc.LoginStart.as_view(), name="oidc-login"),
+    path("oidc/callback/", hab_oidc.LoginCallback.as_view(), name="oidc-callback"),
+    # The admin's own login form would skip the second factor: HAB's login serves it.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/", core_views.clinic_switch, name="clinic-switch"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -36,6 +36,8 @@ class BearerAuth(HttpBearer):
 class Credentials(Schema):
     username: str
     password: str
+    # The current code of the user's authenticator app, for users with two-factor login.
+    otp: str | None = None
 
 
 class TokenOut(Schema):
@@ -46,9 +48,22 @@ class Message(Schema):
     detail: str
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: Message}, summary="Log in")
+@router.post(
+    "/auth/token",
+    auth=None,
+    response={200: TokenOut, 401: Message, 429: Message},
+    summary="Log in",
+    description="401 for a wrong username, password or two-factor code (`otp`, needed "
+    "by users with two-factor login); 429 with Retry-After once repeated failures have "
+    "locked the user name out from this address.",
+)
 def token_create(request: HttpRequest, credentials: Credentials):
-    raw = services.token_create(username=credentials.username, password=credentials.password)
+    raw = services.token_create(
+        username=credentials.username,
+        password=credentials.password,
+        otp=credentials.otp,
+        request=request,
+    )
     if raw is None:
         return Status(401, {"detail": "Wrong username or password."})
     return Status(200, {"token": raw})

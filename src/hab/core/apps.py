@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "hab.core"
     label = "core"
     verbose_name = _("Clinics and staff")
+
+    def ready(self) -> None:
+        from hab.core import checks  # noqa: F401  (registers HAB's deployment checks)

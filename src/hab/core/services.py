@@ -7,9 +7,14 @@ import secrets
 from datetime import time, timedelta
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from hab.core import two_factor
+from hab.core.errors import DomainError
 from hab.core.models import ApiToken, Clinic, Membership, SessionSlot, User
 from hab.core.roles import Role
 from hab.env import envint
@@ -21,11 +26,42 @@ def _hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def token_create(*, username: str, password: str) -> str | None:
-    """A new bearer token for valid credentials (returned once, stored hashed), else None."""
-    user = authenticate(username=username, password=password)
+class SecondFactorMissing(DomainError):
+    """The password was right, but the user's login needs a code that was not right."""
+
+    status = 401
+
+
+def token_create(
+    *,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    request: HttpRequest | None = None,
+) -> str | None:
+    """A new bearer token for valid credentials (returned once, stored hashed), else None.
+
+    A user with a two-factor device, or whose role requires one (HAB_REQUIRE_2FA),
+    must also give the current code as ``otp``; otherwise SecondFactorMissing. With
+    ``request`` the attempt counts towards django-axes' lock-out (the API passes it).
+    """
+    user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:
         return None
+    if two_factor.needs_second_factor(user):
+        if not two_factor.has_device(user):
+            raise SecondFactorMissing(
+                _("Two-factor login is required: log in on the web once to set it up.")
+            )
+        if two_factor.verify_code(user, otp) is None:
+            if request is not None:
+                # A wrong code counts as a failed login, as on the web.
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": username}, request=request
+                )
+            if otp:
+                raise SecondFactorMissing(_("The two-factor code is not right."))
+            raise SecondFactorMissing(_("Give the two-factor code from the app as otp."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     lifetime = timedelta(hours=envint("HAB_API_TOKEN_HOURS", 24 * 30))
     ApiToken.objects.create(
