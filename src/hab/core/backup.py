@@ -58,9 +58,10 @@ class Database:
     @classmethod
     def from_settings(cls, settings_dict: dict) -> Database:
         engine = settings_dict["ENGINE"]
-        if engine.endswith("sqlite3"):
+        # Django's backends, or HAB's own built on them (hab.core.backends.sqlite).
+        if "sqlite" in engine:
             return cls("sqlite", str(settings_dict["NAME"]))
-        if engine.endswith("postgresql"):
+        if "postgres" in engine:
             return cls(
                 "postgresql",
                 str(settings_dict["NAME"]),
