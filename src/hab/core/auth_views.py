@@ -90,6 +90,15 @@ def _complete_login(
     return response
 
 
+def login_page_context(request: HttpRequest) -> dict:
+    return {
+        "kiosk_minutes": settings.HAB_KIOSK_IDLE_MINUTES,
+        "oidc_enabled": settings.HAB_OIDC_ENABLED,
+        "oidc_label": settings.HAB_OIDC_LABEL,
+        "idle_logout": bool(request.GET.get("idle")),
+    }
+
+
 class LoginView(auth_views.LoginView):
     template_name = "core/login.html"
     form_class = LoginForm
@@ -99,13 +108,7 @@ class LoginView(auth_views.LoginView):
         return {"kiosk": self.request.COOKIES.get(KIOSK_COOKIE) == "1"}
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["kiosk_minutes"] = settings.HAB_KIOSK_IDLE_MINUTES
-        context["oidc_enabled"] = settings.HAB_OIDC_ENABLED
-        context["oidc_label"] = settings.HAB_OIDC_LABEL
-        if self.request.GET.get("idle"):
-            context["idle_logout"] = True
-        return context
+        return super().get_context_data(**kwargs) | login_page_context(self.request)
 
     def form_valid(self, form):
         kiosk = form.cleaned_data.get("kiosk", False)

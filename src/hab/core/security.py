@@ -196,11 +196,13 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:
-        from hab.core.auth_views import LoginForm
+        from hab.core.auth_views import LoginForm, login_page_context
 
-        form = LoginForm(request)
-        response = render(
-            request, "core/login.html", {"form": form, "locked_out": message}, status=429
-        )
+        context = login_page_context(request) | {
+            "form": LoginForm(request),
+            "locked_out": message,
+            "next": request.POST.get("next", ""),
+        }
+        response = render(request, "core/login.html", context, status=429)
     response["Retry-After"] = retry_after
     return response

@@ -1,0 +1,89 @@
+"""`hab check-deploy`: clean on a proper production configuration, failing otherwise."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def check_deploy(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    base = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HAB_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "hab.settings",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "hab.cli", "check-deploy"],
+        env=base | env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {
+    "HAB_SECRET_KEY": secrets.token_urlsafe(48),
+    "HAB_RESEARCH_KEY": secrets.token_urlsafe(48),
+    "HAB_ALLOWED_HOSTS": "hab.ous-hf.no",
+    "HAB_PROXY_SSL_HEADER": "1",
+    # PostgreSQL in production; the checks need no connection to it.
+    "HAB_DATABASE_URL": "postgres://hab@db.invalid:5432/hab",
+}
+
+
+@pytest.mark.parametrize("database", ["postgres", "sqlite"])
+def test_a_production_configuration_passes(tmp_path, database):
+    env = dict(PRODUCTION)
+    if database == "sqlite":
+        del env["HAB_DATABASE_URL"]
+
+    result = check_deploy(tmp_path, **env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    if database == "postgres":
+        assert "System check identified no issues" in result.stdout + result.stderr
+    else:
+        # SQLite is allowed, with a recommendation.
+        assert "hab.W004" in result.stderr
+        assert "ERRORS" not in result.stderr
+
+
+def test_unsafe_settings_fail_it(tmp_path):
+    unsafe = {"HAB_SECURE_COOKIES": "0", "HAB_REQUIRE_2FA": "0", "HAB_DEBUG": "1"}
+
+    result = check_deploy(tmp_path, **(PRODUCTION | unsafe))
+
+    assert result.returncode != 0
+    for code in ["hab.E001", "hab.E002", "security.W018", "security.W012"]:
+        assert code in result.stderr
+
+
+@pytest.mark.django_db
+def test_warnings_fail_it_only_when_asked(monkeypatch, settings):
+    # A production configuration in this process, less HAB_SECRET_KEY (a warning).
+    monkeypatch.delenv("HAB_SECRET_KEY", raising=False)
+    monkeypatch.delenv("HAB_SECRET_KEY_FILE", raising=False)
+    monkeypatch.setenv("HAB_RESEARCH_KEY", secrets.token_urlsafe(48))
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_SSL_REDIRECT = True
+    settings.HAB_REQUIRE_2FA = True
+    settings.ALLOWED_HOSTS = ["hab.ous-hf.no"]
+    out = io.StringIO()
+
+    call_command("check_deploy", stdout=out, stderr=out)
+
+    assert "hab.W001" in out.getvalue()
+    with pytest.raises(SystemCheckError, match=r"hab\.W001"):
+        call_command("check_deploy", fail_level="WARNING", stdout=out, stderr=out)
