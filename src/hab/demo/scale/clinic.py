@@ -1,0 +1,843 @@
+"""One clinic's years of dosing, written as rows: prescriptions (titration, reviews after
+missed days, dose changes, stops), administrations for every session (given, partial,
+withheld, refused, missed), post-dose observations with the rare overdose and its
+incident, closed sessions, and the controlled-drug ledger (weekly deliveries, batch
+changes, a debit per dose, witnessed waste, daily counts) hash-chained like every entry.
+
+Each dose follows the dose decision of ``hab.dosing.rules.decide`` for the clinic's
+protocol: the state kept per patient and medication group (last day dosed, last dose,
+the run's first day, the prescription in force) is exactly what ``decide`` reads from the
+history, and tests/demo/test_scale.py checks every generated dose against ``decide``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from datetime import date, timedelta
+from functools import lru_cache
+
+from hab.demo.scale.plan import Plan, Stay
+from hab.dosing import messages, rules
+from hab.stock import chain
+
+DAM_DAILY_MAX = 1000.0  # the protocol's (prescribing.demo DEMO_VALUES and model defaults)
+DAM_SINGLE_MAX = 400.0
+METHADONE_DAILY_MAX = 150.0
+IV_WARN = 600.0
+MISSED_REDUCE_PCT = 25
+OBSERVATION_MINUTES = 20
+# Before a transfer the patient comes every day for this many days and has the full dose,
+# so the receiving clinic starts from the course's maintenance dose.
+FORCED_DAYS = 10
+HMS = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86400)]
+WITHHELD = [
+    ("Sedert (POSS 4) ved ankomst", 4, "0.00"),
+    ("Promille over grensen", 1, "0.40"),
+    ("Påvirket av benzodiazepiner", 3, "0.00"),
+]
+MONTH = ["", "JAN", "FEB", "MAR", "APR", "MAI", "JUN", "JUL", "AUG", "SEP", "OKT", "NOV", "DES"]
+OTHER_INCIDENTS = [
+    ("injection_site", "minor", "Abscess på injeksjonsstedet; henvist til sårpoliklinikk."),
+    ("violence", "moderate", "Truende oppførsel i venterommet; vakthold tilkalt."),
+    ("seizure", "serious", "Krampeanfall i venterommet; ambulanse tilkalt."),
+    ("allergic", "minor", "Kløe og utslett etter dose; antihistamin gitt."),
+    ("other", "minor", "Pasienten falt i trappen ved inngangen; ingen skade."),
+]
+
+
+@lru_cache(maxsize=4096)
+def reason_text(code: str, severity: str, params: tuple) -> str:
+    return messages.text(rules.Reason(code, rules.Severity(severity), dict(params)))
+
+
+@lru_cache(maxsize=256)
+def doses_json(doses: tuple) -> str:
+    return json.dumps(dict(doses))
+
+
+@lru_cache(maxsize=64)
+def json_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def mg(value: float) -> str:
+    return f"{value:.1f}"
+
+
+class Clock:
+    """Local times of a day as the database's text and as the hash chain's."""
+
+    def __init__(self, zone, pg: bool) -> None:
+        self.zone, self.suffix = zone, "+00" if pg else ""
+        self.offsets: dict[date, tuple[str, int]] = {}
+
+    def day(self, day: date) -> tuple[str, int]:
+        found = self.offsets.get(day)
+        if found is None:
+            from datetime import datetime, time
+
+            noon = datetime.combine(day, time(12), tzinfo=self.zone)
+            found = self.offsets[day] = (day.isoformat(), int(noon.utcoffset().total_seconds()))
+        return found
+
+    def db(self, day: date, seconds: int) -> str:
+        iso, offset = self.day(day)
+        return f"{iso} {HMS[seconds - offset]}{self.suffix}"
+
+    def hashed(self, day: date, seconds: int) -> str:
+        iso, offset = self.day(day)
+        return f"{iso}T{HMS[seconds - offset]}.000000+00:00"
+
+
+class Group:
+    """A patient's medication group at this clinic: the prescription in force and what the
+    dose decision reads from the history."""
+
+    __slots__ = (
+        "daily_max",
+        "doses",
+        "group",
+        "issued_on",
+        "last_day",
+        "last_mg",
+        "medication",
+        "route",
+        "run_start",
+        "rx",
+        "titration",
+        "today",
+        "today_mg",
+    )
+
+    def __init__(self, medication: str) -> None:
+        self.medication = medication
+        self.group = rules.MEDICATION_GROUP[medication].value
+        self.route = "oral" if medication == "methadone_oral" else "iv"
+        self.rx = None
+        self.doses: dict[str, float] = {}
+        self.daily_max = 0.0
+        self.titration = None
+        self.issued_on = None
+        self.last_day = None
+        self.last_mg = 0.0
+        self.run_start = None
+        self.today = None
+        self.today_mg = 0.0
+
+
+class Patient:
+    __slots__ = ("absent_left", "arrive", "dam", "methadone", "nurse", "stay")
+
+    def __init__(self, stay: Stay, rng: random.Random, nurses: list[int]) -> None:
+        self.stay = stay
+        self.dam = Group("dam_injectable")
+        self.methadone = Group("methadone_oral") if stay.root.methadone else None
+        self.absent_left = 0
+        self.arrive = (rng.randint(5, 150), rng.randint(5, 180))  # minutes into each session
+        self.nurse = rng.choice(nurses)
+
+
+class ClinicRun:
+    def __init__(self, plan: Plan, setup, index: int, sink, seed: int, zone) -> None:
+        self.plan, self.setup, self.index, self.sink = plan, setup, index, sink
+        self.rng = random.Random(seed * 7919 + index)
+        self.clinic = setup.clinics[index]
+        self.staff = setup.staff[index]
+        self.clock = Clock(zone, sink.pg)
+        self.products = setup.products[index]  # medication -> (product id, pack mg, code)
+        self.batches: dict[str, list[list]] = {"dam_injectable": [], "methadone_oral": []}
+        self.deliveries = {"dam_injectable": 0, "methadone_oral": 0}
+        self.seq, self.prev = 0, chain.GENESIS
+        self.checked = 0
+        self.events: list[tuple] = []
+        self.stats = {"overdoses": 0, "incidents": 0}
+
+    # --- rows ---------------------------------------------------------------------------
+
+    def add(self, table: str, row: tuple) -> None:
+        self.sink.add(table, row)
+
+    def take(self, table: str) -> int:
+        return self.sink.ids.take(table)
+
+    def prescribe(
+        self, p: Patient, g: Group, day: date, seconds: int, target: float, titrate: bool, reason
+    ) -> None:
+        rx = self.take("prescribing_prescription")
+        slots = ("afternoon",) if g.medication == "methadone_oral" else ("morning", "afternoon")
+        doses = tuple((s, float(target)) for s in slots)
+        daily = 80.0 if g.medication == "methadone_oral" else min(DAM_DAILY_MAX, target * 2 + 50)
+        g.titration = (15.0, 30.0, float(target)) if titrate else None
+        self.add(
+            "prescribing_prescription",
+            (
+                rx,
+                p.stay.person.id + self.setup.person_base,
+                p.stay.id + self.setup.stay_base,
+                g.medication,
+                g.route,
+                doses_json(doses),
+                mg(daily),
+                day.isoformat(),
+                None,
+                *((mg(v) for v in g.titration) if titrate else (None, None, None)),
+                reason,
+                g.rx,
+                None,
+                self.clock.db(day, seconds),
+                self.staff["doctor"],
+            ),
+        )
+        g.rx, g.doses, g.daily_max, g.issued_on = rx, dict(doses), daily, day
+
+    def stop(self, p: Patient, g: Group, day: date, seconds: int, reason: str) -> None:
+        if g.rx is None:
+            return
+        rx = self.take("prescribing_prescription")
+        self.add(
+            "prescribing_prescription",
+            (
+                rx,
+                p.stay.person.id + self.setup.person_base,
+                p.stay.id + self.setup.stay_base,
+                g.medication,
+                g.route,
+                "{}",
+                mg(g.daily_max),
+                day.isoformat(),
+                None,
+                None,
+                None,
+                None,
+                reason,
+                g.rx,
+                day.isoformat(),
+                self.clock.db(day, seconds),
+                self.staff["doctor"],
+            ),
+        )
+        g.rx = None
+
+    # --- the dose decision --------------------------------------------------------------
+
+    def decide(self, g: Group, day: date, slot: str, sedation: int):
+        """``rules.decide`` for the state kept: (prescribed, max, reasons)."""
+        prescribed = g.doses.get(slot, 0.0)
+        reasons: list[tuple] = []
+        taken_today = g.today == day and g.today_mg > 0
+        given_today = g.today_mg if g.today == day else 0.0
+        retitrate = False
+        reduce = False
+        if g.last_day is not None and not taken_today:
+            missed = (day - g.last_day).days - 1
+            reviewed = g.issued_on > g.last_day
+            if missed >= 3:
+                assert reviewed, "a review prescription is written before dosing"
+                retitrate = True
+                reasons.append(("restart_after_review", "warn", (("days", missed),)))
+            elif missed >= 2 and not reviewed:
+                reduce = True
+                reasons.append(
+                    ("missed_reduce", "limit", (("days", missed), ("pct", MISSED_REDUCE_PCT)))
+                )
+        if (g.last_day is None and not taken_today) or retitrate:
+            run_day = 1
+        else:
+            run_day = (day - g.run_start).days + 1
+        caps = [prescribed]
+        group_max = METHADONE_DAILY_MAX if g.group == "methadone" else DAM_DAILY_MAX
+        daily_max = min(g.daily_max, group_max)
+        left = daily_max - given_today
+        if left < prescribed:
+            reasons.append(("daily_max", "limit", (("daily_max", daily_max), ("left", left))))
+        caps.append(left)
+        previous = None if retitrate or g.last_day is None else g.last_mg
+        titration = []
+        if g.titration is not None:
+            start, step, target = g.titration
+            allowed = start if previous is None else min(target, previous + step)
+            titration.append((allowed, "titration_step"))
+        if run_day <= 3 and g.medication == "dam_injectable":
+            if run_day == 1:
+                titration.append((15.0 if not taken_today else 30.0, "first_day_iv"))
+            elif previous is not None:
+                titration.append((previous * 1.5, "step_from_previous"))
+        if titration:
+            cap = min(titration, key=lambda c: c[0])
+            if cap[0] < prescribed:
+                caps.append(cap[0])
+                reasons.append((cap[1], "limit", (("max", cap[0]),)))
+        most = min(caps)
+        if sedation >= 3:
+            reasons.append(("sedation_reduce", "limit", (("level", sedation), ("pct", 50))))
+            most *= 0.5
+        if reduce:
+            most *= 1 - MISSED_REDUCE_PCT / 100
+        if g.medication == "dam_injectable" and given_today + min(most, prescribed) > IV_WARN:
+            reasons.append(("iv_over_warn", "warn", (("warn", IV_WARN),)))
+        return prescribed, rules.floor_mg(max(0.0, most)), reasons, run_day
+
+    # --- the days -----------------------------------------------------------------------
+
+    def run(self) -> dict:
+        plan, rng = self.plan, self.rng
+        stays = sorted(
+            (s for s in plan.stays if s.clinic == self.index), key=lambda s: (s.admitted_on, s.id)
+        )
+        waiting = iter(stays)
+        upcoming = next(waiting, None)
+        active: list[Patient] = []
+        day = plan.opens_on[self.index]
+        nurses = self.staff["nurses"]
+        while day < plan.today:
+            while upcoming is not None and upcoming.admitted_on <= day:
+                p = Patient(upcoming, rng, nurses)
+                self.admit(p, day)
+                active.append(p)
+                upcoming = next(waiting, None)
+            leaving = [p for p in active if p.stay.ended_on is not None and p.stay.ended_on <= day]
+            for p in leaving:
+                self.leave(p)
+                active.remove(p)
+            if day.weekday() == 0 or day == plan.opens_on[self.index]:
+                self.receipts(day, active)
+            self.one_day(day, active)
+            day += timedelta(days=1)
+        self.stats["seq"], self.stats["hash"] = self.seq, self.prev
+        return self.stats
+
+    def admit(self, p: Patient, day: date) -> None:
+        stay = p.stay
+        target = self.plan.target_on(stay, day)
+        if stay.previous is not None:  # a transfer: the course goes on at the same dose
+            for g in (p.dam, p.methadone):
+                if g is None:
+                    continue
+                g.last_day, g.last_mg = day - timedelta(days=1), target
+                g.run_start = stay.root.admitted_on
+            self.prescribe(p, p.dam, day, 7 * 3600 + 1800, target, False, "Overført; fortsetter")
+        else:
+            self.prescribe(
+                p, p.dam, day, 7 * 3600 + 1800, target, True, "Oppstart: titrering etter protokoll"
+            )
+        if p.methadone is not None:
+            amount = stay.root.methadone
+            if stay.previous is not None:
+                p.methadone.last_mg = amount
+            self.prescribe(p, p.methadone, day, 7 * 3600 + 1810, amount, False, "Nattdekning")
+
+    def leave(self, p: Patient) -> None:
+        stay = p.stay
+        transfer = stay.end_reason == "transfer_hab"
+        seconds = 7 * 3600 if transfer else 15 * 3600
+        reason = "Overført til annen HAB-klinikk" if transfer else "Utskrevet"
+        for g in (p.dam, p.methadone):
+            if g is not None:
+                self.stop(p, g, stay.ended_on, seconds, reason)
+
+    def attends(self, p: Patient, day: date) -> tuple[bool, bool]:
+        stay, rng = p.stay, self.rng
+        if (day - stay.admitted_on).days < 3 and stay.previous is None:
+            return True, True
+        if stay.attend_last_days and (stay.ended_on - day).days <= FORCED_DAYS:
+            return True, True
+        if stay.fade_from is not None and day >= stay.fade_from:
+            return False, False
+        if p.absent_left > 0:
+            p.absent_left -= 1
+            return False, False
+        if rng.random() < stay.absent_start:
+            p.absent_left = int(rng.expovariate(1 / 1.7))
+            return False, False
+        roll = rng.random()
+        if roll < 0.025:
+            return False, True
+        if roll < 0.04:
+            return True, False
+        return True, True
+
+    def one_day(self, day: date, active: list[Patient]) -> None:
+        rng = self.rng
+        plan = self.plan
+        present = {}
+        for p in active:
+            stay = p.stay
+            root = stay.root
+            if root.adjust_on == day and stay.admitted_on < day:
+                self.prescribe(
+                    p, p.dam, day, 7 * 3600 + 1500, root.adjust_to, False, "Dosejustering"
+                )
+            came = self.attends(p, day)
+            present[p] = came
+            if came[0] or came[1]:
+                # Back after three or more days without a dose: the doctor reviews first.
+                for g in (p.dam, p.methadone):
+                    if g is None or g.last_day is None or g.rx is None:
+                        continue
+                    if (day - g.last_day).days - 1 >= 3 and g.issued_on <= g.last_day:
+                        titrate = g.medication == "dam_injectable"
+                        self.prescribe(
+                            p,
+                            g,
+                            day,
+                            7 * 3600 + 2400,
+                            plan.target_on(stay, day) if titrate else stay.root.methadone,
+                            titrate,
+                            f"Gjennomgått etter {(day - g.last_day).days - 1} dager uten dose",
+                        )
+        for slot_index, (slot, starts, ends) in enumerate(self.setup.slots):
+            self.events = []
+            missed = 0
+            close = ends + 600
+            for p in active:
+                came = present[p][slot_index]
+                for g in (p.dam, p.methadone):
+                    if g is None or g.doses.get(slot, 0) <= 0:
+                        continue
+                    if not came:
+                        self.missed(p, g, day, slot, close)
+                        missed += 1
+                        continue
+                    minute = p.arrive[slot_index] + int(rng.gauss(0, 12))
+                    limit = (ends - starts) // 60 - 6
+                    seconds = starts + 60 * min(limit, max(1, minute)) + rng.randint(0, 59)
+                    if g.medication == "methadone_oral":
+                        seconds += 120
+                    self.dose(p, g, day, slot, seconds)
+            self.add(
+                "dosing_sessionclose",
+                (
+                    self.take("dosing_sessionclose"),
+                    self.clinic,
+                    day.isoformat(),
+                    slot,
+                    self.clock.db(day, close),
+                    self.staff["nurse"],
+                    missed,
+                ),
+            )
+            self.events.sort(key=lambda e: e[0])
+            for event in self.events:
+                self.book(day, *event)
+        if active and rng.random() < len(active) * 0.0003:
+            self.reported(day, rng.choice(active))
+        self.count(day)
+
+    def missed(self, p: Patient, g: Group, day: date, slot: str, close: int) -> None:
+        stay = p.stay
+        self.add(
+            "dosing_administration",
+            (
+                self.take("dosing_administration"),
+                stay.person.id + self.setup.person_base,
+                stay.id + self.setup.stay_base,
+                g.rx,
+                self.setup.protocols[self.index],
+                self.clinic,
+                day.isoformat(),
+                slot,
+                g.medication,
+                g.group,
+                g.route,
+                "missed",
+                "0.0",
+                mg(g.doses[slot]),
+                "0.0",
+                "[]",
+                "",
+                None,
+                None,
+                None,
+                "",
+                self.clock.db(day, close),
+                self.staff["nurse"],
+                None,
+                None,
+                None,
+                "",
+                None,
+                None,
+                self.clock.db(day, close),
+            ),
+        )
+
+    def dose(self, p: Patient, g: Group, day: date, slot: str, seconds: int) -> None:
+        rng = self.rng
+        stay = p.stay
+        forced = stay.attend_last_days and (stay.ended_on - day).days <= FORCED_DAYS
+        roll = rng.random() if g.medication == "dam_injectable" and not forced else 1.0
+        status, sedation, alcohol, withheld = "given", 1, "0.00", ""
+        if roll < 0.010:
+            status = "withheld"
+            withheld, sedation, alcohol = WITHHELD[int(roll * 300) % 3]
+        elif roll < 0.016:
+            status = "refused"
+        elif roll < 0.028:
+            status = "partial"
+        elif roll < 0.036:
+            sedation = 3
+        decision_sedation = sedation if status in ("given", "partial") else 1
+        prescribed, most, reasons, run_day = self.decide(g, day, slot, decision_sedation)
+        if status == "withheld" and sedation >= 4:
+            most, reasons = 0.0, [("sedation_block", "block", (("level", sedation),))]
+        elif status == "withheld" and alcohol != "0.00":
+            most = 0.0
+            reasons = [("alcohol", "block", (("value", float(alcohol)), ("max", 0.2)))]
+        amount = 0.0
+        if status == "given":
+            amount = most
+        elif status == "partial":
+            amount = rules.floor_mg(most * rng.uniform(0.5, 0.85))
+        if status in ("given", "partial") and amount <= 0:
+            status, amount, withheld = "withheld", 0.0, "Ingen dose tillatt nå"
+        taken = amount > 0
+        record = self.take("dosing_administration")
+        nurse = p.nurse if rng.random() < 0.7 else rng.choice(self.staff["nurses"])
+        at = self.clock.db(day, seconds)
+        self.add(
+            "dosing_administration",
+            (
+                record,
+                stay.person.id + self.setup.person_base,
+                stay.id + self.setup.stay_base,
+                g.rx,
+                self.setup.protocols[self.index],
+                self.clinic,
+                day.isoformat(),
+                slot,
+                g.medication,
+                g.group,
+                g.route,
+                status,
+                mg(amount),
+                mg(prescribed),
+                mg(most),
+                json.dumps([reason_text(*r) for r in reasons], ensure_ascii=False)
+                if reasons
+                else "[]",
+                withheld,
+                sedation,
+                alcohol,
+                rng.randint(12, 20),
+                "",
+                at,
+                nurse,
+                self.clock.db(day, seconds + OBSERVATION_MINUTES * 60) if taken else None,
+                None,
+                None,
+                "",
+                None,
+                None,
+                at,
+            ),
+        )
+        if not taken:
+            return
+        if g.today != day:
+            g.today, g.today_mg = day, 0.0
+        if run_day == 1 and g.today_mg == 0:
+            g.run_start = day
+        g.today_mg += amount
+        g.last_day, g.last_mg = day, amount
+        self.observe(p, record, day, seconds, nurse, g)
+        self.events.append((seconds, "dose", g.medication, amount, nurse, record))
+        if status == "partial" and most - amount > 0:
+            self.events.append((seconds + 240, "rest", g.medication, most - amount, nurse, None))
+
+    def observe(self, p: Patient, record: int, day: date, seconds: int, nurse: int, g: Group):
+        rng = self.rng
+        ended = seconds + OBSERVATION_MINUTES * 60 + rng.randint(0, 480)
+        outcome, note, naloxone = "no_concern", "", None
+        if g.medication == "dam_injectable":
+            roll = rng.random()
+            if roll < 1 / 6000:
+                outcome, naloxone = "overdose", rng.choice(["0.40", "0.80"])
+                note = "Respirasjonsdepresjon etter dose; nalokson gitt, våknet etter få minutter."
+            elif roll < 1 / 400:
+                outcome, note = "sedated", "Sedert (POSS 3) i observasjonen; fulgt til våken."
+        observation_at = self.clock.db(day, ended)
+        self.add(
+            "dosing_observation",
+            (
+                self.take("dosing_observation"),
+                record,
+                observation_at,
+                outcome,
+                naloxone,
+                note,
+                nurse,
+            ),
+        )
+        if outcome == "overdose":
+            self.stats["overdoses"] += 1
+            self.incident(
+                day,
+                ended,
+                "overdose",
+                "serious",
+                p,
+                record,
+                note,
+                "observation",
+                nurse,
+                naloxone=naloxone,
+            )
+
+    def reported(self, day: date, p: Patient) -> None:
+        kind, severity, text = self.rng.choice(OTHER_INCIDENTS)
+        seconds = self.rng.randint(8 * 3600, 17 * 3600)
+        self.incident(day, seconds, kind, severity, p, None, text, "report", self.staff["nurse"])
+
+    def incident(self, day, seconds, kind, severity, p, record, text, source, by, naloxone=None):
+        rng = self.rng
+        incident = self.take("incidents_incident")
+        at = self.clock.db(day, seconds)
+        self.add(
+            "incidents_incident",
+            (
+                incident,
+                self.clinic,
+                kind,
+                severity,
+                at,
+                p.stay.person.id + self.setup.person_base,
+                record,
+                None,
+                naloxone,
+                (1 if naloxone == "0.40" else 2) if naloxone else None,
+                rng.random() < 0.3 if naloxone else False,
+                rng.random() < 0.1 if naloxone else False,
+                text,
+                "",
+                source,
+                at,
+                by,
+            ),
+        )
+        self.stats["incidents"] += 1
+        lead = self.staff["clinic_lead"]
+        steps = [(day, seconds + 60, by, "open", None, "")]
+        follow = day + timedelta(days=1)
+        if follow < self.plan.today:
+            steps.append((follow, 10 * 3600, lead, "follow_up", lead, "Gjennomgås i fagmøtet."))
+        closed = day + timedelta(days=rng.randint(7, 21))
+        if closed < self.plan.today:
+            steps.append(
+                (closed, 14 * 3600, lead, "closed", lead, "Gjennomgått; rutinen er fulgt.")
+            )
+        for on, when, who, status, owner, note in steps:
+            self.add(
+                "incidents_incidentevent",
+                (
+                    self.take("incidents_incidentevent"),
+                    incident,
+                    self.clock.db(on, when),
+                    who,
+                    status,
+                    owner,
+                    note,
+                ),
+            )
+
+    # --- the ledger ---------------------------------------------------------------------
+
+    def entry(
+        self,
+        day,
+        seconds,
+        batch,
+        kind,
+        quantity,
+        by,
+        witness=None,
+        reason="",
+        ref="",
+        administration=None,
+    ) -> None:
+        self.seq += 1
+        batch[3] += quantity
+        balance = batch[3]
+        product = batch[4]
+        quantity_text, balance_text = mg(quantity), mg(balance)
+        hashed_at = self.clock.hashed(day, seconds)
+        text = (
+            '{"administration":%s,"at":"%s","balance_mg":"%s","batch":%d,"clinic":%d,'  # noqa: UP031
+            '"count":null,"kind":"%s","prev_hash":"%s","product":%d,"quantity_mg":"%s",'
+            '"reason":%s,"recorded_by":%d,"reference":%s,"seq":%d,"transfer_from":null,'
+            '"witness":%s}'
+            % (
+                "null" if administration is None else administration,
+                hashed_at,
+                balance_text,
+                batch[0],
+                self.clinic,
+                kind,
+                self.prev,
+                product,
+                quantity_text,
+                json_text(reason),
+                by,
+                json_text(ref),
+                self.seq,
+                "null" if witness is None else witness,
+            )
+        )
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        if self.checked < 20:  # the same bytes as the application's own chain function
+            self.checked += 1
+            from decimal import Decimal
+
+            expected = chain.entry_hash(
+                {
+                    "seq": self.seq,
+                    "clinic": self.clinic,
+                    "product": product,
+                    "batch": batch[0],
+                    "kind": kind,
+                    "quantity_mg": Decimal(quantity_text),
+                    "balance_mg": Decimal(balance_text),
+                    "at": hashed_at,
+                    "recorded_by": by,
+                    "witness": witness,
+                    "reason": reason,
+                    "reference": ref,
+                    "administration": administration,
+                    "transfer_from": None,
+                    "count": None,
+                },
+                self.prev,
+            )
+            assert expected == digest, "the generated hash differs from hab.stock.chain"
+        self.add(
+            "stock_ledgerentry",
+            (
+                self.take("stock_ledgerentry"),
+                self.clinic,
+                self.seq,
+                product,
+                batch[0],
+                kind,
+                quantity_text,
+                balance_text,
+                self.clock.db(day, seconds),
+                by,
+                witness,
+                reason,
+                ref,
+                administration,
+                None,
+                None,
+                self.prev,
+                digest,
+            ),
+        )
+        self.prev = digest
+
+    def new_batch(self, medication: str, day: date, seconds: int) -> list:
+        product, _pack, code = self.products[medication]
+        number = len(self.batches[medication]) + 1
+        lot = f"{code[:3].upper()}{day:%y}{MONTH[day.month]}-{number}"
+        batch = [self.take("stock_batch"), lot, day + timedelta(days=540), 0.0, product]
+        self.add(
+            "stock_batch",
+            (batch[0], product, lot, batch[2].isoformat(), self.clock.db(day, seconds)),
+        )
+        self.batches[medication].append(batch)
+        return batch
+
+    def receive(self, medication: str, day: date, seconds: int, amount: float, ref: str) -> None:
+        _product, pack, _code = self.products[medication]
+        amount = math.ceil(amount / pack) * pack
+        count = self.deliveries[medication]
+        self.deliveries[medication] += 1
+        batches = self.batches[medication]
+        if count % 3 == 0 or not batches:
+            batch = self.new_batch(medication, day, seconds)
+        else:
+            batch = batches[-1]
+        self.entry(day, seconds, batch, "receipt", float(amount), self.staff["nurse"], ref=ref)
+
+    def receipts(self, day: date, active: list[Patient]) -> None:
+        """Monday's delivery: two weeks of what the patients in treatment are prescribed,
+        less what is in the safe."""
+        need = {"dam_injectable": 0.0, "methadone_oral": 0.0}
+        for p in active:
+            need["dam_injectable"] += sum(p.dam.doses.values()) or 2 * p.stay.root.target
+            if p.methadone is not None:
+                need["methadone_oral"] += p.stay.root.methadone
+        if not active:
+            need["dam_injectable"] = self.plan.capacities[self.index] * 30.0
+        for medication, daily in need.items():
+            stock = sum(b[3] for b in self.batches[medication] if b[2] > day)
+            amount = daily * 14 + 2000 - stock
+            if amount > 0:
+                self.receive(medication, day, 7 * 3600 + 1800, amount, "Apotekleveranse")
+
+    def book(self, day, seconds, kind, medication, amount, nurse, record) -> None:
+        if kind == "rest":
+            batch = self.in_use(medication, amount, day, seconds)
+            self.entry(
+                day,
+                seconds,
+                batch,
+                "waste",
+                -amount,
+                nurse,
+                self.staff["doctor"],
+                "Rest av delvis dose",
+            )
+            return
+        batch = self.in_use(medication, amount, day, seconds)
+        for left in self.batches[medication]:
+            if left is batch:
+                break
+            if left[3] > 0 and left[2] <= batch[2]:
+                # The last of the old batch is too little for a dose: wasted, witnessed.
+                self.entry(
+                    day,
+                    seconds - 30,
+                    left,
+                    "waste",
+                    -left[3],
+                    nurse,
+                    self.staff["doctor"],
+                    "Rest ved bytte av batch",
+                )
+        self.entry(day, seconds, batch, "administration", -amount, nurse, administration=record)
+
+    def in_use(self, medication: str, amount: float, day: date, seconds: int) -> list:
+        """First expiry, first out: the oldest unexpired batch that holds the dose."""
+        for batch in self.batches[medication]:
+            if batch[2] >= day and batch[3] >= amount:
+                return batch
+        self.receive(medication, day, seconds - 60, max(amount, 5000.0), "Hastelevering")
+        return self.in_use(medication, amount, day, seconds)
+
+    def count(self, day: date) -> None:
+        """The evening count at the shift change: every batch with stock, two people."""
+        at = self.clock.db(day, 17 * 3600 + 45 * 60)
+        for medication, batches in self.batches.items():
+            product = self.products[medication][0]
+            for batch in batches:
+                if batch[3] <= 0:
+                    continue
+                book = mg(batch[3])
+                self.add(
+                    "stock_stockcount",
+                    (
+                        self.take("stock_stockcount"),
+                        self.clinic,
+                        product,
+                        batch[0],
+                        book,
+                        book,
+                        "0.0",
+                        at,
+                        self.staff["nurse"],
+                        self.staff["doctor"],
+                        "Vaktskifte",
+                    ),
+                )
