@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import requests
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
@@ -33,6 +34,20 @@ class HabOIDCBackend(OIDCAuthenticationBackend):
         if not settings.HAB_OIDC_ENABLED or request is None:
             return None
         return super().authenticate(request, **kwargs)
+
+    def verify_token(self, token, **kwargs):
+        # mozilla-django-oidc checks the signature and the nonce; the audience and the
+        # issuer are checked here, so a token the provider issued to another client or
+        # another provider's token is refused.
+        payload = super().verify_token(token, **kwargs)
+        audience = payload.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if self.OIDC_RP_CLIENT_ID not in audiences:
+            raise SuspiciousOperation("The id_token was issued to another client.")
+        issuer = settings.OIDC_OP_ISSUER
+        if issuer and payload.get("iss") != issuer:
+            raise SuspiciousOperation("The id_token comes from another issuer.")
+        return payload
 
     def get_or_create_user(self, access_token, id_token, payload):
         # The id_token's claims and the userinfo answer together: HelseID puts the HPR
@@ -79,7 +94,12 @@ class LoginCallback(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         _enabled()
-        return super().get(request)
+        try:
+            return super().get(request)
+        except requests.RequestException:
+            # The provider is down or refused the code: back to the login page.
+            log.exception("OIDC provider request failed")
+            return self.login_failure()
 
     def login_success(self) -> HttpResponse:
         from hab.core.auth_views import _complete_login, start_login
