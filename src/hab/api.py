@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import re_path
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -10,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from hab.care.api import router as care_router
 from hab.core.api import BearerAuth
 from hab.core.api import router as core_router
+from hab.core.api_contract import TextSafeParser, declare_errors, unknown_path, unparsable_body
 from hab.core.errors import DomainError, Invalid
 from hab.dosing.api import router as dosing_router
 from hab.evaluation.api import router as evaluation_router
@@ -22,13 +24,28 @@ from hab.research.api import router as research_router
 from hab.research.export_api import router as research_export_router
 from hab.stock.api import router as stock_router
 
-api = NinjaAPI(
+
+class HabAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        # §4's error responses, declared once for every operation rather than route by route.
+        return declare_errors(super().get_openapi_schema(*args, **kwargs))
+
+    @property
+    def urls(self):
+        # A path no operation matches (an id that is not a number, /patients/null) is a JSON
+        # 404 like any other unknown thing, not the site's HTML page.
+        patterns, app_name, namespace = super().urls
+        return [*patterns, re_path(r"^", unknown_path)], app_name, namespace
+
+
+api = HabAPI(
     title="HAB API",
     version="1",
     description="Heroin-assisted treatment: referral to evaluation. Bearer tokens from "
     "POST /api/v1/auth/token.",
     auth=BearerAuth(),
     urls_namespace="api-v1",
+    parser=TextSafeParser(),
 )
 api.add_router("", core_router)
 api.add_router("/patients", patients_router)
@@ -79,4 +96,9 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # Ninja's "Cannot parse request body": invalid input, so §4's 422 with the field(s),
+        # those the parser named (unstorable text) or the body as a whole (not JSON).
+        cause = exc.__cause__
+        return _domain_error(request, cause if isinstance(cause, Invalid) else unparsable_body())
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

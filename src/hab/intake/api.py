@@ -52,7 +52,7 @@ class ReferralOut(Schema):
     offered_on: datetime.date | None
 
 
-class EventOut(Schema):
+class ReferralEventOut(Schema):
     at: datetime.datetime
     by: str
     kind: str
@@ -73,16 +73,16 @@ class AssessmentOut(Schema):
 
 
 class ReferralDetail(ReferralOut):
-    events: list[EventOut]
+    events: list[ReferralEventOut]
     assessments: list[AssessmentOut]
 
 
-class StatusIn(Schema):
+class ReferralStatusIn(Schema):
     status: str
     note: str = ""
 
 
-class AssessmentIn(Schema):
+class ReferralAssessmentIn(Schema):
     criteria: dict[str, bool | None]
     eligible: bool
     notes: str = ""
@@ -156,7 +156,7 @@ class DischargeIn(Schema):
     death_on: datetime.date | None = None
 
 
-class TransferIn(Schema):
+class EpisodeTransferIn(Schema):
     clinic: str
     on: datetime.date | None = None
     note: str = ""
@@ -305,7 +305,7 @@ def referral_get(request: HttpRequest, referral_id: int):
     response=ReferralOut,
     summary="Start the assessment, or withdraw the referral",
 )
-def referral_status(request: HttpRequest, referral_id: int, payload: StatusIn):
+def referral_status(request: HttpRequest, referral_id: int, payload: ReferralStatusIn):
     referral = services.referral_set_status(
         actor=request_actor(request),
         referral_id=referral_id,
@@ -320,7 +320,7 @@ def referral_status(request: HttpRequest, referral_id: int, payload: StatusIn):
     response={201: AssessmentOut},
     summary="Assess eligibility (doctor)",
 )
-def referral_assess(request: HttpRequest, referral_id: int, payload: AssessmentIn):
+def referral_assess(request: HttpRequest, referral_id: int, payload: ReferralAssessmentIn):
     assessment = services.referral_assess(
         actor=request_actor(request),
         referral_id=referral_id,
@@ -487,7 +487,7 @@ def episode_discharge(request: HttpRequest, episode_id: int, payload: DischargeI
     response={201: EpisodeOut},
     summary="Transfer to another HAB clinic",
 )
-def episode_transfer(request: HttpRequest, episode_id: int, payload: TransferIn):
+def episode_transfer(request: HttpRequest, episode_id: int, payload: EpisodeTransferIn):
     episode = services.episode_transfer(
         actor=request_actor(request),
         episode_id=episode_id,
