@@ -40,7 +40,7 @@ def password_step(client: Client, username: str, **extra):
 
 def test_the_roles_needing_a_second_factor_come_from_the_policy_table():
     # Prescribing, research exports and the protocol: doctor, researcher, clinic lead.
-    assert two_factor.ROLES_NEEDING_2FA == {Role.DOCTOR, Role.RESEARCHER, Role.CLINIC_LEAD}
+    assert {Role.DOCTOR, Role.RESEARCHER, Role.CLINIC_LEAD} == two_factor.ROLES_NEEDING_2FA
     for role in two_factor.ROLES_NEEDING_2FA:
         assert POLICY[role] & two_factor.SECOND_FACTOR_ACTIONS
 
@@ -259,3 +259,18 @@ def test_a_wrong_password_with_a_right_code_is_still_wrong(staff):
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Wrong username or password."}
+
+
+def test_the_reset_command_removes_the_device(staff, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.HAB_REQUIRE_2FA = True
+    confirmed_device(staff["doctor.oslo"])
+    out = StringIO()
+
+    call_command("reset_2fa", "doctor.oslo", stdout=out)
+
+    assert "1 two-factor device(s) removed" in out.getvalue()
+    assert password_step(Client(), "doctor.oslo")["Location"] == "/login/enrol/"
