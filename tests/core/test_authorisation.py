@@ -25,6 +25,7 @@ ALLOWED: dict[Action, set[str]] = {
     Action.CONSENT_RECORD: CARE,
     Action.RELATIVE_EDIT: CARE,
     Action.ACCESS_LOG_VIEW: {"clinic_lead", "admin"},
+    Action.PATIENT_ACCESS_REPORT: {"clinic_lead"},
     Action.CAPACITY_VIEW: CARE | {"researcher", "programme"},
     Action.REFERRAL_VIEW: CARE,
     Action.REFERRAL_CREATE: {"coordinator", "clinic_lead"},
@@ -97,6 +98,7 @@ API_CALLS = [
     (Action.CONSENT_RECORD, "post", "/patients/{id}/consents", {"kind": "research", "given": True}),
     (Action.RELATIVE_EDIT, "post", "/patients/{id}/relatives", {"name": "A B", "relation": "mor"}),
     (Action.ACCESS_LOG_VIEW, "get", "/patients/{id}/access-log", None),
+    (Action.PATIENT_ACCESS_REPORT, "get", "/patients/{id}/access-report", None),
 ]
 
 
@@ -152,6 +154,7 @@ UI_PAGES = [
     (Action.PATIENT_EDIT, "/patients/{id}/edit/"),
     (Action.RELATIVE_EDIT, "/patients/{id}/relatives/new/"),
     (Action.ACCESS_LOG_VIEW, "/patients/{id}/access-log/"),
+    (Action.PATIENT_ACCESS_REPORT, "/patients/{id}/access-report/"),
 ]
 
 

@@ -142,6 +142,7 @@ ACCESS_WHAT_LABELS = {
     "consent": _("consent"),
     "relative": _("relative"),
     "access log": _("access log"),
+    "access report": _("everything held about the patient (right of access)"),
     "referral": _("referral"),
     "episode": _("treatment episode"),
     "timeline": _("timeline"),

@@ -28,6 +28,8 @@ class Action(StrEnum):
     CONSENT_RECORD = "consent.record"
     RELATIVE_EDIT = "relative.edit"
     ACCESS_LOG_VIEW = "access_log.view"
+    # Everything HAB holds about a patient, for the patient (right of access, GDPR art. 15).
+    PATIENT_ACCESS_REPORT = "patient.access_report"
     CAPACITY_VIEW = "capacity.view"
     REFERRAL_VIEW = "referral.view"
     REFERRAL_CREATE = "referral.create"
@@ -141,7 +143,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _CARE
         | {A.INCIDENT_MANAGE, A.INCIDENT_SUMMARY, A.CARE_EDIT, A.CARE_NOTE_WRITE}
         | {A.ROTA_EDIT, A.CONTINGENCY, A.EVALUATION_VIEW, A.COSTS_EDIT}
-        | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW}
+        | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW, A.PATIENT_ACCESS_REPORT}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
         | {A.PROTOCOL_EDIT}

@@ -7,6 +7,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.patients import access_report as access_report_module
 from hab.patients import selectors, services
 from hab.patients.models import Patient
 
@@ -218,3 +219,15 @@ def relative_add(request: HttpRequest, patient_id: int, payload: RelativeIn):
 def access_log(request: HttpRequest, patient_id: int):
     _patient, rows = selectors.access_log_for(request_actor(request), patient_id)
     return rows
+
+
+@router.get(
+    "/{int:patient_id}/access-report",
+    response=dict,
+    summary="Everything HAB holds about the patient, for their right of access (logged)",
+)
+def access_report(request: HttpRequest, patient_id: int):
+    report = access_report_module.access_report(
+        request_actor(request), patient_id, channel_format="api"
+    )
+    return access_report_module.as_json(report)

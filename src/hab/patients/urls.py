@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hab.patients import views
+from hab.patients import access_views, views
 
 app_name = "patients"
 
@@ -21,5 +21,15 @@ urlpatterns = [
         name="relative-remove",
     ),
     path("<int:patient_id>/access-log/", views.access_log, name="access-log"),
+    path(
+        "<int:patient_id>/access-report/",
+        access_views.access_report_page,
+        name="access-report",
+    ),
+    path(
+        "<int:patient_id>/access-report/<str:kind>/",
+        access_views.access_report_download,
+        name="access-report-download",
+    ),
     path("<int:patient_id>/reason/", views.access_reason, name="reason"),
 ]
