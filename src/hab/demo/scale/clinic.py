@@ -403,7 +403,7 @@ class ClinicRun:
                         continue
                     minute = p.arrive[slot_index] + int(rng.gauss(0, 12))
                     limit = (ends - starts) // 60 - 6
-                    seconds = starts + 60 * min(limit, max(1, minute)) + rng.randint(0, 59)
+                    seconds = starts + 60 * min(limit, max(1, minute)) + int(rng.random() * 60)
                     if g.medication == "methadone_oral":
                         seconds += 120
                     self.dose(p, g, day, slot, seconds)
@@ -521,7 +521,7 @@ class ClinicRun:
                 withheld,
                 sedation,
                 alcohol,
-                rng.randint(12, 20),
+                12 + int(rng.random() * 9),
                 "",
                 at,
                 nurse,
@@ -549,7 +549,7 @@ class ClinicRun:
 
     def observe(self, p: Patient, record: int, day: date, seconds: int, nurse: int, g: Group):
         rng = self.rng
-        ended = seconds + OBSERVATION_MINUTES * 60 + rng.randint(0, 480)
+        ended = seconds + OBSERVATION_MINUTES * 60 + int(rng.random() * 480)
         outcome, note, naloxone = "no_concern", "", None
         if g.medication == "dam_injectable":
             roll = rng.random()

@@ -258,7 +258,7 @@ class _Flow:
         rng = self.rng
         ready = self.returning[clinic]
         if ready and ready[0][0] <= day and rng.random() < 0.5:
-            person = heapq.heappop(ready)[1]
+            person = heapq.heappop(ready)[2]
         else:
             person = None
         received = day - timedelta(days=rng.randint(25, 120))
