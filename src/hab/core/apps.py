@@ -8,4 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Clinics and staff")
 
     def ready(self) -> None:
-        from hab.core import checks  # noqa: F401  (registers HAB's deployment checks)
+        from django.db.models.signals import pre_save
+
+        # HAB's deployment checks and the login signal receivers register on import.
+        from hab.core import checks, security  # noqa: F401
+        from hab.core.storable import refuse_unstorable
+
+        pre_save.connect(refuse_unstorable, dispatch_uid="hab-refuse-unstorable")

@@ -13,6 +13,8 @@ from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -104,6 +106,14 @@ def idle_limit_seconds(request: HttpRequest) -> int:
 
 def mark_active(request: HttpRequest) -> None:
     request.session[SESSION_LAST_ACTIVE] = int(time.time())
+
+
+@receiver(user_logged_in)
+def _login_is_activity(sender, request, user, **kwargs) -> None:
+    # Every way in (the login page, the identity provider, the tests' force_login) starts
+    # the inactivity clock, so the first page after it need not write the session.
+    if request is not None and hasattr(request, "session"):
+        mark_active(request)
 
 
 class IdleTimeoutMiddleware:
