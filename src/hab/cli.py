@@ -9,9 +9,18 @@ def main() -> None:
     from django.core.management import execute_from_command_line
 
     argv = list(sys.argv)
-    # Commands may be spelt with hyphens: `hab check-deploy` is check_deploy.
+    # Commands may be spelt with hyphens or underscores: `hab check-deploy` is check_deploy,
+    # `hab verify_ledger` is verify-ledger.
     if len(argv) > 1 and not argv[1].startswith("-"):
-        argv[1] = argv[1].replace("-", "_")
+        import django
+        from django.core.management import get_commands
+
+        django.setup()
+        known = get_commands()
+        for spelling in (argv[1], argv[1].replace("-", "_"), argv[1].replace("_", "-")):
+            if spelling in known:
+                argv[1] = spelling
+                break
     execute_from_command_line(argv)
 
 
