@@ -11,7 +11,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 from hab.care.api import router as care_router
 from hab.core.api import BearerAuth
 from hab.core.api import router as core_router
-from hab.core.api_contract import TextSafeParser, declare_errors, unknown_path, unparsable_body
+from hab.core.api_contract import (
+    StorableParser,
+    declare_errors,
+    refuse_unstorable_arguments,
+    unknown_path,
+    unparsable_body,
+)
 from hab.core.errors import DomainError, Invalid
 from hab.dosing.api import router as dosing_router
 from hab.evaluation.api import router as evaluation_router
@@ -45,8 +51,9 @@ api = HabAPI(
     "POST /api/v1/auth/token.",
     auth=BearerAuth(),
     urls_namespace="api-v1",
-    parser=TextSafeParser(),
+    parser=StorableParser(),
 )
+api.add_decorator(refuse_unstorable_arguments)
 api.add_router("", core_router)
 api.add_router("/patients", patients_router)
 api.add_router("", intake_router)

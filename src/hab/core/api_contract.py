@@ -1,10 +1,12 @@
 """design.md §4's error contract, where the API is assembled: the error bodies, the
-statuses every operation declares in the OpenAPI document, and a request parser that turns
-text the database cannot store into a 422 instead of a server error."""
+statuses every operation declares in the OpenAPI document, and the parser and decorator that
+turn values no record can hold into a 422 with their field instead of a server error."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -12,8 +14,10 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.parser import Parser
+from pydantic import BaseModel
 
-from hab.core.errors import FieldError, Invalid
+from hab.core import storable
+from hab.core.errors import Invalid
 
 
 class ErrorOut(Schema):
@@ -74,43 +78,16 @@ def declare_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _is_lone_surrogate(char: str) -> bool:
-    return "\ud800" <= char <= "\udfff"
-
-
-def unstorable_text(value: Any, field: str = "") -> list[FieldError]:
-    """Text no database here can store: NUL (PostgreSQL refuses it in text) and lone UTF-16
-    surrogates (JSON can spell them, "\\ud800", but they are not characters and cannot be
-    encoded). Looks into lists and objects; ``field`` is the dotted path so far."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return [FieldError(field or "body", _("Text may not contain NUL characters."))]
-        if any(_is_lone_surrogate(char) for char in value):
-            return [FieldError(field or "body", _("Text may not contain invalid characters."))]
-        return []
-    if isinstance(value, dict):
-        found = []
-        for key, item in value.items():
-            path = f"{field}.{key}" if field else str(key)
-            found += unstorable_text(key, path) + unstorable_text(item, path)
-        return found
-    if isinstance(value, list):
-        found = []
-        for index, item in enumerate(value):
-            found += unstorable_text(item, f"{field}.{index}" if field else str(index))
-        return found
-    return []
-
-
-class TextSafeParser(Parser):
-    """Ninja's JSON parser, refusing unstorable text with the field it is in.
+class StorableParser(Parser):
+    """Ninja's JSON parser, refusing what no record can hold (hab.core.storable: NUL and
+    lone surrogates in text, integers beyond 64 bits) with the field it is in.
 
     Ninja turns any error in ``parse_body`` into a 400 ("Cannot parse request body"); the
     API's handler for that looks at the cause and answers 422 with these fields."""
 
     def parse_body(self, request: HttpRequest) -> Any:
         data = json.loads(request.body)
-        if problems := unstorable_text(data):
+        if problems := storable.problems(data):
             raise Invalid(problems)
         return data
 
@@ -118,7 +95,7 @@ class TextSafeParser(Parser):
         self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
     ) -> dict[str, Any]:
         parsed = super().parse_querydict(data, list_fields, request)
-        if problems := unstorable_text(parsed):
+        if problems := storable.problems(parsed):
             raise Invalid(problems)
         return parsed
 
@@ -129,3 +106,20 @@ def unparsable_body() -> Invalid:
 
 def unknown_path(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"detail": _("No such API path.")}, status=404)
+
+
+def refuse_unstorable_arguments(view: Callable) -> Callable:
+    """An operation decorator (it runs after ninja has validated the arguments): path,
+    query and body values no record can hold, such as the year 9999 or an id beyond 64 bits,
+    are a 422 naming the field before the view looks anything up with them."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        found = []
+        for name, value in kwargs.items():
+            found += storable.problems(value, "" if isinstance(value, BaseModel) else name)
+        if found:
+            raise Invalid(found)
+        return view(request, *args, **kwargs)
+
+    return checked

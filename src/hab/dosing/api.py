@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
 from hab.core.errors import NotFound
@@ -32,8 +32,9 @@ class AdministrationIn(Schema):
     route: str = ""
     status: str = "given"
     assessment: AssessmentIn | None = None
-    withheld_reason: str = ""
-    notes: str = ""
+    # As long as the record's columns (dosing.models): longer is refused, not cut short.
+    withheld_reason: str = Field("", max_length=500)
+    notes: str = Field("", max_length=500)
 
 
 class AdministrationOut(Schema):
@@ -57,7 +58,7 @@ class AdministrationOut(Schema):
 
 
 class CorrectionIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=500)
     dose_mg: Decimal
     status: str
     assessment: AssessmentIn | None = None
@@ -65,7 +66,7 @@ class CorrectionIn(Schema):
 
 class ObservationIn(Schema):
     outcome: str
-    note: str = ""
+    note: str = Field("", max_length=500)
     naloxone_mg: Decimal | None = None
 
 

@@ -46,8 +46,10 @@ class DoseForm(forms.Form):
     dose_mg = forms.DecimalField(
         label=_("Dose given (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
-    withheld_reason = forms.CharField(label=_("Reason (when withheld)"), required=False)
-    notes = forms.CharField(label=_("Notes"), required=False)
+    withheld_reason = forms.CharField(
+        label=_("Reason (when withheld)"), required=False, max_length=500
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=500)
 
 
 class ObservationForm(forms.Form):
@@ -61,7 +63,10 @@ class ObservationForm(forms.Form):
         widget=NUMBER,
     )
     note = forms.CharField(
-        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What happened"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -70,7 +75,7 @@ class CorrectionForm(forms.Form):
     dose_mg = forms.DecimalField(
         label=_("Dose (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
-    reason = forms.CharField(label=_("Why is the record corrected?"))
+    reason = forms.CharField(label=_("Why is the record corrected?"), max_length=500)
 
 
 class BackEntryForm(forms.Form):

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
 from hab.core.policy import Action
@@ -31,7 +31,7 @@ class PrescriptionIn(Schema):
     daily_max_mg: Decimal
     valid_from: datetime.date | None = None
     valid_to: datetime.date | None = None
-    reason: str = ""
+    reason: str = Field("", max_length=500)
     titration: TitrationIn | None = None
 
 
@@ -54,13 +54,13 @@ class PrescriptionOut(Schema):
 
 
 class StopIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=500)
     on: datetime.date | None = None
 
 
 class ProtocolIn(Schema):
     doctor: str
-    reason: str
+    reason: str = Field(..., max_length=500)
     values: dict[str, Decimal | int | None]
 
 

@@ -39,7 +39,7 @@ class PrescriptionForm(forms.Form):
     titration_target_mg = DecimalField(
         label=_("Titration: target dose (mg)"), required=False, min_value=0, decimal_places=1
     )
-    reason = forms.CharField(label=_("Reason for the change"), required=False)
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,14 +76,14 @@ class PrescriptionForm(forms.Form):
 
 
 class StopForm(forms.Form):
-    reason = forms.CharField(label=_("Why is the prescription stopped?"))
+    reason = forms.CharField(label=_("Why is the prescription stopped?"), max_length=500)
 
 
 class GuestForm(forms.Form):
     clinic = forms.ChoiceField(label=_("Clinic"))
     valid_from = forms.DateField(label=_("From"), widget=DATE, initial=timezone.localdate)
     valid_to = forms.DateField(label=_("To"), widget=DATE)
-    reason = forms.CharField(label=_("Reason"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
     def __init__(self, *args, clinics, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,7 +92,7 @@ class GuestForm(forms.Form):
 
 class ProtocolForm(forms.ModelForm):
     doctor = forms.ChoiceField(label=_("Doctor who agreed"))
-    reason = forms.CharField(label=_("What changed and why"))
+    reason = forms.CharField(label=_("What changed and why"), max_length=500)
 
     class Meta:
         model = DosingProtocol

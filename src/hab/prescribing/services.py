@@ -261,6 +261,12 @@ def protocol_create(
         errors.append(FieldError("doctor", _("Name a doctor at the clinic who agreed.")))
     if not reason.strip():
         errors.append(FieldError("reason", _("Write what changed and why.")))
+    # Every setting is a limit, a count or a time: none can be below zero.
+    errors += [
+        FieldError(name, _("Enter zero or more."))
+        for name, value in values.items()
+        if isinstance(value, int | float | Decimal) and value < 0
+    ]
     if errors:
         raise Invalid(errors)
     with transaction.atomic():

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
 from hab.core.errors import Invalid
@@ -21,52 +21,54 @@ from hab.stock.selectors import open_discrepancies
 router = Router(tags=["stock"])
 
 
+# Text is limited to what the ledger's columns hold (stock.models), so that a longer text is
+# refused with its field instead of cut short or refused by the database.
 class ReceiptIn(Schema):
     clinic: str
     product: str
-    batch: str
+    batch: str = Field(..., max_length=40)
     quantity_mg: Decimal
     expires_on: datetime.date | None = None
-    reference: str = ""
+    reference: str = Field("", max_length=100)
 
 
 class WasteIn(Schema):
     clinic: str
     product: str
-    batch: str
+    batch: str = Field(..., max_length=40)
     quantity_mg: Decimal
     witness: str = ""
-    reason: str = ""
+    reason: str = Field("", max_length=300)
 
 
 class TransferIn(Schema):
     clinic: str
     to_clinic: str
     product: str
-    batch: str
+    batch: str = Field(..., max_length=40)
     quantity_mg: Decimal
-    reason: str = ""
+    reason: str = Field("", max_length=300)
 
 
 class AdjustmentIn(Schema):
     clinic: str
     product: str
-    batch: str
+    batch: str = Field(..., max_length=40)
     quantity_mg: Decimal
-    reason: str = ""
+    reason: str = Field("", max_length=300)
 
 
 class CountIn(Schema):
     clinic: str
     product: str
-    batch: str
+    batch: str = Field(..., max_length=40)
     counted_mg: Decimal
     witness: str = ""
-    note: str = ""
+    note: str = Field("", max_length=300)
 
 
 class ResolveIn(Schema):
-    explanation: str = ""
+    explanation: str = Field("", max_length=1000)
     adjust: bool = False
 
 
