@@ -16,7 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from hab.core import clock
-from tests.conftest import synthetic_id
+from hab.prescribing.models import DosingProtocol
+from hab.prescribing.services import PROTOCOL_FIELDS
+from hab.stock.models import Batch
+from tests.conftest import PASSWORD, synthetic_id
 from tests.dosing.helpers import TODAY, local
 from tests.security.conftest import row_counts, stored_somewhere
 from tests.security.test_hostile_api import BAD_NATIONAL_IDS, SCRIPT
@@ -135,6 +138,27 @@ FORMS = [
         shows=lambda w: "/stock/ledger/",
     ),
     Form(
+        "waste stock",
+        "nurse",
+        lambda w: "/stock/waste/",
+        lambda w: {
+            "batch": str(Batch.objects.get(lot="A1", product__clinic__code="oslo").pk),
+            "quantity_mg": "100",
+            "reason": "Knust ampulle",
+            "witness": "doctor.oslo",
+            "witness_password": PASSWORD,
+        },
+        {"quantity_mg": "quantity", "reason": "text"},
+        shows=lambda w: "/stock/ledger/",
+    ),
+    Form(
+        "change the dosing protocol",
+        "clinic_lead",
+        lambda w: "/prescribing/protocol/",
+        lambda w: _protocol_now() | {"doctor": "doctor.oslo", "reason": "Ny avtale"},
+        {"dam_max_single_mg": "dose", "dam_max_daily_mg": "dose", "reason": "text"},
+    ),
+    Form(
         "report an incident",
         "nurse",
         lambda w: "/incidents/new/",
@@ -160,6 +184,13 @@ FORMS = [
         shows=lambda w: f"/care/patients/{w['patient']}/",
     ),
 ]
+
+
+def _protocol_now() -> dict:
+    """The form data of the protocol in force, as the page fills it in."""
+    protocol = DosingProtocol.objects.filter(clinic__code="oslo").latest("version")
+    values = {name: getattr(protocol, name) for name in PROTOCOL_FIELDS}
+    return {name: str(value) for name, value in values.items() if value is not None}
 
 
 def _attempt(client, form: Form, world: dict, field: str, label: str, value, refused: bool):
