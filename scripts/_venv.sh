@@ -11,6 +11,11 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 stamp="$VENV/.hab-installed${EXTRAS:+-$EXTRAS}"
+# An install with the test extras holds HAB itself too.
+if [ -z "$EXTRAS" ] && [ -f "$VENV/.hab-installed-test" ] \
+  && ! [ "$ROOT/pyproject.toml" -nt "$VENV/.hab-installed-test" ]; then
+  stamp="$VENV/.hab-installed-test"
+fi
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$ROOT${EXTRAS:+[$EXTRAS]}"
