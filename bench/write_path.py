@@ -222,7 +222,7 @@ def raw_sqlite(path: str, clients: int, seconds: float) -> tuple[list, float]:
     processes = [
         context.Process(
             target=_sqlite_raw_worker,
-            args=(path, t, cols, seconds, 10_000 + i * 1_000_000, gate, queue),
+            args=(path, t, cols, seconds, 1_000 + i * 10_000, gate, queue),
         )
         for i in range(clients)
     ]
@@ -438,6 +438,7 @@ def run(options, counts: list[int], cluster, data_dir: str) -> None:
             f"| {label} ({shown}) | {len(samples)} | {ok / wall:.0f} | "
             f"{common.summary(samples)} | {target} | {met} |"
         )
+        print(rows[-1], flush=True)
 
     def serve(clients: int, target, paced: bool = False) -> None:
         restore()
@@ -493,6 +494,8 @@ def run(options, counts: list[int], cluster, data_dir: str) -> None:
         else:
             samples, wall = raw_sqlite(str(database), clients, options.seconds)
             tool = "sqlite3 loop"
+        if not samples:
+            sys.exit("The raw database run wrote nothing (see its errors above).")
         raw_rate = len(samples) / wall
         hab_rate = rates[clients]
         rows.append(
