@@ -406,3 +406,13 @@ def test_logging_in_with_hostile_credentials_is_refused_plainly(body, staff, api
     assert response.status_code in (401, 422), response.content
     assert error_shape_problem(response.status_code, response.content) is None
     assert "token" not in response.json()
+
+
+def test_a_protocol_setting_without_a_name_is_refused_as_a_field_of_values(world, api_as):
+    # Found by fuzzing: the setting "" came back as a 422 about the field "".
+    body = {"doctor": "doctor.oslo", "reason": "Ny avtale", "values": {"": 1}}
+    response = _send(api_as("clinic_lead.oslo"), "post", "/clinics/oslo/protocol", body)
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"field": "values", "message": "No such protocol setting."}
+    ]

@@ -255,7 +255,10 @@ def protocol_create(
     clinic_for_action(actor.user, clinic, Action.PROTOCOL_EDIT)
     errors: list[FieldError] = []
     unknown = set(values) - set(PROTOCOL_FIELDS)
-    errors += [FieldError(name, _("No such protocol setting.")) for name in sorted(unknown)]
+    # A nameless setting ("") is still a field of the body: "values".
+    errors += [
+        FieldError(name or "values", _("No such protocol setting.")) for name in sorted(unknown)
+    ]
     approver = User.objects.filter(username=doctor, is_active=True).first()
     if approver is None or "doctor" not in policy.roles_at(approver, clinic):
         errors.append(FieldError("doctor", _("Name a doctor at the clinic who agreed.")))
