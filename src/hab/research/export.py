@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from hab.core import clock, policy
@@ -274,36 +274,57 @@ def tables(scope: Scope) -> list[Table]:
         episode_rows,
     )
 
-    # administrations per patient-day
+    # administrations per patient-day, summed by the database (tens of millions of records
+    # at national scale: Python sees one row per patient-day)
     def dose_rows() -> Iterator[tuple]:
         current = Administration.objects.filter(patient_id__in=_ids(scope)).exclude(
             Exists(Administration.objects.filter(corrects=OuterRef("pk")))
         )
-        key = None
-        acc = None
-        for patient_id, day, group, status, mg in (
-            current.order_by("patient_id", "day")
-            .values_list("patient_id", "day", "group", "status", "dose_mg")
-            .iterator(chunk_size=CHUNK)
-        ):
-            if (patient_id, day) != key:
-                if acc is not None:
-                    yield _dose_row(scope, key, acc)
-                key, acc = (patient_id, day), [0, 0.0, 0.0, 0, 0, 0]
-            if status in ("given", "partial"):
-                if group == "dam":
-                    acc[0] += 1
-                    acc[1] += float(mg)
-                else:
-                    acc[2] += float(mg)
-            elif status == "withheld":
-                acc[3] += 1
-            elif status == "refused":
-                acc[4] += 1
-            elif status == "missed":
-                acc[5] += 1
-        if acc is not None:
-            yield _dose_row(scope, key, acc)
+        given = Q(status__in=("given", "partial"))
+        dam = Q(group="dam")
+        days = (
+            current.values("patient_id", "day")
+            .annotate(
+                dam_doses=Count("pk", filter=given & dam),
+                dam_mg=Sum("dose_mg", filter=given & dam, default=0),
+                other_mg=Sum("dose_mg", filter=given & ~dam, default=0),
+                withheld=Count("pk", filter=Q(status="withheld")),
+                refused=Count("pk", filter=Q(status="refused")),
+                missed=Count("pk", filter=Q(status="missed")),
+            )
+            .order_by("patient_id", "day")
+            .values_list(
+                "patient_id",
+                "day",
+                "dam_doses",
+                "dam_mg",
+                "other_mg",
+                "withheld",
+                "refused",
+                "missed",
+            )
+        )
+        for (
+            patient_id,
+            day,
+            dam_doses,
+            dam_mg,
+            other_mg,
+            withheld,
+            refused,
+            missed,
+        ) in days.iterator(chunk_size=CHUNK):
+            row = (
+                rid[patient_id],
+                (day - scope.day0[patient_id]).days,
+                dam_doses,
+                round(float(dam_mg), 1),
+                round(float(other_mg), 1),
+                withheld,
+                refused,
+                missed,
+            )
+            yield row + ((day,) if dated else ())
 
     doses = Table(
         "doses_daily",
@@ -369,21 +390,6 @@ def tables(scope: Scope) -> list[Table]:
         incident_rows,
     )
     return [patients, episodes, doses, incidents, *follow_up_tables(scope)]
-
-
-def _dose_row(scope: Scope, key, acc) -> tuple:
-    patient_id, day = key
-    row = (
-        scope.patients[patient_id],
-        scope.day(patient_id, day),
-        acc[0],
-        round(acc[1], 1),
-        round(acc[2], 1),
-        acc[3],
-        acc[4],
-        acc[5],
-    )
-    return row + ((day,) if scope.with_dates else ())
 
 
 def follow_up_tables(scope: Scope) -> list[Table]:
@@ -601,22 +607,18 @@ def _codebook_rows(tables_: list[Table]) -> Iterator[tuple]:
 CODEBOOK_HEADER = ("table", "variable", "type", "label_en", "label_nb", "codes_en", "codes_nb")
 
 
-def _plain(value):
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return "" if value is None else value
-
-
 def _write_csv(zf: zipfile.ZipFile, table: Table) -> None:
+    """The csv module writes None as an empty field and a date as its ISO form (str), so
+    rows go to it as they come, a chunk at a time."""
     with (
         zf.open(f"{table.name}.csv", "w") as raw,
         io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
     ):
         writer = csv.writer(handle)
         writer.writerow([c.name for c in table.columns])
-        for row in table.rows():
-            writer.writerow([_plain(v) for v in row])
-            table.count += 1
+        for batch in _chunks(table.rows(), 10_000):
+            writer.writerows(batch)
+            table.count += len(batch)
 
 
 def _chunks(rows: Iterable[tuple], size: int = 50_000) -> Iterator[list[tuple]]:
