@@ -416,3 +416,42 @@ def test_a_protocol_setting_without_a_name_is_refused_as_a_field_of_values(world
     assert response.json()["detail"] == [
         {"field": "values", "message": "No such protocol setting."}
     ]
+
+
+def test_markup_accepted_through_the_api_is_shown_as_text_on_the_pages(world, api_as, web_as):
+    # given markup in a patient's name, an incident and a care-plan note, sent to the API
+    patient = world["patient"]
+    coordinator = api_as("coordinator.oslo")
+    renamed = _send(coordinator, "patch", f"/patients/{patient}", {"given_name": SCRIPT})
+    note = _send(
+        coordinator,
+        "post",
+        f"/patients/{patient}/care-plan/notes",
+        {"text": SCRIPT, "visibility": "team"},
+    )
+    incident = _send(
+        api_as("nurse.oslo"),
+        "post",
+        "/incidents",
+        {
+            "clinic": "oslo",
+            "kind": "overdose",
+            "severity": "moderate",
+            "occurred_at": clock.now().isoformat(),
+            "description": SCRIPT,
+        },
+    )
+    assert [renamed.status_code, note.status_code, incident.status_code] == [200, 201, 201]
+    # when the pages that show them are opened
+    pages = [
+        f"/patients/{patient}/",
+        f"/care/patients/{patient}/",
+        f"/incidents/{incident.json()['id']}/",
+    ]
+    for path in pages:
+        page = web_as("coordinator.oslo" if "incidents" not in path else "nurse.oslo").get(path)
+        text = page.content.decode()
+        # then the markup is there as text, never as a tag
+        assert page.status_code == 200, path
+        assert SCRIPT not in text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
