@@ -128,7 +128,6 @@ def _database(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Django's backend with writers queued on a lock file (see its docstring).
         config["ENGINE"] = "hab.core.backends.sqlite"
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
             # failing half-way with "database is locked"; busy_timeout makes them wait.
