@@ -40,7 +40,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
+
+import report  # noqa: E402
 
 BOARD_TARGET_MS = 50
 INDICATORS_TARGET_S = 5
@@ -280,18 +283,7 @@ def main() -> None:
     )
     print(table)
     if options.out:
-        marker = f"scale-{vendor}"
-        path = Path(options.out)
-        text = path.read_text()
-        begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
-        block = f"{begin}\n{table}\n{end}"
-        if begin in text:
-            text = re.sub(
-                re.escape(begin) + r".*?" + re.escape(end), lambda _m: block, text, flags=re.S
-            )
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-        path.write_text(text)
+        report.write_section(options.out, f"scale-{vendor}", table)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import dosing as common  # noqa: E402  (bench/dosing.py: the cluster, gunicorn, percentiles)
+import report  # noqa: E402
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 TARGET_MS = 30  # issue 4: administration write p95 at 8 concurrent clients
@@ -79,7 +80,7 @@ def _closed_client(port, token, requests, gate, results) -> None:
     results.put(done)
 
 
-def _paced_client(port, token, requests, gate, results, seed) -> None:
+def _paced_client(port, token, requests, seed, gate, results) -> None:
     """Open loop: the next dose is due at a random moment (exponential gaps, mean 1 s),
     whether or not the previous answer was slow; latency counts from when it was due."""
     pick = random.Random(seed)
@@ -106,12 +107,12 @@ def _paced_client(port, token, requests, gate, results, seed) -> None:
 
 
 def _run_clients(target, jobs: list[tuple]) -> tuple[list, float]:
+    """One process per job, ``target(*job, gate, results)``, all starting together: every
+    result they put, and the wall time from the start to the last one."""
     context = multiprocessing.get_context("spawn")
     gate = context.Barrier(len(jobs) + 1)
     queue = context.Queue()
-    processes = [
-        context.Process(target=target, args=(*job[:3], gate, queue, *job[3:])) for job in jobs
-    ]
+    processes = [context.Process(target=target, args=(*job, gate, queue)) for job in jobs]
     for process in processes:
         process.start()
     gate.wait(timeout=300)
@@ -216,27 +217,10 @@ def raw_sqlite(path: str, clients: int, seconds: float) -> tuple[list, float]:
         for table in ("dosing_administration", "stock_ledgerentry", "core_accesslog")
     }
     con.close()
-    context = multiprocessing.get_context("spawn")
-    gate = context.Barrier(clients + 1)
-    queue = context.Queue()
-    processes = [
-        context.Process(
-            target=_sqlite_raw_worker,
-            args=(path, t, cols, seconds, 1_000 + i * 10_000, gate, queue),
-        )
-        for i in range(clients)
-    ]
-    for process in processes:
-        process.start()
-    gate.wait(timeout=300)
-    start = time.perf_counter()
-    results = []
-    for _ in processes:
-        results.extend(queue.get(timeout=600))
-    wall = time.perf_counter() - start
-    for process in processes:
-        process.join(timeout=30)
-    return results, wall
+    offsets = [1_000 + i * 10_000 for i in range(clients)]  # each its own new days
+    return _run_clients(
+        _sqlite_raw_worker, [(path, t, cols, seconds, offset) for offset in offsets]
+    )
 
 
 def raw_postgres(cluster, dbname: str, clients: int, seconds: float) -> tuple[list, float]:
@@ -525,18 +509,7 @@ def run(options, counts: list[int], cluster, data_dir: str) -> None:
     )
     print(table)
     if options.out:
-        marker = f"write-path-{vendor}"
-        path = Path(options.out)
-        text = path.read_text()
-        begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
-        block = f"{begin}\n{table}\n{end}"
-        if begin in text:
-            text = re.sub(
-                re.escape(begin) + r".*?" + re.escape(end), lambda _m: block, text, flags=re.S
-            )
-        else:
-            text = text.rstrip() + "\n\n" + block + "\n"
-        path.write_text(text)
+        report.write_section(options.out, f"write-path-{vendor}", table)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,21 @@
+"""Writes a benchmark's table into docs/benchmarks.md, between markers of its own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+def write_section(path: str | Path, marker: str, table: str) -> None:
+    """Replaces the text between ``<!-- marker -->`` and ``<!-- /marker -->`` with the
+    table, or appends the marked table when the file has no such section yet."""
+    path = Path(path)
+    text = path.read_text()
+    begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    block = f"{begin}\n{table}\n{end}"
+    if begin in text:
+        pattern = re.escape(begin) + r".*?" + re.escape(end)
+        text = re.sub(pattern, lambda _match: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
