@@ -67,6 +67,13 @@ def mg(value: float) -> str:
     return f"{value:.1f}"
 
 
+def tenths(value: int) -> str:
+    """An amount kept in tenths of a mg (exact: the ledger's balances are sums)."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    return f"{sign}{value // 10}.{value % 10}"
+
+
 class Clock:
     """Local times of a day as the database's text and as the hash chain's."""
 
@@ -661,7 +668,7 @@ class ClinicRun:
         batch[3] += quantity
         balance = batch[3]
         product = batch[4]
-        quantity_text, balance_text = mg(quantity), mg(balance)
+        quantity_text, balance_text = tenths(quantity), tenths(balance)
         hashed_at = self.clock.hashed(day, seconds)
         text = (
             '{"administration":%s,"at":"%s","balance_mg":"%s","batch":%d,"clinic":%d,'  # noqa: UP031
@@ -740,7 +747,7 @@ class ClinicRun:
         product, _pack, code = self.products[medication]
         number = len(self.batches[medication]) + 1
         lot = f"{code[:3].upper()}{day:%y}{MONTH[day.month]}-{number}"
-        batch = [self.take("stock_batch"), lot, day + timedelta(days=540), 0.0, product]
+        batch = [self.take("stock_batch"), lot, day + timedelta(days=540), 0, product]
         self.add(
             "stock_batch",
             (batch[0], product, lot, batch[2].isoformat(), self.clock.db(day, seconds)),
@@ -750,7 +757,7 @@ class ClinicRun:
 
     def receive(self, medication: str, day: date, seconds: int, amount: float, ref: str) -> None:
         _product, pack, _code = self.products[medication]
-        amount = math.ceil(amount / pack) * pack
+        amount = math.ceil(amount / pack) * pack * 10  # in tenths of a mg
         count = self.deliveries[medication]
         self.deliveries[medication] += 1
         batches = self.batches[medication]
@@ -758,7 +765,7 @@ class ClinicRun:
             batch = self.new_batch(medication, day, seconds)
         else:
             batch = batches[-1]
-        self.entry(day, seconds, batch, "receipt", float(amount), self.staff["nurse"], ref=ref)
+        self.entry(day, seconds, batch, "receipt", amount, self.staff["nurse"], ref=ref)
 
     def receipts(self, day: date, active: list[Patient]) -> None:
         """Monday's delivery: two weeks of what the patients in treatment are prescribed,
@@ -771,12 +778,13 @@ class ClinicRun:
         if not active:
             need["dam_injectable"] = self.plan.capacities[self.index] * 30.0
         for medication, daily in need.items():
-            stock = sum(b[3] for b in self.batches[medication] if b[2] > day)
+            stock = sum(b[3] for b in self.batches[medication] if b[2] > day) / 10
             amount = daily * 14 + 2000 - stock
             if amount > 0:
                 self.receive(medication, day, 7 * 3600 + 1800, amount, "Apotekleveranse")
 
     def book(self, day, seconds, kind, medication, amount, nurse, record) -> None:
+        amount = round(amount * 10)  # in tenths of a mg from here on
         if kind == "rest":
             batch = self.in_use(medication, amount, day, seconds)
             self.entry(
@@ -808,12 +816,12 @@ class ClinicRun:
                 )
         self.entry(day, seconds, batch, "administration", -amount, nurse, administration=record)
 
-    def in_use(self, medication: str, amount: float, day: date, seconds: int) -> list:
+    def in_use(self, medication: str, amount: int, day: date, seconds: int) -> list:
         """First expiry, first out: the oldest unexpired batch that holds the dose."""
         for batch in self.batches[medication]:
             if batch[2] >= day and batch[3] >= amount:
                 return batch
-        self.receive(medication, day, seconds - 60, max(amount, 5000.0), "Hastelevering")
+        self.receive(medication, day, seconds - 60, max(amount / 10, 5000.0), "Hastelevering")
         return self.in_use(medication, amount, day, seconds)
 
     def count(self, day: date) -> None:
@@ -824,7 +832,7 @@ class ClinicRun:
             for batch in batches:
                 if batch[3] <= 0:
                     continue
-                book = mg(batch[3])
+                book = tenths(batch[3])
                 self.add(
                     "stock_stockcount",
                     (
