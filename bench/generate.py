@@ -10,9 +10,11 @@ temporary folder when it is left out), generates the programme at the scale aske
 ledger hash chain (``hab.stock.services.verify``, timed apart), and prints a markdown
 table: the machine (CPUs, load average before and after: other processes share the
 cores), the date, the database, rows per table, seconds per stage and rows per second.
-Unless ``--no-docs``, the table replaces the run of the same scale and database in the
-section "Generator" of docs/benchmarks.md (the section is added when missing; other
-sections are left alone). The database is kept, for benchmarks of the pages on it.
+Unless ``--no-docs``, the table replaces the run of the same scale and database in
+docs/benchmarks.md, between the markers ``<!-- generator-SCALE-DATABASE -->`` (the shared
+``report.write_section``: a run with no markers yet is appended at the end of the file;
+move it into the section "Generator"). The database is kept, for benchmarks of the pages
+on it.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ import sys
 import tempfile
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
-SECTION = "## Generator (`bench/generate.py`)"
+sys.path.insert(0, str(HERE))
+
+import report  # noqa: E402
 
 
 def main() -> None:
@@ -102,24 +107,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if not args.no_docs:
-        write_docs(table, f"### {scale.name}, {version.split()[0]},")
-
-
-def write_docs(table: str, key: str) -> None:
-    text = DOCS.read_text()
-    if SECTION not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n" + table
-    else:
-        head, rest = text.split(SECTION, 1)
-        end = rest.find("\n## ")
-        body, tail = (rest, "") if end < 0 else (rest[:end], rest[end:])
-        runs = body.split("\n### ")
-        kept = [r for r in runs[1:] if not ("### " + r).startswith(key)]
-        body = (
-            runs[0].rstrip("\n") + "\n\n" + "".join("### " + r.rstrip("\n") + "\n\n" for r in kept)
-        )
-        text = head + SECTION + body + table + tail
-    DOCS.write_text(text.rstrip("\n") + "\n")
+        report.write_section(DOCS, f"generator-{scale.name}-{connection.vendor}", table.strip())
 
 
 if __name__ == "__main__":

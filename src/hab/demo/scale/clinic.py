@@ -53,6 +53,12 @@ def reason_text(code: str, severity: str, params: tuple) -> str:
     return messages.text(rules.Reason(code, rules.Severity(severity), dict(params)))
 
 
+@lru_cache(maxsize=65536)
+def reasons_json(reasons: tuple) -> str:
+    """The administration's reasons as the application stores them (their texts)."""
+    return json.dumps([reason_text(*r) for r in reasons], ensure_ascii=False)
+
+
 @lru_cache(maxsize=256)
 def doses_json(doses: tuple) -> str:
     return json.dumps(dict(doses))
@@ -80,6 +86,9 @@ class Clock:
     def __init__(self, zone, pg: bool) -> None:
         self.zone, self.suffix = zone, "+00" if pg else ""
         self.offsets: dict[date, tuple[str, int]] = {}
+        self._day = None  # the day last asked for: its prefixes (days come in order)
+        self._db = self._hashed = ""
+        self._offset = 0
 
     def day(self, day: date) -> tuple[str, int]:
         found = self.offsets.get(day)
@@ -90,13 +99,19 @@ class Clock:
             found = self.offsets[day] = (day.isoformat(), int(noon.utcoffset().total_seconds()))
         return found
 
+    def _switch(self, day: date) -> None:
+        iso, self._offset = self.day(day)
+        self._db, self._hashed, self._day = iso + " ", iso + "T", day
+
     def db(self, day: date, seconds: int) -> str:
-        iso, offset = self.day(day)
-        return f"{iso} {HMS[seconds - offset]}{self.suffix}"
+        if day != self._day:
+            self._switch(day)
+        return self._db + HMS[seconds - self._offset] + self.suffix
 
     def hashed(self, day: date, seconds: int) -> str:
-        iso, offset = self.day(day)
-        return f"{iso}T{HMS[seconds - offset]}.000000+00:00"
+        if day != self._day:
+            self._switch(day)
+        return self._hashed + HMS[seconds - self._offset] + ".000000+00:00"
 
 
 class Group:
@@ -156,6 +171,11 @@ class ClinicRun:
         self.clock = Clock(zone, sink.pg)
         self.products = setup.products[index]  # medication -> (product id, pack mg, code)
         self.batches: dict[str, list[list]] = {"dam_injectable": [], "methadone_oral": []}
+        # Where the batches that may still hold stock begin: a batch emptied before the
+        # newest is never filled again (deliveries go to the newest or a new one).
+        self.first = {"dam_injectable": 0, "methadone_oral": 0}
+        self.add = sink.add
+        self.take = sink.ids.take
         self.deliveries = {"dam_injectable": 0, "methadone_oral": 0}
         self.seq, self.prev = 0, chain.GENESIS
         self.checked = 0
@@ -164,11 +184,14 @@ class ClinicRun:
 
     # --- rows ---------------------------------------------------------------------------
 
-    def add(self, table: str, row: tuple) -> None:
-        self.sink.add(table, row)
-
-    def take(self, table: str) -> int:
-        return self.sink.ids.take(table)
+    def live(self, medication: str) -> list[list]:
+        """The batches from the first that may still hold stock, oldest first."""
+        batches = self.batches[medication]
+        first = self.first[medication]
+        while first < len(batches) - 1 and batches[first][3] <= 0:
+            first += 1
+        self.first[medication] = first
+        return batches[first:] if first else batches
 
     def prescribe(
         self, p: Patient, g: Group, day: date, seconds: int, target: float, titrate: bool, reason
@@ -233,6 +256,32 @@ class ClinicRun:
     def decide(self, g: Group, day: date, slot: str, sedation: int):
         """``rules.decide`` for the state kept: (prescribed, max, reasons)."""
         prescribed = g.doses.get(slot, 0.0)
+        # Most doses: a run of days going on, nothing limits the dose prescribed (what
+        # the general path below gives for this state, checked against ``rules.decide``
+        # by tests/demo/test_scale.py).
+        last_day = g.last_day
+        if sedation < 3 and last_day is not None:
+            today = g.today == day
+            given_today = g.today_mg if today else 0.0
+            if given_today > 0 or (day - last_day).days <= 2:
+                run_day = (day - g.run_start).days + 1
+                dam = g.medication == "dam_injectable"
+                titration = g.titration
+                if (
+                    (run_day > 3 or not dam)
+                    and min(
+                        g.daily_max,
+                        METHADONE_DAILY_MAX if g.group == "methadone" else DAM_DAILY_MAX,
+                    )
+                    - given_today
+                    >= prescribed
+                    and (
+                        titration is None
+                        or min(titration[2], g.last_mg + titration[1]) >= prescribed
+                    )
+                    and not (dam and given_today + prescribed > IV_WARN)
+                ):
+                    return prescribed, rules.floor_mg(max(0.0, prescribed)), [], run_day
         reasons: list[tuple] = []
         taken_today = g.today == day and g.today_mg > 0
         given_today = g.today_mg if g.today == day else 0.0
@@ -519,12 +568,10 @@ class ClinicRun:
                 g.group,
                 g.route,
                 status,
-                mg(amount),
-                mg(prescribed),
-                mg(most),
-                json.dumps([reason_text(*r) for r in reasons], ensure_ascii=False)
-                if reasons
-                else "[]",
+                f"{amount:.1f}",
+                f"{prescribed:.1f}",
+                f"{most:.1f}",
+                reasons_json(tuple(reasons)) if reasons else "[]",
                 withheld,
                 sedation,
                 alcohol,
@@ -778,7 +825,7 @@ class ClinicRun:
         if not active:
             need["dam_injectable"] = self.plan.capacities[self.index] * 30.0
         for medication, daily in need.items():
-            stock = sum(b[3] for b in self.batches[medication] if b[2] > day) / 10
+            stock = sum(b[3] for b in self.live(medication) if b[2] > day) / 10
             amount = daily * 14 + 2000 - stock
             if amount > 0:
                 self.receive(medication, day, 7 * 3600 + 1800, amount, "Apotekleveranse")
@@ -799,7 +846,7 @@ class ClinicRun:
             )
             return
         batch = self.in_use(medication, amount, day, seconds)
-        for left in self.batches[medication]:
+        for left in self.live(medication):
             if left is batch:
                 break
             if left[3] > 0 and left[2] <= batch[2]:
@@ -818,7 +865,7 @@ class ClinicRun:
 
     def in_use(self, medication: str, amount: int, day: date, seconds: int) -> list:
         """First expiry, first out: the oldest unexpired batch that holds the dose."""
-        for batch in self.batches[medication]:
+        for batch in self.live(medication):
             if batch[2] >= day and batch[3] >= amount:
                 return batch
         self.receive(medication, day, seconds - 60, max(amount / 10, 5000.0), "Hastelevering")
@@ -827,9 +874,9 @@ class ClinicRun:
     def count(self, day: date) -> None:
         """The evening count at the shift change: every batch with stock, two people."""
         at = self.clock.db(day, 17 * 3600 + 45 * 60)
-        for medication, batches in self.batches.items():
+        for medication in self.batches:
             product = self.products[medication][0]
-            for batch in batches:
+            for batch in self.live(medication):
                 if batch[3] <= 0:
                     continue
                 book = tenths(batch[3])

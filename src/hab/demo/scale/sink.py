@@ -287,16 +287,22 @@ class Ids:
 
     def take(self, table: str) -> int:
         value = self.next.get(table, 0)
-        if value >= self.end.get(table, 0):
-            if postgres():
-                value = self._reserve(table, self.BLOCK)
-            elif table in self.end:  # SQLite: this process is the only writer
-                value = self.end[table]
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
-                    value = cursor.fetchone()[0]
-            self.end[table] = value + self.BLOCK
+        if value < self.end.get(table, 0):
+            self.next[table] = value + 1
+            return value
+        return self._block(table, value)
+
+    def _block(self, table: str, value: int) -> int:
+        """The first id of the table's next block (the current one is used up)."""
+        if postgres():
+            value = self._reserve(table, self.BLOCK)
+        elif table in self.end:  # SQLite: this process is the only writer
+            value = self.end[table]
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+                value = cursor.fetchone()[0]
+        self.end[table] = value + self.BLOCK
         self.next[table] = value + 1
         return value
 
@@ -317,11 +323,10 @@ class Sink:
     """Buffers rows per table and writes them in bulk."""
 
     def __init__(self, batch: int = 200_000) -> None:
-        self.rows: dict[str, list[tuple]] = defaultdict(list)
+        self.rows: dict[str, list[tuple]] = {table: [] for table in ORDER}
         self.buffered = 0
         self.batch = batch
         self.written: dict[str, int] = defaultdict(int)
-        self.added: dict[str, int] = defaultdict(int)
         self.seconds_writing = 0.0
         self.pg = postgres()
         self.ids = Ids()
@@ -330,8 +335,16 @@ class Sink:
             for table, columns in COLUMNS.items()
         }
 
+    @property
+    def added(self) -> dict[str, int]:
+        """Rows per table given to the sink so far (written or waiting)."""
+        return {
+            table: self.written.get(table, 0) + len(self.rows[table])
+            for table in ORDER
+            if self.written.get(table, 0) + len(self.rows[table])
+        }
+
     def add(self, table: str, row: tuple) -> None:
-        self.added[table] += 1
         self.rows[table].append(row)
         self.buffered += 1
         if self.buffered >= self.batch:
@@ -341,10 +354,12 @@ class Sink:
         started = time.perf_counter()
         with connection.cursor() as cursor:
             for table in ORDER:
-                rows = self.rows.get(table)
+                rows = self.rows[table]
                 if not rows:
                     continue
                 if self.pg:
+                    # psycopg formats the rows in C: as fast as preformatted text lines
+                    # written with copy.write (measured, see docs/benchmarks.md).
                     with cursor.cursor.copy(
                         f"COPY {table} ({self._quoted[table]}) FROM STDIN"
                     ) as copy:
