@@ -187,3 +187,30 @@ def test_norwegian_decimal_commas_are_understood(web_as, on_prescription, aftern
 
     record = Administration.objects.get(day=TODAY)
     assert (float(record.breath_alcohol_permille), float(record.dose_mg)) == (0.1, 187.5)
+
+
+def test_a_patient_back_after_weeks_away_restarts_with_first_day_limits(
+    web_as, on_prescription, afternoon
+):
+    """The doses before the board's window of recent days still count: a patient last
+    dosed three weeks ago restarts (after the doctor's review) instead of being treated
+    as never dosed or as dosed yesterday."""
+    from datetime import timedelta
+
+    from tests.dosing.helpers import history
+
+    away = on_prescription(days=0)
+    gone = frozenset(
+        (TODAY - timedelta(days=back), slot)
+        for back in range(1, 22)
+        for slot in ("morning", "afternoon")
+    )
+    history(away["patient"], 40, skip=gone)
+
+    client = web_as("nurse.oslo")
+    client.cookies["django_language"] = "en"
+    page = client.get("/dosing/", {"slot": "afternoon"})
+
+    row = {row.patient.pk: row for row in page.context["rows"]}[away["patient"]]
+    assert "Restart after 21 days without a dose" in " ".join(row.reasons)
+    assert row.decision.max_mg == 15  # first-day limits

@@ -162,19 +162,29 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     return found
 
 
-def taken_before(patient_ids: list[int], since: date) -> dict[tuple[int, str], date]:
-    """The last day before ``since`` on which each patient took each medication group."""
-    if not patient_ids:
+def taken_before(wanted: list[tuple[int, str]], since: date) -> dict[tuple[int, str], date]:
+    """The last day before ``since`` on which each (patient, medication group) in
+    ``wanted`` was taken.
+
+    One look per pair, backwards along the (patient, day) index to the first dose taken:
+    years of history are not read to find the newest day."""
+    if not wanted:
         return {}
-    whose, params = among("patient_id", patient_ids)
+    pairs = ", ".join(["(%s, %s)"] * len(wanted))
+    table = Administration._meta.db_table
     sql = (
-        f'SELECT patient_id, "group", MAX(day) FROM {Administration._meta.db_table} '
-        f"WHERE {whose} AND day < %s AND status IN ('given', 'partial') "
-        'GROUP BY patient_id, "group"'
+        f"SELECT w.column1, w.column2, (SELECT a.day FROM {table} a "
+        f'WHERE a.patient_id = w.column1 AND a."group" = w.column2 AND a.day < %s '
+        f"AND a.status IN ('given', 'partial') ORDER BY a.day DESC LIMIT 1) "
+        f"FROM (VALUES {pairs}) w"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, since.isoformat()])
-        return {(patient, group): _as_date(last) for patient, group, last in cursor.fetchall()}
+        cursor.execute(sql, [since.isoformat(), *(value for pair in wanted for value in pair)])
+        return {
+            (patient, group): _as_date(last)
+            for patient, group, last in cursor.fetchall()
+            if last is not None
+        }
 
 
 def clinic_slots(clinic: Clinic) -> list:
@@ -251,14 +261,23 @@ def context_for(
         for patient_id, records in history.items()
         if any(r.day == since and r.status in ("given", "partial") for r in records)
     }
+    prescriptions = prescriptions_in_force(patient_ids, day)
+    wanted = sorted(
+        {
+            (patient_id, rules.MEDICATION_GROUP[prescription.medication])
+            for patient_id, found in prescriptions.items()
+            if patient_id not in dosed_first_day
+            for prescription in found
+        }
+    )
     return Context(
         day=day,
         protocol=rules_protocol,
         protocol_id=protocol.pk if protocol else None,
         slots_per_day=len(slots if slots is not None else slot_codes(clinic)),
-        prescriptions=prescriptions_in_force(patient_ids, day),
+        prescriptions=prescriptions,
         history=history,
-        before=taken_before([p for p in patient_ids if p not in dosed_first_day], since),
+        before=taken_before(wanted, since),
         open_episode=open_episodes(patient_ids),
     )
 
