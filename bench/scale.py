@@ -113,7 +113,7 @@ def board(rounds: int, rows: list[str]) -> None:
     from hab.core.services import token_create
 
     api = Client()
-    best = None
+    boards = []  # (code, expected patients, headers)
     for clinic in Clinic.objects.order_by("code"):
         token = token_create(username=f"nurse.{clinic.code}", password=settings.DEMO_PASSWORD)
         if not token:
@@ -122,31 +122,34 @@ def board(rounds: int, rows: list[str]) -> None:
         answer = api.get(
             f"/api/v1/clinics/{clinic.code}/board", {"slot": "afternoon"}, headers=headers
         )
-        if answer.status_code != 200:
-            continue
-        expected = len({row["patient"] for row in answer.json()["rows"]})
-        if best is None or expected > best[1]:
-            best = (clinic.code, expected, headers)
-    if best is None:
+        if answer.status_code == 200:
+            boards.append(
+                (clinic.code, len({r["patient"] for r in answer.json()["rows"]}), headers)
+            )
+    if not boards:
         sys.exit("No clinic's nurse could open a board (nurse.<clinic>, the demo password).")
-    code, expected, headers = best
-    url = f"/api/v1/clinics/{code}/board"
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM dosing_administration")
         history = cursor.fetchone()[0]
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        answer = api.get(url, {"slot": "afternoon"}, headers=headers)
-        samples.append((time.perf_counter() - start) * 1000)
-        assert answer.status_code == 200
-    p95 = percentile(samples, 0.95)
-    rows.append(
-        f"| board of `{code}`, afternoon: {expected} expected patients, {history:,} "
-        f"administrations in the database | {rounds} | {statistics.median(samples):.1f} ms | "
-        f"{p95:.1f} ms | {percentile(samples, 0.99):.1f} ms | p95 < {BOARD_TARGET_MS} ms | "
-        f"{'yes' if p95 < BOARD_TARGET_MS else '**no**'} |"
-    )
+    # The target's size (200 expected patients), and the largest board.
+    near = min(boards, key=lambda board: abs(board[1] - 200))
+    largest = max(boards, key=lambda board: board[1])
+    for code, expected, headers in dict.fromkeys([near, largest]):
+        url = f"/api/v1/clinics/{code}/board"
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            answer = api.get(url, {"slot": "afternoon"}, headers=headers)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert answer.status_code == 200
+        p95 = percentile(samples, 0.95)
+        rows.append(
+            f"| board of `{code}`, afternoon: {expected} expected patients, {history:,} "
+            f"administrations in the database | {rounds} | {statistics.median(samples):.1f} ms "
+            f"| {p95:.1f} ms | {percentile(samples, 0.99):.1f} ms | p95 < {BOARD_TARGET_MS} ms "
+            f"for 200 | {'yes' if p95 < BOARD_TARGET_MS else '**no**'} |"
+        )
+        print(rows[-1], flush=True)
     captured = Captured()
     with connection.execute_wrapper(captured):
         api.get(url, {"slot": "afternoon"}, headers=headers)
@@ -257,7 +260,7 @@ def main() -> None:
     rows: list[str] = []
     if "board" not in skip:
         board(options.rounds, rows)
-        print(rows[-2], rows[-1], sep="\n", flush=True)
+        print(rows[-1], flush=True)
     if "indicators" not in skip:
         indicators(rows)
         print(rows[-1], flush=True)
