@@ -134,7 +134,7 @@ def board(rounds: int, rows: list[str]) -> None:
     # The target's size (200 expected patients), and the largest board.
     near = min(boards, key=lambda board: abs(board[1] - 200))
     largest = max(boards, key=lambda board: board[1])
-    for code, expected, headers in dict.fromkeys([near, largest]):
+    for code, expected, headers in [near] if near is largest else [near, largest]:
         url = f"/api/v1/clinics/{code}/board"
         samples = []
         for _ in range(rounds):
