@@ -151,10 +151,12 @@ class Group:
 
 
 class Patient:
-    __slots__ = ("absent_left", "arrive", "dam", "methadone", "nurse", "stay")
+    __slots__ = ("absent_left", "arrive", "dam", "episode", "methadone", "nurse", "person", "stay")
 
-    def __init__(self, stay: Stay, rng: random.Random, nurses: list[int]) -> None:
+    def __init__(self, stay: Stay, rng: random.Random, nurses: list[int], setup) -> None:
         self.stay = stay
+        self.person = stay.person.id + setup.person_base  # the rows' ids
+        self.episode = stay.id + setup.stay_base
         self.dam = Group("dam_injectable")
         self.methadone = Group("methadone_oral") if stay.root.methadone else None
         self.absent_left = 0
@@ -167,6 +169,8 @@ class ClinicRun:
         self.plan, self.setup, self.index, self.sink = plan, setup, index, sink
         self.rng = random.Random(seed * 7919 + index)
         self.clinic = setup.clinics[index]
+        self.protocol = setup.protocols[index]
+        self.iso = ""  # the day in one_day, as text
         self.staff = setup.staff[index]
         self.clock = Clock(zone, sink.pg)
         self.products = setup.products[index]  # medication -> (product id, pack mg, code)
@@ -176,6 +180,10 @@ class ClinicRun:
         self.first = {"dam_injectable": 0, "methadone_oral": 0}
         self.add = sink.add
         self.take = sink.ids.take
+        # The three rows of every dose: their ids from counters.
+        self.administration_id = sink.ids.counter("dosing_administration")
+        self.observation_id = sink.ids.counter("dosing_observation")
+        self.entry_id = sink.ids.counter("stock_ledgerentry")
         self.deliveries = {"dam_injectable": 0, "methadone_oral": 0}
         self.seq, self.prev = 0, chain.GENESIS
         self.checked = 0
@@ -350,7 +358,7 @@ class ClinicRun:
         nurses = self.staff["nurses"]
         while day < plan.today:
             while upcoming is not None and upcoming.admitted_on <= day:
-                p = Patient(upcoming, rng, nurses)
+                p = Patient(upcoming, rng, nurses, self.setup)
                 self.admit(p, day)
                 active.append(p)
                 upcoming = next(waiting, None)
@@ -363,6 +371,14 @@ class ClinicRun:
             self.one_day(day, active)
             day += timedelta(days=1)
         self.stats["seq"], self.stats["hash"] = self.seq, self.prev
+        # The counters' unused ids go back: the next clinic in this process goes on from
+        # them, as with ``take``.
+        for table, counter in (
+            ("dosing_administration", self.administration_id),
+            ("dosing_observation", self.observation_id),
+            ("stock_ledgerentry", self.entry_id),
+        ):
+            self.sink.ids.next[table] = counter()
         return self.stats
 
     def admit(self, p: Patient, day: date) -> None:
@@ -444,6 +460,7 @@ class ClinicRun:
                             titrate,
                             f"Gjennomgått etter {(day - g.last_day).days - 1} dager uten dose",
                         )
+        self.iso = day.isoformat()
         for slot_index, (slot, starts, ends) in enumerate(self.setup.slots):
             self.events = []
             missed = 0
@@ -483,17 +500,16 @@ class ClinicRun:
         self.count(day)
 
     def missed(self, p: Patient, g: Group, day: date, slot: str, close: int) -> None:
-        stay = p.stay
         self.add(
             "dosing_administration",
             (
-                self.take("dosing_administration"),
-                stay.person.id + self.setup.person_base,
-                stay.id + self.setup.stay_base,
+                self.administration_id(),
+                p.person,
+                p.episode,
                 g.rx,
-                self.setup.protocols[self.index],
+                self.protocol,
                 self.clinic,
-                day.isoformat(),
+                self.iso,
                 slot,
                 g.medication,
                 g.group,
@@ -550,19 +566,19 @@ class ClinicRun:
         if status in ("given", "partial") and amount <= 0:
             status, amount, withheld = "withheld", 0.0, "Ingen dose tillatt nå"
         taken = amount > 0
-        record = self.take("dosing_administration")
+        record = self.administration_id()
         nurse = p.nurse if rng.random() < 0.7 else rng.choice(self.staff["nurses"])
         at = self.clock.db(day, seconds)
         self.add(
             "dosing_administration",
             (
                 record,
-                stay.person.id + self.setup.person_base,
-                stay.id + self.setup.stay_base,
+                p.person,
+                p.episode,
                 g.rx,
-                self.setup.protocols[self.index],
+                self.protocol,
                 self.clinic,
-                day.isoformat(),
+                self.iso,
                 slot,
                 g.medication,
                 g.group,
@@ -616,7 +632,7 @@ class ClinicRun:
         self.add(
             "dosing_observation",
             (
-                self.take("dosing_observation"),
+                self.observation_id(),
                 record,
                 observation_at,
                 outcome,
@@ -768,7 +784,7 @@ class ClinicRun:
         self.add(
             "stock_ledgerentry",
             (
-                self.take("stock_ledgerentry"),
+                self.entry_id(),
                 self.clinic,
                 self.seq,
                 product,

@@ -292,6 +292,21 @@ class Ids:
             return value
         return self._block(table, value)
 
+    def counter(self, table: str):
+        """A function giving the table's next id, a block at a time: the same ids as
+        ``take`` (the block is reserved when the first id is needed), at ``next``'s cost.
+        While it is in use, ``take`` of the table starts a new block; when it is done, set
+        ``next[table]`` to the id it gives next to hand the rest of its block back."""
+
+        def ids():
+            while True:
+                first = self.take(table)
+                end = self.end[table]
+                self.next[table] = end  # the rest of the block is this counter's
+                yield from range(first, end)
+
+        return ids().__next__
+
     def _block(self, table: str, value: int) -> int:
         """The first id of the table's next block (the current one is used up)."""
         if postgres():
