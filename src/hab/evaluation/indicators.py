@@ -33,6 +33,7 @@ from django.utils import timezone
 from hab.core.models import Clinic
 from hab.dosing.models import Administration
 from hab.dosing.models import Status as DoseStatus
+from hab.dosing.selectors import not_corrected
 from hab.evaluation import km
 from hab.evaluation.models import CostInput, Grant
 from hab.incidents.models import Incident, Kind
@@ -275,10 +276,10 @@ def retention(clinic_ids: list[int], period: Period) -> dict:
 
 
 def _current_doses(clinic_ids: list[int], period: Period):
-    return Administration.objects.filter(
-        clinic_id__in=clinic_ids,
-        day__range=(period.start, period.end),
-        corrections__isnull=True,
+    return not_corrected(
+        Administration.objects.filter(
+            clinic_id__in=clinic_ids, day__range=(period.start, period.end)
+        )
     )
 
 

@@ -143,6 +143,7 @@ def _ids(scope: Scope) -> list[int]:
 
 def tables(scope: Scope) -> list[Table]:
     from hab.dosing.models import Administration
+    from hab.dosing.selectors import not_corrected
     from hab.incidents.models import Incident, Severity
     from hab.incidents.models import Kind as IncidentKind
     from hab.intake.models import EndReason, Episode
@@ -277,9 +278,7 @@ def tables(scope: Scope) -> list[Table]:
     # administrations per patient-day, summed by the database (tens of millions of records
     # at national scale: Python sees one row per patient-day)
     def dose_rows() -> Iterator[tuple]:
-        current = Administration.objects.filter(patient_id__in=_ids(scope)).exclude(
-            Exists(Administration.objects.filter(corrects=OuterRef("pk")))
-        )
+        current = not_corrected(Administration.objects.filter(patient_id__in=_ids(scope)))
         given = Q(status__in=("given", "partial"))
         dam = Q(group="dam")
         days = (
