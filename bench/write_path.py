@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import glob
 import hashlib
 import http.client
 import json
@@ -223,6 +224,18 @@ def raw_sqlite(path: str, clients: int, seconds: float) -> tuple[list, float]:
     )
 
 
+def _pgbench(folder: str) -> str:
+    """pgbench beside the server's programs, else on PATH or in Debian's folders."""
+    for candidate in (
+        f"{folder}/pgbench",
+        shutil.which("pgbench"),
+        *sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    sys.exit("pgbench is not installed (Debian: postgresql-client or postgresql).")
+
+
 def raw_postgres(cluster, dbname: str, clients: int, seconds: float) -> tuple[list, float]:
     import psycopg
 
@@ -267,7 +280,7 @@ def raw_postgres(cluster, dbname: str, clients: int, seconds: float) -> tuple[li
     Path(folder, "dose.sql").write_text(script)
     os.chmod(folder, 0o777)
     command = [
-        f"{cluster.bin}/pgbench",
+        _pgbench(cluster.bin),
         *("-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"),
         *("-n", "-f", f"{folder}/dose.sql", "-c", str(clients), "-j", str(min(clients, 2))),
         *("-T", str(int(seconds)), "-l", "--log-prefix", f"{folder}/log", dbname),
