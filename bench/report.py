@@ -6,6 +6,19 @@ import re
 from pathlib import Path
 
 
+def table(header: str, columns: list[str], rows: list[str]) -> str:
+    """A benchmark's table: its header line (date, machine, database), then the rows."""
+    return "\n".join(
+        [
+            header,
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + " --- |" * len(columns),
+            *rows,
+        ]
+    )
+
+
 def write_section(path: str | Path, marker: str, table: str) -> None:
     """Replaces the text between ``<!-- marker -->`` and ``<!-- /marker -->`` with the
     table, or appends the marked table when the file has no such section yet."""

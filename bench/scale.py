@@ -275,14 +275,8 @@ def main() -> None:
         f"Django {django.get_version()}, {os.cpu_count()} CPUs (load average {load:.1f} at the "
         f"start, {os.getloadavg()[0]:.1f} at the end)."
     )
-    table = "\n".join(
-        [
-            header,
-            "",
-            "| measurement | n | median | p95 / rate | p99 / memory | target | met |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
-            *rows,
-        ]
+    table = report.table(
+        header, ["measurement", "n", "median", "p95 / rate", "p99 / memory", "target", "met"], rows
     )
     print(table)
     if options.out:

@@ -62,21 +62,32 @@ TARGET_MS = 30  # issue 4: administration write p95 at 8 concurrent clients
 
 
 # --- HAB over HTTP ---------------------------------------------------------------------------
-def _closed_client(port, token, requests, gate, results) -> None:
+def _post_dose(connection, body: str, headers: dict):
+    """POST one dose; the status, or the exception's text when the connection failed."""
+    try:
+        status, _answer = common._call(connection, "POST", "/api/v1/administrations", body, headers)
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        return f"exception {error!r}"
+    return status
+
+
+def _station(port: int, token: str, gate):
+    """A nurse's connection and headers, warmed up, once every client is ready."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = common._headers(token)
-    common._call(connection, "GET", "/api/v1/me", None, headers)  # warm up
+    common._call(connection, "GET", "/api/v1/me", None, headers)
     gate.wait(timeout=300)
+    return connection, headers
+
+
+def _closed_client(port, token, requests, gate, results) -> None:
+    """Closed loop: the next dose as soon as the last is answered."""
+    connection, headers = _station(port, token, gate)
     done = []
     for body in requests:
         start = time.perf_counter()
-        try:
-            status, _answer = common._call(
-                connection, "POST", "/api/v1/administrations", body, headers
-            )
-        except (OSError, http.client.HTTPException) as error:
-            status = f"exception {error!r}"
-            connection.close()
+        status = _post_dose(connection, body, headers)
         done.append((status, (time.perf_counter() - start) * 1000))
     results.put(done)
 
@@ -85,10 +96,7 @@ def _paced_client(port, token, requests, seed, gate, results) -> None:
     """Open loop: the next dose is due at a random moment (exponential gaps, mean 1 s),
     whether or not the previous answer was slow; latency counts from when it was due."""
     pick = random.Random(seed)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    headers = common._headers(token)
-    common._call(connection, "GET", "/api/v1/me", None, headers)
-    gate.wait(timeout=300)
+    connection, headers = _station(port, token, gate)
     due = time.perf_counter()
     done = []
     for body in requests:
@@ -96,13 +104,7 @@ def _paced_client(port, token, requests, seed, gate, results) -> None:
         pause = due - time.perf_counter()
         if pause > 0:
             time.sleep(pause)
-        try:
-            status, _answer = common._call(
-                connection, "POST", "/api/v1/administrations", body, headers
-            )
-        except (OSError, http.client.HTTPException) as error:
-            status = f"exception {error!r}"
-            connection.close()
+        status = _post_dose(connection, body, headers)
         done.append((status, (time.perf_counter() - due) * 1000))
     results.put(done)
 
@@ -511,14 +513,10 @@ def run(options, counts: list[int], cluster, data_dir: str) -> None:
         f"built in {built_s:.0f} s; gunicorn {options.http_workers} sync workers; "
         f"{due} due patients in the two clinics, dosed at {at_three:%H:%M} tomorrow."
     )
-    table = "\n".join(
-        [
-            header,
-            "",
-            "| measurement | n | doses/s | median ms | p95 ms | p99 ms | max ms | target | met |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-            *rows,
-        ]
+    table = report.table(
+        header,
+        ["measurement", "n", "doses/s", "median ms", "p95 ms", "p99 ms", "max ms", "target", "met"],
+        rows,
     )
     print(table)
     if options.out:
