@@ -18,9 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def serve(tmp_path: Path, **environment: str) -> subprocess.CompletedProcess:
     env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("HAB_") and key != "DJANGO_SETTINGS_MODULE"
+        key: value for key, value in os.environ.items() if not key.startswith(("HAB_", "DJANGO_"))
     }
     env.update(HAB_DATA_DIR=str(tmp_path), **environment)
     return subprocess.run(
