@@ -274,3 +274,16 @@ def test_the_reset_command_removes_the_device(staff, settings):
 
     assert "1 two-factor device(s) removed" in out.getvalue()
     assert password_step(Client(), "doctor.oslo")["Location"] == "/login/enrol/"
+
+
+@require_2fa
+@pytest.mark.django_db(transaction=True)
+def test_the_code_is_checked_outside_a_test_transaction_too(staff):
+    """As served: no transaction around the request (django-otp locks the device while it
+    checks the code; PostgreSQL refuses such a lock outside a transaction)."""
+    device = confirmed_device(staff["doctor.oslo"])
+    credentials = {"username": "doctor.oslo", "password": PASSWORD}
+
+    right = Api().post("/auth/token", credentials | {"otp": code_for(device)})
+
+    assert right.status_code == 200

@@ -72,9 +72,12 @@ def normalise_code(code: str | None) -> str:
     return re.sub(r"\s+", "", code or "")
 
 
+@transaction.atomic
 def verify_code(user: User, code: str | None) -> TOTPDevice | None:
     """The confirmed device that accepts the code now, or None (django-otp throttles
-    repeated failures per device and refuses a code used once already)."""
+    repeated failures per device and refuses a code used once already). One transaction:
+    django-otp locks the devices while it checks and records the code, so two requests
+    cannot both spend the same code."""
     code = normalise_code(code)
     if not _CODE.match(code):
         return None
