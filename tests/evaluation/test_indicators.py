@@ -76,6 +76,12 @@ def test_dosing_counts_current_records_only(world, clinics):
     # from that day).
     assert got["mean_daily_dose_mg_by_phase"] == {"induction": 250.0, "maintenance": 130.0}
     assert got["attended_days"] == 2
+    assert got["mean_daily_dose_mg"] == 190.0
+    # 20 mg bins from the lowest day's to the highest's: 130 in 120–140, 250 in 240–260.
+    histogram = got["daily_dose_histogram"]
+    assert (histogram[0]["from_mg"], histogram[-1]["to_mg"]) == (120, 260)
+    assert [b["patient_days"] for b in histogram if b["patient_days"]] == [1, 1]
+    assert {b["from_mg"] for b in histogram if b["patient_days"]} == {120, 240}
 
 
 def test_incidents_and_overdoses_per_1000_doses(world, clinics):

@@ -123,12 +123,19 @@ def _thin_ticks(axes, labels: list[str]) -> None:
 
 def doses(data: dict) -> Figure:
     figure, axes = _figure()
-    values = data["dosing"]["daily_doses_mg"]
+    bins = data["dosing"]["daily_dose_histogram"]
     axes.set_title(_("Daily diacetylmorphine dose (days with a dose)"))
-    if not values:
+    if not bins:
         _empty(axes)
         return figure
-    axes.hist(values, bins=20, color=BLUE, edgecolor="white")
+    axes.bar(
+        [b["from_mg"] for b in bins],
+        [b["patient_days"] for b in bins],
+        width=[b["to_mg"] - b["from_mg"] for b in bins],
+        align="edge",
+        color=BLUE,
+        edgecolor="white",
+    )
     axes.set_xlabel(_("mg per day"))
     axes.set_ylabel(_("Patient-days"))
     return figure
@@ -227,7 +234,7 @@ def alt_text(name: str, data: dict) -> str:
         % {k: _pct(r[k[1:]]) for k in ("m3", "m6", "m12", "m24")},
         "activity": _("Patients in treatment (bars) and attendance (line) for each month."),
         "doses": _("Histogram of daily doses of diacetylmorphine in mg; mean %(mean)s mg.")
-        % {"mean": _mean(data["dosing"]["daily_doses_mg"])},
+        % {"mean": _mean(data["dosing"]["mean_daily_dose_mg"])},
         "incidents": _("Incidents per 1,000 doses given for each month; %(n)s in all.")
         % {"n": data["safety"]["incidents"]},
         "outcomes": _(
@@ -247,8 +254,8 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def _mean(values: list[float]) -> str:
-    return f"{sum(values) / len(values):.0f}" if values else "–"
+def _mean(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
 
 
 def svg(name: str, data: dict) -> bytes:

@@ -27,7 +27,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Case, Count, F, Max, Q, Sum, When, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import Lead, RowNumber
 from django.utils import timezone
 
 from hab.core.models import Clinic
@@ -283,62 +286,137 @@ def _current_doses(clinic_ids: list[int], period: Period):
     )
 
 
-def _phase_on(events: list[tuple[datetime.date, str, str]], current: str, day: datetime.date):
-    """The episode's phase on ``day`` from its phase changes (on, old, new)."""
-    if not events:
-        return current
-    phase = events[0][1]
-    for on, _old, new in events:
-        if on <= day:
-            phase = new
-    return phase
+def dose_counts(clinic_ids: list[int], period: Period) -> list[tuple[datetime.date, str, str, int]]:
+    """(day, status, withheld reason, records) over the period's current dose records: one
+    pass over the doses that the dosing figures and the monthly series both read."""
+    return list(
+        _current_doses(clinic_ids, period)
+        .order_by()
+        .values_list("day", "status", "withheld_reason")
+        .annotate(n=Count("id"))
+        .values_list("day", "status", "withheld_reason", "n")
+    )
 
 
-def dosing(clinic_ids: list[int], period: Period) -> dict:
-    doses = _current_doses(clinic_ids, period)
-    by_status = dict(doses.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
-    expected = sum(by_status.values())
-    given = sum(by_status.get(status, 0) for status in GIVEN)
-    withheld = Counter(
-        dict(
-            doses.filter(status="withheld")
-            .values_list("withheld_reason")
-            .annotate(n=Count("id"))
-            .values_list("withheld_reason", "n")
+def _phase_spans():
+    """Each episode's phases as spans of days [from, to): before the first phase change
+    the change's old phase (no start), then each change's new phase until the next change
+    (no end after the last). An episode without phase changes has no span: its phase is
+    the episode's own."""
+    order = ["on", "at", "id"]
+    changes = (
+        EpisodeEvent.objects.filter(kind="phase")
+        .order_by()
+        .annotate(
+            c_episode=F("episode_id"),
+            c_on=F("on"),
+            c_next=Window(Lead("on"), partition_by=[F("episode_id")], order_by=order),
+            c_rank=Window(RowNumber(), partition_by=[F("episode_id")], order_by=order),
+            c_old=KT("details__old"),
+            c_new=KT("details__new"),
         )
+        .values_list("c_episode", "c_on", "c_next", "c_rank", "c_old", "c_new")
     )
-    daily = list(
-        doses.filter(status__in=GIVEN, medication__startswith="dam_")
-        .values("episode_id", "patient_id", "day")
-        .annotate(total=Sum("dose_mg"))
-        .values_list("episode_id", "day", "total")
+    sql, params = changes.query.sql_with_params()
+    return (
+        f"changes (episode_id, on_day, next_day, rank, old, new) AS ({sql}),"
+        " spans (episode_id, from_day, to_day, phase) AS ("
+        " SELECT episode_id, on_day, next_day, new FROM changes"
+        " UNION ALL SELECT episode_id, NULL, on_day, old FROM changes WHERE rank = 1)",
+        params,
     )
-    episode_ids = {episode for episode, _d, _t in daily}
-    phases = dict(Episode.objects.filter(pk__in=episode_ids).values_list("id", "phase"))
-    changes: dict[int, list] = defaultdict(list)
-    for episode, on, details in (
-        EpisodeEvent.objects.filter(episode_id__in=episode_ids, kind="phase")
-        .order_by("on", "at", "id")
-        .values_list("episode_id", "on", "details")
-    ):
-        changes[episode].append((on, details.get("old", ""), details.get("new", "")))
-    by_phase: dict[str, list[float]] = defaultdict(list)
-    for episode, day, total in daily:
-        by_phase[_phase_on(changes[episode], phases[episode], day)].append(float(total))
-    attended_days = doses.filter(status__in=GIVEN).values("patient_id", "day").distinct().count()
+
+
+DOSE_BIN_MG = 20  # width of the daily-dose histogram's bins
+
+
+def _daily_doses(doses) -> list[tuple[str | None, int | None, int, Decimal | None]]:
+    """The patient-days with a dose given, as (phase that day, histogram bin, patient-days,
+    mg of diacetylmorphine in all); phase and bin are empty for the days with no
+    diacetylmorphine given. A patient's day is one, at whichever clinics; if it was the day
+    of a move between clinics, its phase is the new episode's.
+
+    Added up in the database: a national year is millions of patient-days, which Python
+    would take tens of seconds to receive and add up."""
+    given = (
+        doses.filter(status__in=GIVEN)
+        .order_by()
+        .values("patient_id", "day")
+        .annotate(
+            episode=Max("episode_id"),
+            dam=Sum(Case(When(medication__startswith="dam_", then="dose_mg"))),
+        )
+        .values_list("patient_id", "day", "episode", "dam")
+    )
+    given_sql, given_params = given.query.sql_with_params()
+    spans_sql, spans_params = _phase_spans()
+    sql = (
+        f"WITH given (patient_id, day, episode_id, dam) AS ({given_sql}), {spans_sql} "
+        "SELECT CASE WHEN given.dam IS NOT NULL THEN COALESCE(spans.phase, episode.phase) END,"
+        " FLOOR(given.dam / %s), COUNT(*), SUM(given.dam)"
+        " FROM given"
+        " JOIN intake_episode episode ON episode.id = given.episode_id"
+        " LEFT JOIN spans ON spans.episode_id = given.episode_id"
+        " AND (spans.from_day IS NULL OR given.day >= spans.from_day)"
+        " AND (spans.to_day IS NULL OR given.day < spans.to_day)"
+        " GROUP BY 1, 2"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*given_params, *spans_params, DOSE_BIN_MG])
+        return [
+            (phase, None if bin_ is None else int(bin_), n, mg)
+            for phase, bin_, n, mg in cursor.fetchall()
+        ]
+
+
+def dosing(clinic_ids: list[int], period: Period, counts=None) -> dict:
+    """``counts``: :func:`dose_counts` of the same clinics and period, if read already."""
+    counts = dose_counts(clinic_ids, period) if counts is None else counts
+    by_status: Counter[str] = Counter()
+    withheld: Counter[str] = Counter()
+    for _day, status, reason, n in counts:
+        by_status[status] += n
+        if status == "withheld":
+            withheld[reason] += n
+    expected = sum(by_status.values())
+    given = sum(by_status[status] for status in GIVEN)
+    attended_days = 0
+    by_phase: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
+    by_bin: Counter[int] = Counter()
+    for phase, bin_, days, mg in _daily_doses(_current_doses(clinic_ids, period)):
+        attended_days += days
+        if phase is None:
+            continue
+        by_phase[phase][0] += days
+        by_phase[phase][1] += mg
+        by_bin[bin_] += days
+    days_with_dose = sum(by_bin.values())
+    bins = range(min(by_bin), max(by_bin) + 1) if by_bin else ()
     return {
         "doses_expected": expected,
         "doses_given": given,
-        "by_status": {status: by_status.get(status, 0) for status in DoseStatus.values},
+        "by_status": {status: by_status[status] for status in DoseStatus.values},
         "attendance": _ratio(given, expected),
         "attended_days": attended_days,
         "withheld_by_reason": {
             (reason or "(no reason given)"): n for reason, n in withheld.most_common()
         },
         "mean_daily_dose_mg_by_phase": {
-            phase: round(statistics.fmean(values), 1) for phase, values in sorted(by_phase.items())
+            phase: round(float(mg / days), 1) for phase, (days, mg) in sorted(by_phase.items())
         },
-        "daily_doses_mg": sorted(float(total) for _e, _d, total in daily),
+        "mean_daily_dose_mg": (
+            round(float(sum(mg for _d, mg in by_phase.values()) / days_with_dose), 1)
+            if days_with_dose
+            else None
+        ),
+        "daily_dose_histogram": [
+            {
+                "from_mg": b * DOSE_BIN_MG,
+                "to_mg": (b + 1) * DOSE_BIN_MG,
+                "patient_days": by_bin[b],
+            }
+            for b in bins
+        ],
     }
 
 
@@ -533,15 +611,14 @@ def costs(
 # --- monthly series for the charts -----------------------------------------------------
 
 
-def monthly(clinic_ids: list[int], period: Period) -> list[dict]:
+def monthly(clinic_ids: list[int], period: Period, counts=None) -> list[dict]:
+    """``counts``: :func:`dose_counts` of the same clinics and period, if read already."""
     episodes = list(
         _episodes(clinic_ids, period).values_list("patient_id", "admitted_on", "ended_on")
     )
-    doses = _current_doses(clinic_ids, period)
+    counts = dose_counts(clinic_ids, period) if counts is None else counts
     per_month = defaultdict(lambda: [0, 0])
-    for day, status, n in (
-        doses.values_list("day", "status").annotate(n=Count("id")).values_list("day", "status", "n")
-    ):
+    for day, status, _reason, n in counts:
         key = (day.year, day.month)
         per_month[key][1] += n
         if status in GIVEN:
@@ -577,7 +654,8 @@ def monthly(clinic_ids: list[int], period: Period) -> list[dict]:
 def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
     """Every indicator, JSON-ready: the page, the report and the API show this."""
     clinic_ids = [clinic.pk for clinic in clinics]
-    dose = dosing(clinic_ids, period)
+    counts = dose_counts(clinic_ids, period)
+    dose = dosing(clinic_ids, period, counts)
     people = patients(clinic_ids, period)
     return {
         "scope": "programme" if programme else clinics[0].code,
@@ -599,5 +677,5 @@ def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
             administrations=dose["doses_given"],
             programme=programme,
         ),
-        "monthly": monthly(clinic_ids, period),
+        "monthly": monthly(clinic_ids, period, counts),
     }
