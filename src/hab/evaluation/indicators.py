@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, F, Max, Q, Sum, When, Window
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, When, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lead, RowNumber
 from django.utils import timezone
@@ -440,38 +440,50 @@ def safety(clinic_ids: list[int], period: Period, administrations: int) -> dict:
 
 
 def _answers(clinic_ids: list[int], timepoints: tuple[str, ...], answered_to: datetime.date):
-    """{(course's first episode, time point): {item code: value}} from current responses."""
-    from hab.research.models import Answer
+    """{(course's first episode, time point): {item code: (interview day, value)}} from the
+    current core responses (a later response's answer replaces an earlier one's).
 
-    rows = (
-        Answer.objects.filter(
-            response__follow_up__episode__clinic_id__in=clinic_ids,
-            response__follow_up__timepoint__in=timepoints,
-            response__corrected_by__isnull=True,
-            response__answered_on__lte=answered_to,
-            response__instrument__code="hab_core",
-            item__code__in=OUTCOME_ITEMS,
-            value_int__isnull=False,
-        )
-        .order_by("response__recorded_at", "response_id")
-        .values_list(
-            "response__follow_up__episode_id",
-            "response__follow_up__timepoint",
-            "response__answered_on",
-            "item__code",
-            "value_int",
+    Read in two plain steps, the interviews and then their answers to the outcome items:
+    joined in one query, PostgreSQL expected a handful of rows and looked up the answers
+    one by one (seconds at national scale)."""
+    from hab.research.models import Answer, Item, Response
+
+    items = dict(
+        Item.objects.filter(instrument__code="hab_core", code__in=OUTCOME_ITEMS).values_list(
+            "id", "code"
         )
     )
+    responses = Response.objects.filter(
+        follow_up__episode__clinic_id__in=clinic_ids,
+        follow_up__timepoint__in=timepoints,
+        answered_on__lte=answered_to,
+        instrument__code="hab_core",
+    ).exclude(Exists(Response.objects.filter(corrects=OuterRef("pk"), corrects__isnull=False)))
+    interviews = list(
+        responses.order_by("recorded_at", "id").values_list(
+            "id", "follow_up__episode_id", "follow_up__timepoint", "answered_on"
+        )
+    )
+    values: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for response, item, value in Answer.objects.filter(
+        response__in=responses.order_by().values("id"),
+        item_id__in=list(items),
+        value_int__isnull=False,
+    ).values_list("response_id", "item_id", "value_int"):
+        values[response].append((item, value))
     out: dict[tuple[int, str], dict[str, tuple[datetime.date, int]]] = defaultdict(dict)
-    for episode, timepoint, answered_on, code, value in rows:
-        out[(episode, timepoint)][code] = (answered_on, value)
+    for response, episode, timepoint, answered_on in interviews:
+        for item, value in values[response]:
+            out[(episode, timepoint)][items[item]] = (answered_on, value)
     return out
 
 
-def outcomes(clinic_ids: list[int], period: Period) -> dict:
+def outcomes(clinic_ids: list[int], period: Period, answers=None) -> dict:
     """Mean change from baseline at 6 and 12 months, per core item, over the patients
-    interviewed at that time point within the period who also have a baseline answer."""
-    answers = _answers(clinic_ids, ("baseline", *OUTCOME_TIMEPOINTS), period.end)
+    interviewed at that time point within the period who also have a baseline answer.
+    ``answers``: :func:`_answers` up to the period's end with these time points, if read."""
+    if answers is None:
+        answers = _answers(clinic_ids, ("baseline", *OUTCOME_TIMEPOINTS), period.end)
     result: dict[str, dict] = {}
     for timepoint in OUTCOME_TIMEPOINTS:
         per_item = {}
@@ -498,12 +510,12 @@ def outcomes(clinic_ids: list[int], period: Period) -> dict:
     return result
 
 
-def outcomes_over_time(clinic_ids: list[int], end: datetime.date) -> dict:
-    """Mean answer per time point (all current interviews up to ``end``), for the charts."""
-    from hab.research.rules import TIMEPOINTS
-
-    codes = tuple(code for code, _months in TIMEPOINTS)
-    answers = _answers(clinic_ids, codes, end)
+def outcomes_over_time(clinic_ids: list[int], end: datetime.date, answers=None) -> dict:
+    """Mean answer per time point (all current interviews up to ``end``), for the charts.
+    ``answers``: :func:`_answers` of every time point up to ``end``, if read already."""
+    codes = _timepoint_codes()
+    if answers is None:
+        answers = _answers(clinic_ids, codes, end)
     out: dict[str, dict[str, float | None]] = {}
     for item in ("heroin_days", "crime_days", "quality_of_life"):
         out[item] = {}
@@ -514,6 +526,12 @@ def outcomes_over_time(clinic_ids: list[int], end: datetime.date) -> dict:
             if values:
                 out[item][timepoint] = round(statistics.fmean(values), 2)
     return out
+
+
+def _timepoint_codes() -> tuple[str, ...]:
+    from hab.research.rules import TIMEPOINTS
+
+    return tuple(code for code, _months in TIMEPOINTS)
 
 
 # --- costs and grants -------------------------------------------------------------------
@@ -656,6 +674,7 @@ def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
     clinic_ids = [clinic.pk for clinic in clinics]
     counts = dose_counts(clinic_ids, period)
     dose = dosing(clinic_ids, period, counts)
+    answers = _answers(clinic_ids, _timepoint_codes(), period.end)
     people = patients(clinic_ids, period)
     return {
         "scope": "programme" if programme else clinics[0].code,
@@ -667,8 +686,8 @@ def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
         "retention": retention(clinic_ids, period),
         "dosing": dose,
         "safety": safety(clinic_ids, period, dose["doses_given"]),
-        "outcomes": outcomes(clinic_ids, period),
-        "outcomes_over_time": outcomes_over_time(clinic_ids, period.end),
+        "outcomes": outcomes(clinic_ids, period, answers),
+        "outcomes_over_time": outcomes_over_time(clinic_ids, period.end, answers),
         "costs": costs(
             clinic_ids,
             period,
