@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def among(column: str, ids: Iterable[int]) -> tuple[str, list]:
@@ -15,3 +16,22 @@ def among(column: str, ids: Iterable[int]) -> tuple[str, list]:
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [ids]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+@contextmanager
+def serial() -> Iterator:
+    """A cursor whose queries PostgreSQL plans without parallel workers.
+
+    For the board's few-millisecond reads of a few hundred patients' rows: the planner,
+    expecting to read thousands of rows from disk, sometimes chose workers whose start
+    cost more than the whole read. The setting is local to a transaction (or savepoint)
+    that is rolled back after the read, so nothing else runs under it. Nothing on SQLite
+    (no parallel plans, and its transactions take the write lock)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        yield cursor
+        transaction.set_rollback(True)

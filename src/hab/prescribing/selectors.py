@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from hab.core.sql import among
+from hab.core.sql import among, serial
 from hab.dosing import rules
 from hab.prescribing.models import DosingProtocol, Medication, Prescription, Route
 
@@ -154,18 +154,29 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
     if not patient_ids:
         return found
     table = Prescription._meta.db_table
-    whose, params = among("p.patient_id", patient_ids)
+    mine, mine_params = among("m.patient_id", patient_ids)
+    theirs, theirs_params = among("n.patient_id", patient_ids)
+    # The ends of the patients' chains: their prescriptions that none of theirs supersedes.
+    # Only these rows (one or two a patient) are then read whole; the check that nothing
+    # at all supersedes them keeps the answer exactly that of the plain condition.
+    ends = (
+        f"SELECT m.id FROM {table} m WHERE {mine} AND NOT EXISTS "
+        f"(SELECT 1 FROM {table} n WHERE {theirs} AND n.supersedes_id = m.id)"
+    )
+    # On PostgreSQL an array made once, looked up by primary key: as ``IN`` it would join
+    # the whole table by hash, as the planner cannot know how few ends there are.
+    ends = f"= ANY(ARRAY({ends}))" if connection.vendor == "postgresql" else f"IN ({ends})"
     sql = (
         "SELECT p.id, p.patient_id, p.episode_id, p.medication, p.route, p.doses_mg, "
         "p.daily_max_mg, p.titration_start_mg, p.titration_step_mg, p.titration_target_mg, "
-        f"p.created_at FROM {table} p WHERE {whose} "
+        f"p.created_at FROM {table} p WHERE p.id {ends} "
         "AND p.stopped_on IS NULL AND p.valid_from <= %s "
         "AND (p.valid_to IS NULL OR p.valid_to >= %s) "
         f"AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.supersedes_id = p.id) "
         "ORDER BY p.created_at, p.id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, day.isoformat(), day.isoformat()])
+    with serial() as cursor:
+        cursor.execute(sql, [*mine_params, *theirs_params, day.isoformat(), day.isoformat()])
         rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
     for pk, patient, episode, medication, route, doses, daily, start, step, target, at in rows:
