@@ -106,15 +106,17 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     table = Administration._meta.db_table
     sqlite = connection.vendor == "sqlite"
     # On SQLite the text itself: the sqlite3 module would parse it with a slow regex.
-    on, at = (
-        ("CAST(day AS TEXT)", "CAST(given_at AS TEXT) || '+00:00'")
+    # On PostgreSQL the dose as a double (its numeric would be loaded as a Decimal, in
+    # Python, only to be made a float).
+    on, mg, at = (
+        ("CAST(day AS TEXT)", "dose_mg", "CAST(given_at AS TEXT) || '+00:00'")
         if sqlite
-        else ("day", "EXTRACT(EPOCH FROM given_at)::float8")
+        else ("day", "dose_mg::float8", "EXTRACT(EPOCH FROM given_at)::float8")
     )
     whose, params = among("patient_id", patient_ids)
     sql = (
         f'SELECT id, original_id, patient_id, clinic_id, {on}, slot, medication, "group", '
-        f"status, dose_mg, {at} FROM {table} WHERE {whose} AND day >= %s AND day <= %s"
+        f"status, {mg}, {at} FROM {table} WHERE {whose} AND day >= %s AND day <= %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, since.isoformat(), day.isoformat()])
@@ -150,7 +152,7 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
                 medication,
                 group,
                 status,
-                float(mg),
+                mg,
                 _from_epoch(at, _UTC),
             )
             for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows

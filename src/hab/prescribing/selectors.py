@@ -148,7 +148,11 @@ def _number(value) -> float | None:
 def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, list[InForce]]:
     """``active_prescriptions`` as small records, for the dosing room: read with plain SQL
     (the same conditions), as the ORM's handling of a long list of ids cost more than the
-    query. SQLite gives back times as text (UTC) and the doses as JSON text."""
+    query. SQLite gives back times as text (UTC) and the doses as JSON text.
+
+    Read from the ends of the patients' chains of prescriptions (a patient's titration
+    steps and reviews, each superseding the last, are some thirty rows after a few years),
+    without parallel workers on PostgreSQL (see ``serial``)."""
     patient_ids = list(patient_ids)
     found: dict[int, list[InForce]] = {}
     if not patient_ids:
@@ -165,11 +169,16 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
     )
     # On PostgreSQL an array made once, looked up by primary key: as ``IN`` it would join
     # the whole table by hash, as the planner cannot know how few ends there are.
-    ends = f"= ANY(ARRAY({ends}))" if connection.vendor == "postgresql" else f"IN ({ends})"
+    postgresql = connection.vendor == "postgresql"
+    ends = f"= ANY(ARRAY({ends}))" if postgresql else f"IN ({ends})"
+    # On PostgreSQL the amounts as doubles and the time as seconds since 1970, as in the
+    # doses' history: numerics and times would be loaded in Python, row by row.
+    columns = ["daily_max_mg", "titration_start_mg", "titration_step_mg", "titration_target_mg"]
+    numbers = ", ".join(f"p.{c}::float8" if postgresql else f"p.{c}" for c in columns)
+    at = "EXTRACT(EPOCH FROM p.created_at)::float8" if postgresql else "p.created_at"
     sql = (
-        "SELECT p.id, p.patient_id, p.episode_id, p.medication, p.route, p.doses_mg, "
-        "p.daily_max_mg, p.titration_start_mg, p.titration_step_mg, p.titration_target_mg, "
-        f"p.created_at FROM {table} p WHERE p.id {ends} "
+        f"SELECT p.id, p.patient_id, p.episode_id, p.medication, p.route, p.doses_mg, "
+        f"{numbers}, {at} FROM {table} p WHERE p.id {ends} "
         "AND p.stopped_on IS NULL AND p.valid_from <= %s "
         "AND (p.valid_to IS NULL OR p.valid_to >= %s) "
         f"AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.supersedes_id = p.id) "
@@ -180,7 +189,9 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
         rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
     for pk, patient, episode, medication, route, doses, daily, start, step, target, at in rows:
-        if isinstance(at, str):
+        if isinstance(at, float):
+            at = datetime.fromtimestamp(at, UTC)
+        elif isinstance(at, str):
             at = datetime.fromisoformat(at)
         if at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
