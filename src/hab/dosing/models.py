@@ -23,7 +23,12 @@ class Administration(models.Model):
     """The record of one supervised dose (or of why none was given). Append-only: a
     correction is a new row pointing at the one it corrects; the original stays."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="administrations")
+    # Indexes: see Meta. Patient and clinic lead composite ones; the links that are empty
+    # on nearly every row get partial ones. Each index is written on every dose and
+    # rebuilt after a bulk load, so none is kept that another already serves.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="administrations", db_index=False
+    )
     episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="+")
     prescription = models.ForeignKey(
         Prescription, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -31,7 +36,9 @@ class Administration(models.Model):
     protocol = models.ForeignKey(
         DosingProtocol, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="administrations")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="administrations", db_index=False
+    )
     day = models.DateField(_("dosing day"))
     slot = models.CharField(_("session"), max_length=32)
     medication = models.CharField(_("medication"), max_length=30, choices=Medication.choices)
@@ -55,12 +62,17 @@ class Administration(models.Model):
     nurse = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     observe_until = models.DateTimeField(null=True, blank=True)
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        db_index=False,
     )
     # The first record of the chain a correction belongs to; the newest row of a chain is
     # the record as it stands.
     original = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     correction_reason = models.CharField(_("reason for correction"), max_length=500, blank=True)
     # A dose given from the paper contingency list while HAB was unavailable, typed in
@@ -72,6 +84,7 @@ class Administration(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("back-entered by"),
+        db_index=False,
     )
     back_entered_at = models.DateTimeField(_("back-entered"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -83,6 +96,17 @@ class Administration(models.Model):
         indexes = [
             models.Index(fields=["patient", "day"], name="admin_patient_day"),
             models.Index(fields=["clinic", "day", "slot"], name="admin_clinic_day_slot"),
+            models.Index(
+                fields=["corrects"], condition=Q(corrects__isnull=False), name="admin_corrects"
+            ),
+            models.Index(
+                fields=["original"], condition=Q(original__isnull=False), name="admin_original"
+            ),
+            models.Index(
+                fields=["back_entered_by"],
+                condition=Q(back_entered_by__isnull=False),
+                name="admin_back_entered_by",
+            ),
         ]
         constraints = [
             # The database's own guard against a double dose: one record per patient,

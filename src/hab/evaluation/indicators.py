@@ -363,8 +363,14 @@ def _daily_doses(doses) -> list[tuple[str | None, int | None, int, Decimal | Non
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*given_params, *spans_params, DOSE_BIN_MG])
+        # SQLite sums decimals as floats.
         return [
-            (phase, None if bin_ is None else int(bin_), n, mg)
+            (
+                phase,
+                None if bin_ is None else int(bin_),
+                n,
+                None if mg is None else Decimal(str(mg)),
+            )
             for phase, bin_, n, mg in cursor.fetchall()
         ]
 

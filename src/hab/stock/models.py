@@ -92,10 +92,16 @@ class Kind(models.TextChoices):
 class LedgerEntry(models.Model):
     """One movement of a batch in mg: positive in, negative out. Append-only."""
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="ledger")
+    # Indexes: see Meta (clinic and batch lead composite ones; the links that are empty on
+    # nearly every entry get partial ones).
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )
     seq = models.PositiveBigIntegerField(_("no."))  # place in the clinic's chain, from 1
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
-    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="entries")
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     quantity_mg = models.DecimalField(_("quantity (mg)"), **MG)
     balance_mg = models.DecimalField(_("batch balance after (mg)"), **MG)
@@ -110,6 +116,7 @@ class LedgerEntry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("witness"),
+        db_index=False,
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True)
@@ -125,10 +132,15 @@ class LedgerEntry(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="transfer_to"
     )
     count = models.ForeignKey(
-        "StockCount", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "StockCount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)  # unique: see Meta
 
     class Meta:
         ordering = ["clinic", "-seq"]
@@ -137,9 +149,16 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["batch", "-seq"], name="ledger_batch_seq"),
             models.Index(fields=["clinic", "at"], name="ledger_clinic_at"),
+            models.Index(
+                fields=["witness"], condition=Q(witness__isnull=False), name="ledger_witness"
+            ),
+            models.Index(fields=["count"], condition=Q(count__isnull=False), name="ledger_count"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["clinic", "seq"], name="ledger_seq_per_clinic"),
+            # A constraint, not ``unique=True``: that also builds a second index of the
+            # hashes for LIKE searches on PostgreSQL, which nothing makes.
+            models.UniqueConstraint(fields=["hash"], name="ledger_hash_unique"),
             models.CheckConstraint(condition=Q(balance_mg__gte=0), name="ledger_never_negative"),
             models.CheckConstraint(condition=~Q(quantity_mg=0), name="ledger_quantity_not_zero"),
             models.CheckConstraint(
