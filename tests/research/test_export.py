@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import replace
 from datetime import timedelta
 
 import pyarrow.parquet as pq
@@ -340,3 +341,78 @@ def test_the_patients_page_links_to_the_follow_ups(web_as, make_patient):
 
     assert f'href="/research/patients/{patient.pk}/"' in coordinator
     assert admin.status_code in (403, 404)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.db").db.connection.vendor,
+    reason="PostgreSQL writes the daily doses itself (COPY); elsewhere Python does",
+)
+@pytest.mark.parametrize("with_dates", [False, True])
+def test_the_daily_doses_postgresql_writes_are_the_rows_python_writes(
+    trial, staff, with_dates, tmp_path
+):
+    """At national scale the daily doses (tens of millions of records) are summed and
+    formatted by PostgreSQL; the file must be the one Python writes from the same rows:
+    every status, an adjunct opioid, sums with decimals and a corrected record."""
+    from hab.dosing.models import Administration
+    from hab.dosing.services import administration_correct
+    from hab.intake.models import Episode
+    from hab.research import export
+
+    patient = trial["patients"][1]
+    episode = Episode.objects.get(patient_id=patient, ended_on__isnull=True)
+    day = TODAY - timedelta(days=5)
+    rows = [
+        ("morning", "dam", "partial", "12.3"),
+        ("afternoon", "dam", "given", "0.2"),
+        ("evening", "dam", "withheld", "0"),
+        ("morning", "methadone", "given", "60.1"),
+        ("afternoon", "methadone", "refused", "0"),
+        ("evening", "methadone", "missed", "0"),
+    ]
+    made = Administration.objects.bulk_create(
+        Administration(
+            patient_id=patient,
+            episode=episode,
+            clinic=episode.clinic,
+            day=day - timedelta(days=number // 3),
+            slot=slot,
+            medication="dam_injectable" if group == "dam" else "methadone_oral",
+            group=group,
+            route="iv",
+            status=status,
+            dose_mg=mg,
+            given_at=clock.now(),
+            nurse=episode.created_by,
+        )
+        for number, (slot, group, status, mg) in enumerate(rows)
+    )
+    administration_correct(
+        actor=Actor.system(staff["nurse.oslo"]),
+        administration_id=made[0].pk,
+        reason="Wrong amount",
+        dose_mg="7.7",
+        status="partial",
+    )
+    scope = export.scope_for(staff["researcher.oslo"], "oslo", with_dates=with_dates)
+    doses = next(t for t in export.tables(scope) if t.name == "doses_daily")
+    assert doses.copy is not None
+
+    expected = io.StringIO()
+    csv.writer(expected).writerows(doses.rows())
+    copied = b"".join(export._copied(doses)).decode()
+    assert copied == expected.getvalue()
+    assert doses.count == len(copied.splitlines()) == 3 + 3 + 2  # two patients' days
+    assert ",2,7.9,0.0,1,0,0" in copied  # the correction counts, not what it corrects
+    assert ",0,0.0,60.1,0,1,1" in copied
+
+    written = {}
+    for fast in (True, False):
+        path = tmp_path / f"{fast}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            export._write_parquet(archive, doses if fast else replace(doses, copy=None))
+        written[fast] = pq.read_table(
+            io.BytesIO(zipfile.ZipFile(path).read(doses.name + ".parquet"))
+        )
+    assert written[True].equals(written[False], check_metadata=True)
+    assert written[True].num_rows == 8
