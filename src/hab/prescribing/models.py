@@ -216,7 +216,12 @@ class Prescription(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("prescription")
         verbose_name_plural = _("prescriptions")
-        indexes = [models.Index(fields=["patient", "medication"], name="rx_patient_medication")]
+        indexes = [
+            models.Index(fields=["patient", "medication"], name="rx_patient_medication"),
+            # The ends of patients' chains (the dosing board's prescriptions in force) read
+            # from the index alone: a patient's ids and what each supersedes.
+            models.Index(fields=["patient", "supersedes"], include=["id"], name="rx_patient_chain"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(daily_max_mg__gt=0), name="rx_daily_max_positive"),
             models.CheckConstraint(
