@@ -249,3 +249,37 @@ def test_dates_stay_within_the_trial(programme):
     first = Episode.objects.order_by("admitted_on").first().admitted_on
     assert first >= today - timedelta(days=round(0.25 * 365))
     assert not Administration.objects.filter(day__gte=today).exists()
+
+
+def _catalogue(tables) -> set[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+            [list(tables)],
+        )
+        found = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s)",
+            [list(tables)],
+        )
+        return found | set(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_big_tables_get_back_every_index_and_constraint_after_the_load():
+    """On PostgreSQL the load drops the big tables' secondary indexes and builds them again
+    afterwards, unique constraints included, two at a time."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps its indexes during the load")
+    from hab.demo.scale import sink as sinks
+
+    before = _catalogue(sinks.BIG)
+    indexes = sinks.secondary_indexes(sinks.BIG)
+    assert any("ADD CONSTRAINT" in definition for _t, _n, definition in indexes)
+    sinks.drop_indexes(indexes)
+    assert {name for _t, name, *_rest in _catalogue(sinks.BIG)}.isdisjoint(
+        {name for _t, name, _d in indexes}
+    )
+    sinks.create_indexes(indexes)
+    assert _catalogue(sinks.BIG) == before

@@ -423,20 +423,19 @@ def loading():
 
 def secondary_indexes(tables) -> list[tuple[str, str, str]]:
     """(table, name, how to recreate it) of every index but the primary key, exactly as
-    the migrations made them (read back from the catalogue)."""
+    the migrations made them (read back from the catalogue). A unique constraint is
+    rebuilt as its index first and then made the constraint from that index: built by
+    ``ALTER TABLE ... ADD CONSTRAINT`` it would lock its table, and the other connection's
+    index of the same table would wait for it."""
     found = []
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(
-                "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "SELECT c.conname FROM pg_constraint c "
                 "WHERE c.conrelid = %s::regclass AND c.contype = 'u'",
                 [table],
             )
-            constraints = dict(cursor.fetchall())
-            for name, definition in constraints.items():
-                found.append(
-                    (table, name, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
-                )
+            constraints = {name for (name,) in cursor.fetchall()}
             cursor.execute(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i "
                 "JOIN pg_index x ON x.indexrelid = (quote_ident(i.indexname))::regclass "
@@ -444,15 +443,18 @@ def secondary_indexes(tables) -> list[tuple[str, str, str]]:
                 [table],
             )
             for name, definition in cursor.fetchall():
-                if name not in constraints:
-                    found.append((table, name, definition))
+                if name in constraints:
+                    definition += (
+                        f"; ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE USING INDEX {name}"
+                    )
+                found.append((table, name, definition))
     return found
 
 
 def drop_indexes(indexes) -> None:
     with connection.cursor() as cursor:
         for table, name, definition in indexes:
-            if definition.startswith("ALTER TABLE"):
+            if "ADD CONSTRAINT" in definition:
                 cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
             else:
                 cursor.execute(f"DROP INDEX {name}")
