@@ -31,6 +31,7 @@ import datetime
 import json
 import multiprocessing
 import os
+import pathlib
 import platform
 import re
 import resource
@@ -191,19 +192,29 @@ def indicators(rows: list[str]) -> None:
 
 
 # --- the export ------------------------------------------------------------------------------
+def _high_water_kb() -> int:
+    """This process's peak resident memory in kB. Not ``ru_maxrss``: Linux keeps that
+    across the exec of a spawned child, so it starts at the parent's size at the fork."""
+    try:
+        status = pathlib.Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(re.search(r"^VmHWM:\s+(\d+)", status, re.M).group(1))
+
+
 def _export_child(fmt: str, clinic: str, queue) -> None:
     setup()
     from hab.core.models import User
     from hab.research.export import export
 
     user = User.objects.get(username=RESEARCHER)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _high_water_kb()
     start = time.perf_counter()
     cpu = time.process_time()
     done = export(user, fmt, clinic)
     seconds = time.perf_counter() - start
     cpu = time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _high_water_kb()
     size = done.path.stat().st_size
     done.path.unlink()
     queue.put((done.rows, size, seconds, cpu, peak, base))
