@@ -416,3 +416,14 @@ def test_the_daily_doses_postgresql_writes_are_the_rows_python_writes(
         )
     assert written[True].equals(written[False], check_metadata=True)
     assert written[True].num_rows == 8
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_export_with_no_patient_in_it_has_the_tables_and_no_rows(api_as, fmt):
+    """No patient with research consent (a new programme): every table is written, empty,
+    on both databases (PostgreSQL writes the daily doses by COPY, from no ids at all)."""
+    data, _response = download(api_as("researcher.oslo"), fmt)
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert f"doses_daily.{fmt}" in names
+    if fmt == "csv":
+        assert tables_of(data)["doses_daily"] == []

@@ -380,7 +380,8 @@ def tables(scope: Scope) -> list[Table]:
             *date_columns("day"),
         ],
         dose_rows,
-        copy=dose_copy if connection.vendor == "postgresql" else None,
+        # (no patient in scope: nothing to copy, and no query to build for an empty list)
+        copy=dose_copy if connection.vendor == "postgresql" and _ids(scope) else None,
     )
 
     # incidents
