@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
@@ -163,17 +162,6 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     for record in records:
         found[record.patient_id].append(record)
     return found
-
-
-def not_corrected(records: QuerySet[Administration]) -> QuerySet[Administration]:
-    """The records no correction has replaced (the current version of each dose).
-
-    Spelt ``corrects IS NOT NULL`` inside, which changes nothing in the answer but tells
-    PostgreSQL to find the few corrections through their index instead of hashing every
-    record of the table (tens of millions at national scale) to look for them."""
-    return records.exclude(
-        Exists(Administration.objects.filter(corrects=OuterRef("pk"), corrects__isnull=False))
-    )
 
 
 def taken_before(wanted: list[tuple[int, str]], since: date) -> dict[tuple[int, str], date]:

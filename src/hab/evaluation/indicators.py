@@ -28,15 +28,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, Sum, When, Window
+from django.db.models import Case, Count, F, Max, Q, Sum, When, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lead, RowNumber
 from django.utils import timezone
 
 from hab.core.models import Clinic
+from hab.core.sql import not_corrected
 from hab.dosing.models import Administration
 from hab.dosing.models import Status as DoseStatus
-from hab.dosing.selectors import not_corrected
 from hab.evaluation import km
 from hab.evaluation.models import CostInput, Grant
 from hab.incidents.models import Incident, Kind
@@ -459,12 +459,14 @@ def _answers(clinic_ids: list[int], timepoints: tuple[str, ...], answered_to: da
             "id", "code"
         )
     )
-    responses = Response.objects.filter(
-        follow_up__episode__clinic_id__in=clinic_ids,
-        follow_up__timepoint__in=timepoints,
-        answered_on__lte=answered_to,
-        instrument__code="hab_core",
-    ).exclude(Exists(Response.objects.filter(corrects=OuterRef("pk"), corrects__isnull=False)))
+    responses = not_corrected(
+        Response.objects.filter(
+            follow_up__episode__clinic_id__in=clinic_ids,
+            follow_up__timepoint__in=timepoints,
+            answered_on__lte=answered_to,
+            instrument__code="hab_core",
+        )
+    )
     interviews = list(
         responses.order_by("recorded_at", "id").values_list(
             "id", "follow_up__episode_id", "follow_up__timepoint", "answered_on"

@@ -32,6 +32,7 @@ from hab.core import clock, policy
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
+from hab.core.sql import not_corrected
 
 FORMATS = ("csv", "parquet", "dta", "sav", "fhir")
 CHUNK = 5000
@@ -148,7 +149,6 @@ def _ids(scope: Scope) -> list[int]:
 
 def tables(scope: Scope) -> list[Table]:
     from hab.dosing.models import Administration
-    from hab.dosing.selectors import not_corrected
     from hab.incidents.models import Incident, Severity
     from hab.incidents.models import Kind as IncidentKind
     from hab.intake.models import EndReason, Episode
@@ -440,9 +440,7 @@ def follow_up_tables(scope: Scope) -> list[Table]:
     months = dict(TIMEPOINTS)
     rid = scope.patients
     dated = scope.with_dates
-    current = Response.objects.filter(follow_up__patient_id__in=list(rid)).exclude(
-        Exists(Response.objects.filter(corrects=OuterRef("pk")))
-    )
+    current = not_corrected(Response.objects.filter(follow_up__patient_id__in=list(rid)))
     items = list(
         Item.objects.filter(instrument__active=True)
         .select_related("instrument")
@@ -651,6 +649,11 @@ def _copied(table: Table, block: int = 1 << 20) -> Iterator[bytes]:
     """The table's CSV lines as PostgreSQL's COPY sends them (one message a line), joined
     into blocks of about ``block`` bytes, ends of line as the csv module writes them (CRLF: no
     field of these tables holds a line break). Counts the lines into ``table.count``."""
+
+    def joined(lines: list) -> bytes:
+        table.count += len(lines)
+        return b"".join(lines).replace(b"\n", b"\r\n")
+
     sql, params = table.copy()
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         lines: list = []
@@ -659,12 +662,10 @@ def _copied(table: Table, block: int = 1 << 20) -> Iterator[bytes]:
             lines.append(line)
             size += len(line)
             if size >= block:
-                table.count += len(lines)
-                yield b"".join(lines).replace(b"\n", b"\r\n")
+                yield joined(lines)
                 lines, size = [], 0
         if lines:
-            table.count += len(lines)
-            yield b"".join(lines).replace(b"\n", b"\r\n")
+            yield joined(lines)
 
 
 def _write_csv(zf: zipfile.ZipFile, table: Table) -> None:
@@ -738,16 +739,13 @@ def _write_parquet(zf: zipfile.ZipFile, table: Table) -> None:
                 )
                 writer.write_table(read.cast(schema))
                 empty = False
-        for batch in () if table.copy is not None else _chunks(table.rows()):
-            columns = list(zip(*batch, strict=True))
-            writer.write_batch(
-                pa.record_batch(
-                    [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)],
-                    schema=schema,
-                )
-            )
-            table.count += len(batch)
-            empty = False
+        else:
+            for batch in _chunks(table.rows()):
+                columns = list(zip(*batch, strict=True))
+                arrays = [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)]
+                writer.write_batch(pa.record_batch(arrays, schema=schema))
+                table.count += len(batch)
+                empty = False
         if empty:
             writer.write_table(schema.empty_table())
 
@@ -890,9 +888,7 @@ def write_fhir(scope: Scope, target) -> dict[str, int]:
             )
         )
         counts["Patient"] += 1
-    current = Response.objects.filter(follow_up__patient_id__in=list(scope.patients)).exclude(
-        Exists(Response.objects.filter(corrects=OuterRef("pk")))
-    )
+    current = not_corrected(Response.objects.filter(follow_up__patient_id__in=list(scope.patients)))
     for response in current.select_related("follow_up", "instrument").iterator(chunk_size=500):
         patient_id = response.follow_up.patient_id
         items = []
