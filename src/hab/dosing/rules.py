@@ -36,6 +36,8 @@ MEDICATION_GROUP: dict[str, Group] = {
 }
 INJECTABLE = frozenset({"dam_injectable", "hydromorphone_injectable"})
 ORAL_DAM = frozenset({"dam_tablet_ir", "dam_tablet_sr"})
+# Oral opioids given beside the treatment (night cover), with their own restart rule.
+ORAL_OPIOIDS = frozenset({"methadone_oral", "morphine_sr_oral"})
 
 
 class Severity(StrEnum):
@@ -77,6 +79,10 @@ class Protocol:
     sedation_reduce_pct: int = 50
     sedation_block_level: int = 4
     respiratory_rate_min: int | None = None
+    intoxication_reduce_pct: int = 50
+    # After missed days and a doctor's review, methadone or slow-release morphine restarts
+    # at most at this share of the prescribed dose on the first day.
+    oral_restart_pct: int = 50
 
 
 @dataclass(frozen=True)
@@ -95,10 +101,22 @@ class Prescription:
     daily_max_mg: float
     issued_on: date
     titration: Titration | None = None
+    # The newest doctor's review of this patient's doses of the group: the prescription's
+    # own issue, or a later explicit review record. Only a review made after a block
+    # began lifts it (a prescription written before the absence reached the threshold
+    # is no review of it). Without ``reviewed_on`` the issue day counts.
+    reviewed_at: datetime | None = None
+    reviewed_on: date | None = None
+    # Sessions a day this prescription doses (its slots with a dose); None: the clinic's.
+    sessions_per_day: int | None = None
 
     @property
     def group(self) -> Group:
         return MEDICATION_GROUP[self.medication]
+
+    @property
+    def review_day(self) -> date:
+        return self.reviewed_on or self.issued_on
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,7 @@ class Dose:
     medication: str
     mg: float
     status: str  # given, partial, withheld, refused, missed
+    top_up: bool = False
 
     @property
     def group(self) -> Group:
@@ -121,11 +140,20 @@ class Dose:
         return self.status in ("given", "partial") and self.mg > 0
 
 
+class Intoxication(StrEnum):
+    """Signs of intoxication with other substances (alcohol has its own measurement)."""
+
+    NONE = "none"
+    SUSPECTED = "suspected"
+    OBVIOUS = "obvious"
+
+
 @dataclass(frozen=True)
 class Assessment:
     sedation: int | None = None  # POSS 1-4
     breath_alcohol_permille: float | None = None
     respiratory_rate: int | None = None
+    intoxication: str | None = None  # an Intoxication value
 
 
 @dataclass(frozen=True)
@@ -137,6 +165,10 @@ class Decision:
     @property
     def blocked(self) -> bool:
         return any(r.severity == Severity.BLOCK for r in self.reasons)
+
+    @property
+    def blocks(self) -> tuple[Reason, ...]:
+        return tuple(r for r in self.reasons if r.severity == Severity.BLOCK)
 
     def allows(self, mg: float) -> bool:
         return not self.blocked and 0 < mg <= self.max_mg
@@ -163,6 +195,13 @@ def run_start(taken_days: Iterable[date], before_window: date | None, gap: int) 
     return start
 
 
+def observation_minutes_left(given_at: datetime, now: datetime, minutes: int) -> int:
+    """Whole minutes of the protocol's observation still to run (0 when it is over);
+    a part of a minute counts as a minute, so 0 means the time is really up."""
+    left = given_at.astimezone(UTC) + timedelta(minutes=minutes) - now.astimezone(UTC)
+    return max(0, math.ceil(left.total_seconds() / 60))
+
+
 def decide(
     *,
     protocol: Protocol | None,
@@ -175,12 +214,21 @@ def decide(
     in_episode: bool,
     taken_before_window: date | None = None,
     assessment: Assessment | None = None,
+    breach_at: datetime | None = None,
+    top_up: bool = False,
 ) -> Decision:
     """The dose decision for one patient, medication group and session slot.
 
     ``history`` holds the patient's recorded doses of recent days at every clinic (a
     window of at least ``titration_days + missed_days_block`` days); ``taken_before_window``
     is the last day before that window on which a dose of this group was taken.
+    ``breach_at`` is when the newest confirmed breach of this group was recorded (a
+    correction or paper dose over a limit): the group is blocked until a doctor's review
+    made after it. ``top_up`` asks for the first day's immediate top-up after the first
+    injection, a second record in the slot.
+
+    Every blocking and limiting reason is collected, so the nurse sees all that stands in
+    the way, not only the first.
     """
     if not in_episode:
         return _blocked(0.0, Reason("no_episode", Severity.BLOCK))
@@ -195,11 +243,12 @@ def decide(
     group = prescription.group
     doses = [d for d in history if d.group == group]
     in_slot = [d for d in doses if d.day == day and d.slot == slot]
-    if in_slot:
+    if in_slot and not top_up:
         return _blocked(
             prescribed, Reason("already_recorded", Severity.BLOCK, {"status": in_slot[0].status})
         )
 
+    blocks: list[Reason] = []
     reasons: list[Reason] = []
     caps: list[float] = [prescribed]
     # Times compared in UTC (see the interval below).
@@ -211,31 +260,35 @@ def decide(
     taken_today = [d for d in taken if d.day == day]
     given_today = sum(d.mg for d in taken_today)
 
-    # Missed days: a run of days without a dose ends the tolerance built up.
+    if breach_at is not None and (
+        prescription.reviewed_at is None or prescription.reviewed_at <= breach_at
+    ):
+        blocks.append(Reason("breach_review", Severity.BLOCK))
+
+    # Missed days: a run of days without a dose ends the tolerance built up. Only a
+    # doctor's review made on or after the day the block began lifts it.
     earlier_days = [d.day for d in taken if d.day < day]
     last_day = max(earlier_days) if earlier_days else taken_before_window
     gap = protocol.missed_days_block
     retitrate = False
+    reduce_pct = 0
     if last_day is not None and not taken_today:
         missed = (day - last_day).days - 1
-        reviewed = prescription.issued_on > last_day
         if missed >= gap:
-            if not reviewed:
-                return _blocked(prescribed, Reason("missed_days", Severity.BLOCK, {"days": missed}))
-            retitrate = True
-            reasons.append(Reason("restart_after_review", Severity.WARN, {"days": missed}))
+            if prescription.review_day < last_day + timedelta(days=gap + 1):
+                blocks.append(Reason("missed_days", Severity.BLOCK, {"days": missed}))
+            else:
+                retitrate = True
+                reasons.append(Reason("restart_after_review", Severity.WARN, {"days": missed}))
         elif (
             protocol.missed_days_reduce is not None
             and protocol.missed_reduce_pct
             and missed >= protocol.missed_days_reduce
-            and not reviewed
+            and prescription.review_day < last_day + timedelta(days=protocol.missed_days_reduce + 1)
         ):
+            reduce_pct = protocol.missed_reduce_pct
             reasons.append(
-                Reason(
-                    "missed_reduce",
-                    Severity.LIMIT,
-                    {"days": missed, "pct": protocol.missed_reduce_pct},
-                )
+                Reason("missed_reduce", Severity.LIMIT, {"days": missed, "pct": reduce_pct})
             )
 
     # Which day of the current run of dosing this is (1 = the first dose day).
@@ -246,8 +299,14 @@ def decide(
         run_day = (day - start).days + 1 if start else protocol.titration_days + 1
     induction = run_day == 1
 
-    # Minimum interval since the last dose.
-    if taken:
+    if top_up:
+        top = _top_up_block(protocol, prescription, in_slot, taken_today, run_day)
+        if top is not None:
+            return _blocked(prescribed, top)
+        caps.append(protocol.first_iv_dose_mg)
+        reasons.append(Reason("top_up", Severity.LIMIT, {"max": protocol.first_iv_dose_mg}))
+    elif taken:
+        # Minimum interval since the last dose (a top-up follows at once instead).
         last = taken[-1]
         required = timedelta(
             minutes=protocol.induction_interval_minutes
@@ -258,8 +317,7 @@ def decide(
         # across a daylight-saving change.
         elapsed = now - last.at.astimezone(UTC)
         if elapsed < required:
-            return _blocked(
-                prescribed,
+            blocks.append(
                 Reason(
                     "interval",
                     Severity.BLOCK,
@@ -267,17 +325,16 @@ def decide(
                         "elapsed_minutes": int(elapsed.total_seconds() // 60),
                         "required_minutes": int(required.total_seconds() // 60),
                     },
-                ),
+                )
             )
 
-    # Daily maximum: the prescription's and the protocol's, counting every dose today.
+    # Daily maximum: the prescription's and the protocol's, counting every dose of the
+    # group today (a combined regimen's injections and tablets share it).
     daily_max = min(prescription.daily_max_mg, protocol.max_daily_mg[group])
     left_today = daily_max - given_today
     if left_today <= 0:
-        return _blocked(
-            prescribed, Reason("daily_max_reached", Severity.BLOCK, {"daily_max": daily_max})
-        )
-    if left_today < prescribed:
+        blocks.append(Reason("daily_max_reached", Severity.BLOCK, {"daily_max": daily_max}))
+    elif left_today < prescribed:
         reasons.append(
             Reason("daily_max", Severity.LIMIT, {"daily_max": daily_max, "left": left_today})
         )
@@ -290,53 +347,93 @@ def decide(
             reasons.append(Reason("single_max", Severity.LIMIT, {"max": single_max}))
 
     # Induction and titration limits.
-    titration_cap = _titration_cap(
-        protocol, prescription, taken, taken_today, day, run_day, slots_per_day, retitrate
-    )
-    if titration_cap is not None and titration_cap[0] < prescribed:
-        caps.append(titration_cap[0])
-        reasons.append(titration_cap[1])
+    if not top_up:
+        for cap, reason in _titration_caps(
+            protocol, prescription, taken, taken_today, day, run_day, slots_per_day, retitrate
+        ):
+            if reason.severity == Severity.BLOCK:
+                blocks.append(reason)
+            elif cap < prescribed:
+                caps.append(cap)
+                reasons.append(reason)
 
     max_mg = min(caps)
 
     # Pre-dose assessment.
     if assessment is not None:
-        block = _assessment_block(protocol, assessment)
-        if block is not None:
-            return _blocked(prescribed, block)
+        blocks += _assessment_blocks(protocol, assessment)
+        sedation = assessment.sedation
         if (
-            assessment.sedation is not None
-            and assessment.sedation >= protocol.sedation_reduce_level
+            sedation is not None
+            and protocol.sedation_reduce_level <= sedation < protocol.sedation_block_level
         ):
             reasons.append(
                 Reason(
                     "sedation_reduce",
                     Severity.LIMIT,
-                    {"level": assessment.sedation, "pct": protocol.sedation_reduce_pct},
+                    {"level": sedation, "pct": protocol.sedation_reduce_pct},
                 )
             )
             max_mg *= 1 - protocol.sedation_reduce_pct / 100
-    for reason in reasons:
-        if reason.code == "missed_reduce":
-            max_mg *= 1 - protocol.missed_reduce_pct / 100
+        if assessment.intoxication == Intoxication.SUSPECTED:
+            reasons.append(
+                Reason(
+                    "intoxication_reduce",
+                    Severity.LIMIT,
+                    {"pct": protocol.intoxication_reduce_pct},
+                )
+            )
+            max_mg *= 1 - protocol.intoxication_reduce_pct / 100
+    if reduce_pct:
+        max_mg *= 1 - reduce_pct / 100
 
-    iv_dam = prescription.medication in INJECTABLE and group == Group.DAM
-    if iv_dam and given_today + min(max_mg, prescribed) > protocol.iv_warn_daily_mg:
-        reasons.append(Reason("iv_over_warn", Severity.WARN, {"warn": protocol.iv_warn_daily_mg}))
+    # The warning counts injected diacetylmorphine only (tablets are not in it).
+    if prescription.medication == "dam_injectable":
+        injected = sum(d.mg for d in taken_today if d.medication == "dam_injectable")
+        if injected + min(max(0.0, max_mg), prescribed) > protocol.iv_warn_daily_mg:
+            reasons.append(
+                Reason("iv_over_warn", Severity.WARN, {"warn": protocol.iv_warn_daily_mg})
+            )
+    if blocks:
+        return Decision(prescribed_mg=prescribed, max_mg=0.0, reasons=(*blocks, *reasons))
     return Decision(
         prescribed_mg=prescribed, max_mg=floor_mg(max(0.0, max_mg)), reasons=tuple(reasons)
     )
 
 
-def _assessment_block(protocol: Protocol, assessment: Assessment) -> Reason | None:
+def _top_up_block(
+    protocol: Protocol,
+    prescription: Prescription,
+    in_slot: list[Dose],
+    taken_today: list[Dose],
+    run_day: int,
+) -> Reason | None:
+    """Why the first day's top-up may not be given now, or None when it may: right after
+    the run's first injection of diacetylmorphine, once, in the same session."""
+    allowed = (
+        prescription.medication == "dam_injectable"
+        and run_day == 1
+        and len(in_slot) == 1
+        and in_slot[0].taken
+        and not in_slot[0].top_up
+        and len(taken_today) == 1
+        and taken_today[0] is in_slot[0]
+    )
+    return None if allowed else Reason("top_up_not_allowed", Severity.BLOCK)
+
+
+def _assessment_blocks(protocol: Protocol, assessment: Assessment) -> list[Reason]:
+    blocks: list[Reason] = []
     if assessment.sedation is not None and assessment.sedation >= protocol.sedation_block_level:
-        return Reason("sedation_block", Severity.BLOCK, {"level": assessment.sedation})
+        blocks.append(Reason("sedation_block", Severity.BLOCK, {"level": assessment.sedation}))
     alcohol = assessment.breath_alcohol_permille
     if alcohol is not None and alcohol > protocol.breath_alcohol_max_permille:
-        return Reason(
-            "alcohol",
-            Severity.BLOCK,
-            {"value": alcohol, "max": protocol.breath_alcohol_max_permille},
+        blocks.append(
+            Reason(
+                "alcohol",
+                Severity.BLOCK,
+                {"value": alcohol, "max": protocol.breath_alcohol_max_permille},
+            )
         )
     rate = assessment.respiratory_rate
     if (
@@ -344,13 +441,17 @@ def _assessment_block(protocol: Protocol, assessment: Assessment) -> Reason | No
         and protocol.respiratory_rate_min is not None
         and rate < protocol.respiratory_rate_min
     ):
-        return Reason(
-            "respiration", Severity.BLOCK, {"value": rate, "min": protocol.respiratory_rate_min}
+        blocks.append(
+            Reason(
+                "respiration", Severity.BLOCK, {"value": rate, "min": protocol.respiratory_rate_min}
+            )
         )
-    return None
+    if assessment.intoxication == Intoxication.OBVIOUS:
+        blocks.append(Reason("intoxication_block", Severity.BLOCK))
+    return blocks
 
 
-def _titration_cap(
+def _titration_caps(
     protocol: Protocol,
     prescription: Prescription,
     taken: list[Dose],
@@ -359,8 +460,9 @@ def _titration_cap(
     run_day: int,
     slots_per_day: int,
     retitrate: bool,
-) -> tuple[float, Reason] | None:
-    """The induction limit that applies now, if any, with its reason."""
+) -> list[tuple[float, Reason]]:
+    """The induction limits that apply now, each with its reason (a BLOCK reason where
+    nothing may be given)."""
     caps: list[tuple[float, Reason]] = []
     plan = prescription.titration
     previous = None if retitrate or not taken else taken[-1]
@@ -369,17 +471,26 @@ def _titration_cap(
             plan.start_mg if previous is None else min(plan.target_mg, previous.mg + plan.step_mg)
         )
         caps.append((allowed, Reason("titration_step", Severity.LIMIT, {"max": allowed})))
-    if run_day > protocol.titration_days:
-        return min(caps, key=lambda c: c[0]) if caps else None
     medication = prescription.medication
+    given_today = sum(d.mg for d in taken_today)
+    if run_day == 1 and retitrate and medication in ORAL_OPIOIDS:
+        # Methadone and slow-release morphine restart lower after missed days.
+        limit = prescription.dose_mg * protocol.oral_restart_pct / 100
+        caps.append((limit, Reason("oral_restart", Severity.LIMIT, {"max": limit})))
+    if run_day > protocol.titration_days:
+        return caps
+    yesterday = sum(d.mg for d in taken if d.day == day - timedelta(days=1))
     if medication in INJECTABLE:
+        sessions = prescription.sessions_per_day or slots_per_day
         if run_day == 1:
             limit = protocol.first_iv_dose_mg if not taken_today else protocol.day1_max_iv_dose_mg
             caps.append((limit, Reason("first_day_iv", Severity.LIMIT, {"max": limit})))
-        elif slots_per_day >= 3:
-            yesterday = sum(d.mg for d in taken if d.day == day - timedelta(days=1))
-            limit = yesterday * protocol.prev_day_pct_three_sessions / 100
-            caps.append((limit, Reason("prev_day_share", Severity.LIMIT, {"max": limit})))
+        elif sessions >= 3:
+            if yesterday <= 0:
+                caps.append((0.0, Reason("prev_day_none", Severity.BLOCK)))
+            else:
+                limit = yesterday * protocol.prev_day_pct_three_sessions / 100
+                caps.append((limit, Reason("prev_day_share", Severity.LIMIT, {"max": limit})))
         elif previous is not None:
             limit = previous.mg * (1 + protocol.step_pct_two_sessions / 100)
             caps.append((limit, Reason("step_from_previous", Severity.LIMIT, {"max": limit})))
@@ -387,9 +498,231 @@ def _titration_cap(
         if run_day == 1 and not taken_today:
             limit = protocol.first_oral_dose_mg
             caps.append((limit, Reason("first_oral", Severity.LIMIT, {"max": limit})))
-        elif run_day > 1:
-            yesterday = sum(d.mg for d in taken if d.day == day - timedelta(days=1))
-            today = sum(d.mg for d in taken_today)
-            limit = max(0.0, yesterday + protocol.oral_daily_step_mg - today)
-            caps.append((limit, Reason("oral_daily_step", Severity.LIMIT, {"max": limit})))
-    return min(caps, key=lambda c: c[0]) if caps else None
+        else:
+            # The day's total rises by at most the step over the day before (nothing the
+            # day before the run began).
+            base = 0.0 if run_day == 1 else yesterday
+            limit = max(0.0, base + protocol.oral_daily_step_mg - given_today)
+            if limit <= 0:
+                caps.append(
+                    (
+                        0.0,
+                        Reason(
+                            "oral_daily_step_reached",
+                            Severity.BLOCK,
+                            {"max": base + protocol.oral_daily_step_mg},
+                        ),
+                    )
+                )
+            else:
+                caps.append((limit, Reason("oral_daily_step", Severity.LIMIT, {"max": limit})))
+    return caps
+
+
+# A day's records checked after the fact (corrections, paper doses) ----------------------
+#
+# A correction or a dose typed in from the paper list records what happened, so it is
+# never refused for being unsafe; instead the whole day is checked as it stands with it,
+# in both directions (a paper dose typed in after a later electronic one is checked
+# against both), and every breach is listed for the nurse to confirm.
+
+
+def day_breaches(
+    *,
+    protocol: Protocol,
+    prescriptions: Mapping[str, Prescription],
+    doses: Iterable[Dose],
+    group: Group,
+    day: date,
+    slots_per_day: int,
+    taken_before_window: date | None = None,
+    prescribed: Mapping[tuple[str, str], float] | None = None,
+) -> list[Reason]:
+    """Every limit that the taken doses of ``group`` on ``day`` break, as the records
+    stand (the correction in place of its target, the paper dose added): any two doses
+    closer than the interval, the day's total over the daily maximum, a dose over the
+    single maximum or over what was prescribed for its session (``prescribed``:
+    (medication, slot) to mg; 0 or absent is not checked) and the titration limits of
+    the run's first days. Empty when the day keeps every limit.
+
+    ``prescriptions`` are the group's prescriptions in force on the day, by medication;
+    ``doses`` the patient's records of the window before and including the day (doses of
+    later days are checked for the interval across midnight only)."""
+    taken = sorted(
+        (d for d in doses if d.group == group and d.taken),
+        key=lambda d: d.at.astimezone(UTC),
+    )
+    gap = protocol.missed_days_block
+    taken_days = sorted({d.day for d in taken})
+
+    def run_day_of(when: date) -> int:
+        start = run_start([x for x in taken_days if x <= when], taken_before_window, gap)
+        return (when - start).days + 1 if start else protocol.titration_days + 1
+
+    today = [d for d in taken if d.day == day]
+    if not today:
+        return []
+    run_day = run_day_of(day)
+    start = run_start([x for x in taken_days if x <= day], taken_before_window, gap)
+    own = [p for p in prescriptions.values() if p.group == group]
+
+    def valid_top_up(dose: Dose) -> bool:
+        """A top-up right after the run's first injection, in the same session: the only
+        dose that may follow at once."""
+        before = [d for d in today if d.at.astimezone(UTC) < dose.at.astimezone(UTC)]
+        return (
+            dose.top_up
+            and dose.medication == "dam_injectable"
+            and run_day == 1
+            and len(before) == 1
+            and not before[0].top_up
+            and before[0].slot == dose.slot
+        )
+
+    breaches: list[Reason] = []
+
+    # The interval between each two doses next to each other in time (any two further
+    # apart are then far enough apart too).
+    for index in range(1, len(taken)):
+        earlier, later = taken[index - 1], taken[index]
+        if day not in (earlier.day, later.day) or (later.day == day and valid_top_up(later)):
+            continue
+        required = timedelta(
+            minutes=protocol.induction_interval_minutes
+            if run_day_of(later.day) == 1
+            else protocol.min_interval_minutes
+        )
+        # In UTC: across a daylight-saving change the wall clock is wrong.
+        elapsed = later.at.astimezone(UTC) - earlier.at.astimezone(UTC)
+        if elapsed < required:
+            breaches.append(
+                Reason(
+                    "breach_interval",
+                    Severity.BLOCK,
+                    {
+                        "earlier": earlier.at,
+                        "later": later.at,
+                        "elapsed_minutes": int(elapsed.total_seconds() // 60),
+                        "required_minutes": int(required.total_seconds() // 60),
+                    },
+                )
+            )
+
+    # The daily maximum: the protocol's and every prescription's of the group (a combined
+    # regimen's injections and tablets share it).
+    daily_max = min([protocol.max_daily_mg[group], *(p.daily_max_mg for p in own)])
+    total = round(sum(d.mg for d in today), 6)
+    if total > daily_max:
+        breaches.append(
+            Reason("breach_daily_max", Severity.BLOCK, {"total": total, "daily_max": daily_max})
+        )
+
+    single_max = protocol.max_single_mg.get(group)
+    for dose in today:
+        if single_max is not None and dose.mg > single_max:
+            breaches.append(
+                Reason(
+                    "breach_single_max",
+                    Severity.BLOCK,
+                    {"mg": dose.mg, "max": single_max, "at": dose.at},
+                )
+            )
+        limit = (prescribed or {}).get((dose.medication, dose.slot)) or 0
+        if limit > 0 and dose.mg > limit and not valid_top_up(dose):
+            breaches.append(
+                Reason(
+                    "breach_prescribed",
+                    Severity.BLOCK,
+                    {"mg": dose.mg, "max": limit, "at": dose.at},
+                )
+            )
+
+    breaches += _day_titration_breaches(
+        protocol, prescriptions, taken, today, day, run_day, start, slots_per_day, valid_top_up
+    )
+    return breaches
+
+
+def _day_titration_breaches(
+    protocol: Protocol,
+    prescriptions: Mapping[str, Prescription],
+    taken: list[Dose],
+    today: list[Dose],
+    day: date,
+    run_day: int,
+    start: date | None,
+    slots_per_day: int,
+    valid_top_up,
+) -> list[Reason]:
+    """The titration limits each of the day's doses breaks (the plan's step, and in the
+    run's first days the protocol's induction limits)."""
+    breaches: list[Reason] = []
+
+    def breach(rule: str, dose: Dose, limit: float) -> None:
+        breaches.append(
+            Reason(
+                "breach_titration",
+                Severity.BLOCK,
+                {"rule": rule, "mg": dose.mg, "max": limit, "at": dose.at},
+            )
+        )
+
+    yesterday = sum(d.mg for d in taken if d.day == day - timedelta(days=1))
+    for number, dose in enumerate(today):
+        position = next(i for i, d in enumerate(taken) if d is dose)
+        previous = taken[position - 1] if position else None
+        if previous is not None and start is not None and previous.day < start:
+            previous = None  # the first dose of a new run
+        earlier_today = today[:number]
+        prescription = prescriptions.get(dose.medication)
+        plan = prescription.titration if prescription else None
+        if valid_top_up(dose):
+            if dose.mg > protocol.first_iv_dose_mg:
+                breach("top_up", dose, protocol.first_iv_dose_mg)
+            continue
+        if plan is not None:
+            allowed = (
+                plan.start_mg
+                if previous is None
+                else min(plan.target_mg, previous.mg + plan.step_mg)
+            )
+            if dose.mg > allowed:
+                breach("titration_step", dose, allowed)
+        if run_day > protocol.titration_days:
+            continue
+        if dose.medication in INJECTABLE:
+            sessions = (prescription.sessions_per_day if prescription else None) or slots_per_day
+            if run_day == 1:
+                limit = protocol.day1_max_iv_dose_mg if earlier_today else protocol.first_iv_dose_mg
+                if dose.mg > limit:
+                    breach("first_day_iv", dose, limit)
+            elif sessions >= 3:
+                limit = yesterday * protocol.prev_day_pct_three_sessions / 100
+                if dose.mg > limit:
+                    breach("prev_day_share", dose, limit)
+            elif previous is not None:
+                limit = previous.mg * (1 + protocol.step_pct_two_sessions / 100)
+                if dose.mg > round(limit, 6):
+                    breach("step_from_previous", dose, limit)
+        elif (
+            dose.medication in ORAL_DAM
+            and run_day == 1
+            and not earlier_today
+            and dose.mg > protocol.first_oral_dose_mg
+        ):
+            breach("first_oral", dose, protocol.first_oral_dose_mg)
+
+    # Tablets: the day's total rises by at most the step over the day before (nothing
+    # the day before the run began).
+    if run_day <= protocol.titration_days and any(d.medication in ORAL_DAM for d in today):
+        limit = (0.0 if run_day == 1 else yesterday) + protocol.oral_daily_step_mg
+        total = round(sum(d.mg for d in today), 6)
+        if total > limit:
+            breaches.append(
+                Reason(
+                    "breach_titration",
+                    Severity.BLOCK,
+                    {"rule": "oral_daily_step", "total": total, "max": limit},
+                )
+            )
+    return breaches
