@@ -9,7 +9,7 @@ import datetime
 import pickle
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from hab.patients.national_id import (
@@ -90,6 +90,7 @@ def test_hand_computed_fodselsnummer_male() -> None:
         year_2=85,
         birth_date=datetime.date(1985, 5, 17),
         sex="male",
+        birth_year_known=True,
     )
 
 
@@ -355,12 +356,18 @@ def test_century_table_rows(number: str, birth_date: datetime.date) -> None:
 
 
 @pytest.mark.parametrize("number", UNALLOCATED_CENTURY_ROWS)
-def test_unallocated_individual_numbers(number: str) -> None:
+def test_unallocated_individual_numbers_are_accepted_born_in_the_1900s(number: str) -> None:
+    # Skatteetaten's validator checks the date and the check digits, not the century table:
+    # these numbers are valid there. The digits do not tell the century; every unallocated
+    # combination has YY 40-99, and the birth year is read as 19YY (1940-2039 window).
     assert k1_remainder(number) == 0
     assert k2_remainder(number) == 0
-    error = error_of(number)
-    assert error.code == "individual_number"
-    assert number[6:9] in error.message
+    nid = parse(number)
+    assert nid.new_style is False
+    assert nid.birth_year_known is False
+    assert nid.birth_date == datetime.date(
+        1900 + int(number[4:6]), int(number[2:4]), int(number[0:2])
+    )
 
 
 def test_century_table_against_every_individual_number() -> None:
@@ -386,10 +393,14 @@ def test_century_table_against_every_individual_number() -> None:
             else:
                 continue
             year = expected_year(iii, yy)
+            nid = parse(number)
             if year is None:
-                assert error_of(number).code == "individual_number", number
+                # Not allocated: valid all the same, born in the 1940-2039 window.
+                assert nid.birth_year_known is False, number
+                assert nid.birth_date == datetime.date(1900 + yy, 1, day), number
             else:
-                assert parse(number).birth_date == datetime.date(year, 1, day), number
+                assert nid.birth_year_known is True, number
+                assert nid.birth_date == datetime.date(year, 1, day), number
             checked += 1
     assert checked == 6 * 1000
 
@@ -418,23 +429,23 @@ def test_leap_days(number: str, birth_date: datetime.date) -> None:
     assert parse(number).birth_date == birth_date
 
 
-@pytest.mark.parametrize(
-    "number",
-    [
-        "29020000064",  # 29 February 1900 (III 000): 1900 was not a leap year
-        "29028510037",  # 29 February 1985
-    ],
-)
-def test_leap_days_that_do_not_exist(number: str) -> None:
-    assert k1_remainder(number) == 0
-    assert k2_remainder(number) == 0
-    assert error_of(number).code == "date"
+def test_29_february_1985_does_not_exist() -> None:
+    number = "29028510037"
+    assert (k1_remainder(number), k2_remainder(number)) == (0, 0)
+    error = error_of(number)
+    assert error.code == "date"
+    assert error.message == "The national id is not valid: 29 February 1985 is not a real date."
 
 
-def test_29_february_1900_explained() -> None:
-    assert error_of("29020000064").message == (
-        "The national id is not valid: 29 February 1900 is not a real date."
-    )
+def test_29_february_00_is_2000_whatever_the_individual_number() -> None:
+    # III 000 says 1900, which had no 29 February; Skatteetaten's validator reads the year
+    # as 20YY and accepts the number. The century table is wrong for it, so the birth year
+    # comes from the 1940-2039 window: 2000.
+    number = "29020000064"
+    assert (k1_remainder(number), k2_remainder(number)) == (0, 0)
+    nid = parse(number)
+    assert nid.birth_date == datetime.date(2000, 2, 29)
+    assert nid.birth_year_known is False
 
 
 # ---------------------------------------------------------------------------------------
@@ -533,9 +544,9 @@ def test_new_style_dates(number: str, valid: bool) -> None:
         assert error_of(number).code == "date"
 
 
-def test_classic_twin_of_new_style_leap_day_is_invalid() -> None:
+def test_classic_twin_of_new_style_leap_day_is_2000() -> None:
     assert k1_remainder("29020000226") == 0
-    assert error_of("29020000226").code == "date"
+    assert parse("29020000226").birth_date == datetime.date(2000, 2, 29)
 
 
 # ---------------------------------------------------------------------------------------
@@ -808,7 +819,6 @@ def test_parse_only_raises_national_id_error_for_any_text(text: str) -> None:
                 "check_digit_1",
                 "check_digit_2",
                 "date",
-                "individual_number",
                 "synthetic_not_allowed",
                 "unsupported_kind",
             }
@@ -858,6 +868,8 @@ def test_whatever_parses_obeys_the_rules(number: str, allow: bool) -> None:
         assert (nid.birth_date.day, nid.birth_date.month) == (nid.day, nid.month)
         assert nid.birth_date.year % 100 == nid.year_2
         assert 1854 <= nid.birth_date.year <= 2039
+        if not nid.birth_year_known:
+            assert 1940 <= nid.birth_date.year <= 2039
         assert nid.sex == ("male" if int(number[8]) % 2 else "female")
 
 
@@ -873,3 +885,138 @@ def test_spaces_never_change_the_result(typed: str) -> None:
         assert info.value.code == error.code
     else:
         assert parse(typed, allow_synthetic=True) == expected
+
+
+# ---------------------------------------------------------------------------------------
+# Skatteetaten's published validator
+# ---------------------------------------------------------------------------------------
+#
+# Skatteetaten publishes a validator for fødselsnummer and D-nummer, both the 1964 type
+# and the 2032 type, real or synthetic (folkeregisteret-api-dokumentasjon,
+# foedselsEllerDNummerValidator). Its rules, written out again here:
+#
+# * 11 digits;
+# * synthetic numbers only when asked for: the month's first digit is 8 or 9, and 8 is
+#   taken from it;
+# * a first digit of 4-7 is a D-nummer: 4 is taken from it;
+# * what is left, ddMMyy, is a real calendar day when read as the year 20yy (so
+#   29 February is valid in every year divisible by four, 00 included);
+# * (weighted sum of digits 1-9 + K1) mod 11 is 0, 1, 2 or 3, and
+#   (weighted sum of digits 1-10 + K2) mod 11 is 0.
+#
+# Nothing else: the individual number is not checked against the century table. HAB
+# accepts exactly these numbers (synthetic ones where the installation allows them).
+
+
+def skatteetaten_accepts(number: str, *, synthetic: bool) -> bool:
+    if len(number) != 11 or not all(c in "0123456789" for c in number):
+        return False
+    date = number[:6]
+    if synthetic:
+        if int(date[2]) < 8:
+            return False
+        date = date[:2] + str(int(date[2]) - 8) + date[3:]
+    if number[0] in "4567":
+        date = str(int(date[0]) - 4) + date[1:]
+    try:
+        datetime.date(2000 + int(date[4:6]), int(date[2:4]), int(date[0:2]))
+    except ValueError:
+        return False
+    return k1_remainder(number) in (0, 1, 2, 3) and k2_remainder(number) == 0
+
+
+def accepted(number: str, **kwargs: bool) -> bool:
+    try:
+        parse(number, **kwargs)
+    except NationalIdError:
+        return False
+    return True
+
+
+def test_skatteetaten_example_synthetic_1964_d_number() -> None:
+    # "syntetisk 1964-D-nummer": day 41 = 1 + 40, month 81 = January + 80, YY 90 and the
+    # individual number 773, which the century table gives no year for YY 90.
+    number = "41819077302"
+    assert skatteetaten_accepts(number, synthetic=True)
+    assert (k1_remainder(number), k2_remainder(number)) == (0, 0)
+    nid = parse(number, allow_synthetic=True)
+    assert (nid.kind, nid.synthetic, nid.new_style) == ("dnr", True, False)
+    assert (nid.day, nid.month, nid.year_2) == (1, 1, 90)
+    assert nid.birth_date == datetime.date(1990, 1, 1)
+    assert nid.birth_year_known is False
+    assert nid.sex == "male"  # digit 9 is 3
+    assert error_of(number).code == "synthetic_not_allowed"
+
+
+def test_a_birth_date_entered_for_an_unallocated_number_decides_the_century() -> None:
+    nid = parse("41819077302", allow_synthetic=True)
+    assert resolve_birth_date(nid, None) == datetime.date(1990, 1, 1)
+    assert resolve_birth_date(nid, datetime.date(1890, 1, 1)) == datetime.date(1890, 1, 1)
+    for wrong in (datetime.date(1990, 1, 2), datetime.date(1991, 1, 1)):
+        with pytest.raises(NationalIdError) as info:
+            resolve_birth_date(nid, wrong)
+        assert info.value.code == "birth_date_mismatch"
+
+
+@st.composite
+def skatteetaten_valid(draw: st.DrawFn) -> tuple[str, bool]:
+    """A number Skatteetaten's validator accepts, built from its rules: any day of a
+    20yy year, any individual number, D-nummer or not, synthetic or not, K1 remainder
+    0-3 (where K1 would not be 10) and the one K2."""
+    born = draw(st.dates(datetime.date(2000, 1, 1), datetime.date(2099, 12, 31)))
+    d_number = draw(st.booleans())
+    synthetic = draw(st.booleans())
+    day = born.day + (40 if d_number else 0)
+    month = born.month + (80 if synthetic else 0)
+    nine = f"{day:02d}{month:02d}{born.year % 100:02d}{draw(st.integers(0, 999)):03d}"
+    k1 = (draw(st.integers(0, 3)) - weighted(nine, W1)) % 11
+    k2 = -weighted(f"{nine}{k1 % 10}", W2) % 11
+    assume(k1 != 10 and k2 != 10)
+    return f"{nine}{k1}{k2}", synthetic
+
+
+@PROPERTY
+@given(skatteetaten_valid())
+def test_every_number_skatteetaten_accepts_is_accepted(made: tuple[str, bool]) -> None:
+    number, synthetic = made
+    assert skatteetaten_accepts(number, synthetic=synthetic)
+    nid = parse(number, allow_synthetic=True)
+    assert nid.synthetic == synthetic
+    assert accepted(number) == (not synthetic)
+    if nid.birth_date is not None:
+        assert (nid.birth_date.day, nid.birth_date.month) == (nid.day, nid.month)
+        assert nid.birth_date.year % 100 == nid.year_2
+
+
+@PROPERTY
+@given(skatteetaten_valid(), st.integers(0, 10), st.integers(1, 9))
+def test_any_single_digit_change_is_refused(
+    made: tuple[str, bool], position: int, shift: int
+) -> None:
+    number, _synthetic = made
+    altered = number[:position] + str((int(number[position]) + shift) % 10)
+    altered += number[position + 1 :]
+    assert not skatteetaten_accepts(altered, synthetic=True)
+    assert not skatteetaten_accepts(altered, synthetic=False)
+    assert not accepted(altered, allow_synthetic=True)
+
+
+@st.composite
+def near_valid(draw: st.DrawFn) -> str:
+    """Numbers at the edges of the rules: days 0-35, months 0-13, either offset or the
+    H-number one, any year and individual number, K1 remainders 0-4."""
+    day = draw(st.integers(0, 35)) + draw(st.sampled_from([0, 40]))
+    month = draw(st.integers(0, 13)) + draw(st.sampled_from([0, 40, 80]))
+    nine = f"{day:02d}{month:02d}{draw(st.integers(0, 99)):02d}{draw(st.integers(0, 999)):03d}"
+    k1 = (draw(st.integers(0, 4)) - weighted(nine, W1)) % 11 % 10
+    k2 = -weighted(f"{nine}{k1}", W2) % 11 % 10
+    return f"{nine}{k1}{k2}"
+
+
+@PROPERTY
+@given(st.one_of(any_eleven_digits, near_valid()))
+def test_hab_accepts_exactly_what_skatteetaten_accepts(number: str) -> None:
+    real = skatteetaten_accepts(number, synthetic=False)
+    either = real or skatteetaten_accepts(number, synthetic=True)
+    assert accepted(number) == real
+    assert accepted(number, allow_synthetic=True) == either

@@ -144,6 +144,28 @@ def test_a_new_style_id_needs_the_birth_date_entered(api_as):
     assert past.json()["birth_date"] == "1935-04-03"
 
 
+def test_skatteetatens_synthetic_d_number_is_registered_born_in_1990(api_as):
+    # "syntetisk 1964-D-nummer": individual number 773 has no century for YY 90 in the
+    # table, but Skatteetaten's validator accepts it; HAB reads the year as 1990.
+    response = api_as("coordinator.oslo").post("/patients", body("41819077302"))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["birth_date"] == "1990-01-01"
+    assert response.json()["synthetic_id"] is True
+
+
+def test_an_entered_birth_date_must_match_an_id_without_its_century(api_as):
+    api = api_as("coordinator.oslo")
+
+    other_day = api.post("/patients", body("41819077302", birth_date="1990-01-02"))
+    same = api.post("/patients", body("41819077302", birth_date="1990-01-01"))
+
+    assert other_day.status_code == 422
+    assert other_day.json()["detail"][0]["field"] == "birth_date"
+    assert same.status_code == 201, same.content
+    assert same.json()["birth_date"] == "1990-01-01"
+
+
 def test_synthetic_ids_are_refused_unless_allowed(api_as, settings):
     settings.ALLOW_SYNTHETIC_IDS = False
 

@@ -28,6 +28,15 @@ Check digits. K1 uses the weights 3 7 6 1 8 9 4 5 2 on digits 1-9; K2 uses the w
   century or the legal sex. A remainder of 0 is read as a classic number, a remainder of
   1-3 as a new-style number.
 
+What is accepted is what Skatteetaten's published validator accepts
+(``foedselsEllerDNummerValidator`` in folkeregisteret-api-dokumentasjon, for numbers of
+the 1964 and the 2032 type, real or synthetic): 11 digits, the check digits above, and
+a birth day that exists on the calendar. The validator reads the year as 20YY, so
+29 February is accepted in every year divisible by four, 00 included. The individual
+number is **not** checked against the century table below: Skatteetaten accepts numbers
+whose individual number the table has no century for (its own example is the synthetic
+D-nummer 41819077302, YY 90 with individual number 773).
+
 Century of birth for classic numbers, from the individual number (III) and the two-digit
 year (YY):
 
@@ -40,14 +49,19 @@ III      YY       Born
 900-999  40-99    1940-1999
 ======== ======== ===========
 
-Every other combination (500-749 with YY 40-53, 750-899 with YY 40-99) is not allocated.
+Every other combination (500-749 with YY 40-53, 750-899 with YY 40-99) is not allocated,
+and III 000-499 with 29.02.00 would be 29 February 1900, which did not exist. For these
+numbers the digits do not tell the century (``birth_year_known`` is False) and the
+birth year is read in the window 1940-2039, the only century in which such a person can
+be alive and born (19YY for YY 40-99, 20YY for YY 00-39). A birth date typed in for such
+a number decides the century, as for new-style numbers, as long as its day, month and
+two-digit year match.
 
 Legal sex of classic numbers: the 9th digit is odd for male and even for female.
 
 Checks in :func:`parse` run in this order, and the first failure is reported: characters,
 length, check digit 1, check digit 2, kind of number (FH-number, H-number), synthetic test
-number, day and month ranges, individual number against the century table (classic numbers
-only), and finally whether the birth date is a real calendar day.
+number, day and month ranges, and finally whether the birth date is a real calendar day.
 """
 
 import datetime
@@ -97,10 +111,10 @@ class NationalIdError(ValueError):
     """A national identity number was rejected.
 
     ``code`` is a stable machine-readable reason, one of ``"length"``, ``"not_digits"``,
-    ``"check_digit_1"``, ``"check_digit_2"``, ``"date"``, ``"individual_number"``,
-    ``"synthetic_not_allowed"``, ``"unsupported_kind"``, ``"birth_date_mismatch"`` or
-    ``"birth_date_required"``. ``message`` is a plain English sentence for the person who
-    typed the number. Messages never repeat the full number.
+    ``"check_digit_1"``, ``"check_digit_2"``, ``"date"``, ``"synthetic_not_allowed"``,
+    ``"unsupported_kind"``, ``"birth_date_mismatch"`` or ``"birth_date_required"``.
+    ``message`` is a plain English sentence for the person who typed the number.
+    Messages never repeat the full number.
     """
 
     code: str
@@ -121,9 +135,12 @@ class NationalId:
     """A national identity number that passed :func:`parse`.
 
     ``day``, ``month`` and ``year_2`` are the birth date digits with the D-nummer and
-    synthetic offsets removed. ``birth_date`` and ``sex`` are set only for classic numbers,
-    where the digits determine them; for new-style numbers (issued from 2032) both are
-    ``None`` and the birth date must come from elsewhere (see :func:`resolve_birth_date`).
+    synthetic offsets removed. ``birth_date`` and ``sex`` are set only for classic numbers;
+    for new-style numbers (issued from 2032) both are ``None`` and the birth date must come
+    from elsewhere (see :func:`resolve_birth_date`). ``birth_year_known`` says whether the
+    digits fix the century: False for new-style numbers and for classic numbers whose
+    individual number the century table has no year for (``birth_date`` is then read in
+    the window 1940-2039).
     The number itself is left out of ``repr`` so that it does not end up in logs.
     """
 
@@ -141,6 +158,8 @@ class NationalId:
     birth_date: datetime.date | None
     sex: str | None
     """``"male"`` or ``"female"`` for classic numbers, else ``None``."""
+    birth_year_known: bool
+    """True when the individual number tells the century of ``birth_date``."""
 
 
 def _weighted_sum(digits: str, weights: Sequence[int]) -> int:
@@ -166,6 +185,13 @@ def _century_year(individual: int, year_2: int) -> int | None:
     if 900 <= individual <= 999 and 40 <= year_2 <= 99:
         return 1900 + year_2
     return None
+
+
+def _window_year(year_2: int) -> int:
+    """The year ending in ``year_2`` within 1940-2039: the only century in which someone
+    whose number the table cannot place can be born and alive (YY 40-99 are not future
+    years, and the 1800s rows never use those individual numbers)."""
+    return (1900 if year_2 >= 40 else 2000) + year_2
 
 
 def _is_real_date(year: int, month: int, day: int) -> bool:
@@ -292,14 +318,15 @@ def parse(value: str, *, allow_synthetic: bool = False) -> NationalId:
             )
         birth_date = None
         sex = None
+        known = False
     else:
+        # The individual number gives the century where the table has a row for it and
+        # that year had the day; otherwise (valid all the same, as for Skatteetaten) the
+        # year comes from the 1940-2039 window.
         year = _century_year(individual, year_2)
-        if year is None:
-            raise NationalIdError(
-                "individual_number",
-                f"The national id is not valid: the individual number {individual:03d} "
-                f"(digits 7-9) is not used for people born in a year ending in {year_2:02d}.",
-            )
+        known = year is not None and _is_real_date(year, month, day)
+        if not known:
+            year = _window_year(year_2)
         if not _is_real_date(year, month, day):
             raise NationalIdError(
                 "date",
@@ -319,21 +346,24 @@ def parse(value: str, *, allow_synthetic: bool = False) -> NationalId:
         year_2=year_2,
         birth_date=birth_date,
         sex=sex,
+        birth_year_known=known,
     )
 
 
 def resolve_birth_date(nid: NationalId, entered: datetime.date | None) -> datetime.date:
     """The birth date of the person, from the number and the date typed in.
 
-    For a classic number the digits determine the birth date: it is returned, and a date
-    that was entered must be the same. For a new-style number (issued from 2032) the digits
-    give the day, month and two-digit year but not the century, so the birth date must be
-    entered; its day, month and last two digits of the year must match the number.
+    For a classic number whose individual number tells the century, the digits determine
+    the birth date: it is returned, and a date that was entered must be the same. Where the
+    digits give the day, month and two-digit year but not the century, a date that was
+    entered decides it (its day, month and last two digits of the year must match the
+    number). Without one, a classic number's birth year is read in the window 1940-2039;
+    a new-style number (issued from 2032) needs the date entered.
 
     Raises :class:`NationalIdError` with code ``"birth_date_mismatch"`` or
     ``"birth_date_required"``.
     """
-    if nid.birth_date is not None:
+    if nid.birth_year_known and nid.birth_date is not None:
         if entered is not None and entered != nid.birth_date:
             raise NationalIdError(
                 "birth_date_mismatch",
@@ -342,6 +372,8 @@ def resolve_birth_date(nid: NationalId, entered: datetime.date | None) -> dateti
             )
         return nid.birth_date
 
+    if entered is None and nid.birth_date is not None:
+        return nid.birth_date
     if entered is None:
         raise NationalIdError(
             "birth_date_required",
