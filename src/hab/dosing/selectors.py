@@ -420,6 +420,38 @@ def expected_patients(clinic: Clinic, day: date) -> tuple[list[Shown], set[int]]
     return home + guests, {p.pk for p in guests}
 
 
+def dosable_elsewhere(clinic: Clinic, day: date, slot: str, patient_ids: list[int]) -> set[int]:
+    """The patients another clinic may still dose in this session of the day: their home
+    clinic, or a clinic their home doctor authorised for guest dosing that day, that has the
+    session and has not closed it.
+
+    Closing a session leaves them alone: a ``missed`` record written here would refuse the
+    dose there (one record per patient, day, session and group). The last of their clinics
+    to close writes it, when no other can dose them any more."""
+    if not patient_ids:
+        return set()
+    places: dict[int, set[int]] = defaultdict(set)
+    for patient_id, home in Patient.objects.filter(pk__in=patient_ids).values_list(
+        "pk", "clinic_id"
+    ):
+        places[patient_id].add(home)
+    for patient_id, guest_clinic in GuestAuthorisation.objects.filter(
+        patient_id__in=patient_ids, valid_from__lte=day, valid_to__gte=day
+    ).values_list("patient_id", "clinic_id"):
+        places[patient_id].add(guest_clinic)
+    others = {pk for found in places.values() for pk in found} - {clinic.pk}
+    if not others:
+        return set()
+    open_there = set(
+        Clinic.objects.filter(pk__in=others, slots__code=slot).values_list("pk", flat=True)
+    ) - set(
+        SessionClose.objects.filter(clinic_id__in=others, day=day, slot=slot).values_list(
+            "clinic_id", flat=True
+        )
+    )
+    return {patient_id for patient_id, found in places.items() if found & open_there}
+
+
 def _check_board(actor: Actor, clinic: Clinic, slot: str) -> list[str]:
     if not policy.is_member(actor.user, clinic):
         raise NotFound(_("No such clinic."))

@@ -29,6 +29,7 @@ from hab.dosing.models import (
 from hab.dosing.selectors import (
     clinic_slots,
     context_for,
+    dosable_elsewhere,
     effective,
     expected_patients,
     patient_for_dosing,
@@ -438,7 +439,8 @@ def observation_end(
 
 
 def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str) -> SessionClose:
-    """Closes the session: ``missed`` for every expected patient not seen."""
+    """Closes the session: ``missed`` for every expected patient not seen here or at
+    another clinic, unless another clinic may still dose them in this session."""
     clinic_for_action(actor.user, clinic, Action.SESSION_CLOSE)
     if slot not in slot_codes(clinic):
         raise Invalid.one("slot", _("No such session at the clinic."))
@@ -479,6 +481,10 @@ def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str
                     )
                 )
                 seen.add(group)
+        # Never those another clinic may still dose in this session: a missed record here
+        # would refuse their dose there. The last of their clinics to close writes it.
+        elsewhere = dosable_elsewhere(clinic, day, slot, sorted({r.patient_id for r in missed}))
+        missed = [record for record in missed if record.patient_id not in elsewhere]
         try:
             with transaction.atomic():
                 closed = SessionClose.objects.create(
