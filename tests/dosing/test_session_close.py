@@ -75,9 +75,7 @@ def test_the_last_clinic_to_close_writes_missed_for_a_guest_seen_nowhere(
     assert (missed.status, missed.clinic.code, missed.slot) == ("missed", last, "afternoon")
 
 
-def test_a_dose_given_at_the_other_clinic_is_not_missed_at_home(
-    api_as, guest_in_bergen, afternoon
-):
+def test_a_dose_given_at_the_other_clinic_is_not_missed_at_home(api_as, guest_in_bergen, afternoon):
     dosed = api_as("nurse.bergen").post(
         "/administrations", dose_body(guest_in_bergen["patient"], clinic="bergen")
     )
