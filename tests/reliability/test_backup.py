@@ -14,7 +14,8 @@ from django.db import connection
 
 from hab.core import clock
 from hab.core.access import Actor
-from hab.core.backup import Database, manifest_path, read_manifest
+from hab.core.append_only import TABLES as APPEND_ONLY
+from hab.core.backup import Database, compare, manifest_path, read_manifest
 from hab.core.models import Clinic
 from hab.dosing import services as dosing
 from hab.dosing.models import Administration
@@ -127,9 +128,12 @@ def test_a_backup_under_write_load_restores_every_row(ward, staff, tmp_path, new
             differing.add(table)
     assert differing <= CHANGED_BY_THE_LOAD
 
-    # and the restored database still refuses to rewrite a dose
+    # and the restored database still refuses to rewrite or delete a dose
     with connect(new_database) as con, pytest.raises(Exception, match="append-only"):
         con.execute("UPDATE dosing_administration SET dose_mg = 1")
+    with connect(new_database) as con, pytest.raises(Exception, match="append-only"):
+        con.execute("DELETE FROM dosing_administration")
+    assert set(manifest["append_only"]) == set(manifest["no_delete"]) == set(APPEND_ONLY)
 
 
 def test_restore_refuses_a_database_that_is_not_empty(ward, tmp_path):
@@ -155,3 +159,20 @@ def test_restore_refuses_a_damaged_backup(ward, tmp_path, new_database):
             sqlite3.connect(f"file:{new_database.name}?mode=ro", uri=True).execute(
                 "select 1 from django_migrations"
             )
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_restore_that_lost_a_delete_trigger_says_so():
+    manifest = {
+        "tables": {"dosing_administration": 3},
+        "migrations": ["core.0008_append_only_no_delete"],
+        "append_only": ["dosing_administration"],
+        "no_delete": ["dosing_administration"],
+    }
+    state = manifest | {"no_delete": []}
+
+    assert compare(manifest, state) == [
+        "dosing_administration has lost the trigger that refuses DELETE"
+    ]
+    # A manifest from before the DELETE triggers asks nothing of them.
+    assert compare({k: v for k, v in manifest.items() if k != "no_delete"}, state) == []

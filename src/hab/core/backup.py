@@ -9,8 +9,9 @@ prove it got every row, however busy the clinic was while the backup ran.
 
 A restore refuses a database that holds tables (unless forced), restores, then checks the
 restored database against the manifest (every table's row count, the migrations, the
-append-only triggers) and recomputes the controlled-drug ledger's hash chains with
-``hab verify-ledger``.
+append-only triggers, UPDATE's and DELETE's) and runs ``hab verify-ledger`` on it: the
+ledger's hash chains, its signed checkpoints (with this server's HAB_LEDGER_KEY) and every
+dose against its debits.
 """
 
 from __future__ import annotations
@@ -172,7 +173,13 @@ def _sqlite_state(con: sqlite3.Connection) -> dict[str, Any]:
         name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
     }
     guarded = sorted(t for t in APPEND_ONLY if t in counts and f"{t}_no_update" in triggers)
-    return {"tables": counts, "migrations": sorted(migrations), "append_only": guarded}
+    undeletable = sorted(t for t in APPEND_ONLY if t in counts and f"{t}_no_delete" in triggers)
+    return {
+        "tables": counts,
+        "migrations": sorted(migrations),
+        "append_only": guarded,
+        "no_delete": undeletable,
+    }
 
 
 def _pg_state(cursor) -> dict[str, Any]:
@@ -194,7 +201,13 @@ def _pg_state(cursor) -> dict[str, Any]:
     )
     triggers = {(table, name) for table, name in cursor.fetchall()}
     guarded = sorted(t for t in APPEND_ONLY if t in counts and (t, f"{t}_append_only") in triggers)
-    return {"tables": counts, "migrations": sorted(migrations), "append_only": guarded}
+    # One trigger refuses both UPDATE and DELETE on PostgreSQL.
+    return {
+        "tables": counts,
+        "migrations": sorted(migrations),
+        "append_only": guarded,
+        "no_delete": guarded,
+    }
 
 
 # --- backup ---------------------------------------------------------------------------------
@@ -391,6 +404,9 @@ def compare(manifest: dict, state: dict) -> list[str]:
         problems.append("the applied migrations differ from the backup's")
     for table in sorted(set(manifest["append_only"]) - set(state["append_only"])):
         problems.append(f"{table} has lost its append-only trigger")
+    # Manifests written before SQLite's DELETE triggers have no "no_delete".
+    for table in sorted(set(manifest.get("no_delete", [])) - set(state.get("no_delete", []))):
+        problems.append(f"{table} has lost the trigger that refuses DELETE")
     return problems
 
 
