@@ -1,10 +1,12 @@
 """The prescriptions in force that the dosing room reads are those of the plain rule.
 
-``prescriptions_in_force`` (the board's and every dose's read) looks only at the ends of
-the patients' chains; ``active_prescriptions`` says the rule as the ORM writes it: the
-last of each chain, not a stop, within its validity. Any history of prescriptions, new
-chains, successors, stops, validity windows, even a successor of another patient's
-prescription, gives both the same prescriptions in the same order.
+``prescriptions_in_force`` (the board's and every dose's read) walks from the ends of the
+patients' chains; ``active_prescriptions`` says the rule with the ORM. The rule, written
+out once more here over the rows as made: in each chain, the newest prescription valid
+from the day or before (those superseding it are not valid yet), not a stop, within its
+validity. Any history of prescriptions, new chains, successors valid from earlier or later
+days, stops, validity windows, even a successor of another patient's prescription, gives
+all three the same prescriptions, and the two reads the same order.
 """
 
 from __future__ import annotations
@@ -30,10 +32,28 @@ step = st.tuples(
     st.sampled_from(["new", "supersede", "supersede", "stop"]),
     st.integers(0, 2),  # the patient (for a new chain)
     st.sampled_from(MEDICATIONS),
-    st.integers(-4, 3),  # valid from, days from DAY
+    st.integers(-4, 4),  # valid from, days from DAY: successors from earlier or later days
     st.one_of(st.none(), st.integers(0, 4)),  # valid to, days after valid from
     st.integers(0, 3),  # minutes after the previous one: equal times happen
 )
+
+
+def by_rule(rows: list[Prescription], patients: list[int], day: datetime.date):
+    """The rule over the rows in memory: a prescription is in force when it is valid on
+    the day, not a stop, and nothing after it in its chain is valid from the day or before."""
+    successor = {p.supersedes_id: p for p in rows if p.supersedes_id is not None}
+    found: dict[int, list[int]] = {}
+    for p in rows:
+        if p.patient_id not in patients or p.stopped_on is not None or p.valid_from > day:
+            continue
+        if p.valid_to is not None and p.valid_to < day:
+            continue
+        after = successor.get(p.pk)
+        while after is not None and after.valid_from > day:
+            after = successor.get(after.pk)
+        if after is None:
+            found.setdefault(p.patient_id, []).append(p.pk)
+    return found
 
 
 @pytest.fixture
@@ -61,6 +81,7 @@ def test_in_force_agrees_with_the_rule(episodes, staff, steps, picks):
     doctor = staff["doctor.oslo"]
     at = timezone.make_aware(datetime.datetime(2026, 3, 1, 9))
     with transaction.atomic():
+        rows: list[Prescription] = []
         open_ends: list[Prescription] = []  # prescriptions nothing supersedes yet
         for kind, who, medication, start, length, minutes in steps:
             at += datetime.timedelta(minutes=minutes)
@@ -89,9 +110,14 @@ def test_in_force_agrees_with_the_rule(episodes, staff, steps, picks):
                 created_by=doctor,
             )
             open_ends.append(made)
+            rows.append(made)
         patients = [e.patient_id for e in episodes]
         asked = patients[: picks.draw(st.integers(1, 3))]
-        for day in (DAY - datetime.timedelta(days=2), DAY, DAY + datetime.timedelta(days=3)):
+        for days in (-2, 0, 1, 3, 5):
+            day = DAY + datetime.timedelta(days=days)
+            assert {pk for found in by_rule(rows, asked, day).values() for pk in found} == {
+                p.pk for found in active_prescriptions(asked, day).values() for p in found
+            }
             expected = {
                 patient: [(p.pk, p.dose_for("afternoon"), float(p.daily_max_mg)) for p in found]
                 for patient, found in active_prescriptions(asked, day).items()

@@ -22,7 +22,7 @@ from hab.patients.forms import (
     RelativeForm,
 )
 from hab.patients.models import Patient, Relative
-from hab.prescribing.selectors import active_prescriptions
+from hab.prescribing.selectors import active_prescriptions, coming_prescriptions
 
 
 @staff_view
@@ -101,6 +101,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_discharge": policy.can(user, Action.EPISODE_DISCHARGE, clinic),
         "prescriptions": _with_session_names(
             active_prescriptions([patient.pk], clock.today()).get(patient.pk, []), patient
+        ),
+        # Prescriptions (and stops) from a later day that will take over on that day.
+        "coming_prescriptions": _with_session_names(
+            coming_prescriptions([patient.pk], clock.today()).get(patient.pk, []), patient
         ),
         "prescription_history": _with_session_names(
             patient.prescriptions.select_related("created_by")[:20], patient

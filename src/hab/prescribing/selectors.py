@@ -73,25 +73,68 @@ def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
     )
 
 
-def _in_force(patient_ids: Iterable[int], day: date):
-    return (
+def _overtaken(thresholds: dict[int, date]) -> set[int]:
+    """The prescriptions (ids, each with a day) that a later one of their chain, valid from
+    that day or before, has taken over by then.
+
+    A chain (each prescription superseding the one before) is followed forwards only
+    through successors not yet valid on the day: one or two a chain, as the prescriptions
+    that old titration steps are superseded by are valid at once."""
+    overtaken: set[int] = set()
+    frontier: dict[int, list[int]] = {pk: [pk] for pk in thresholds}
+    while frontier:
+        ahead: dict[int, list[int]] = {}
+        for previous, pk, valid_from in Prescription.objects.filter(
+            supersedes_id__in=list(frontier)
+        ).values_list("supersedes_id", "pk", "valid_from"):
+            for origin in frontier[previous]:
+                if valid_from <= thresholds[origin]:
+                    overtaken.add(origin)
+                else:
+                    ahead.setdefault(pk, []).append(origin)
+        frontier = {
+            pk: alive
+            for pk, origins in ahead.items()
+            if (alive := [o for o in origins if o not in overtaken])
+        }
+    return overtaken
+
+
+def active_prescriptions(patient_ids: Iterable[int], day: date) -> dict[int, list[Prescription]]:
+    """Each patient's prescriptions in force on the day.
+
+    In each chain of prescriptions (each superseding the one before), the newest one valid
+    from the day or before: the ones that supersede it are not valid yet, so a prescription
+    from a later day takes over on that day and the one before it stays until then. It is
+    in force when it is not a stop and the day is within its validity."""
+    candidates = list(
         Prescription.objects.filter(
-            patient_id__in=list(patient_ids),
-            superseded_by__isnull=True,
-            stopped_on__isnull=True,
-            valid_from__lte=day,
+            patient_id__in=list(patient_ids), stopped_on__isnull=True, valid_from__lte=day
         )
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
         .order_by("created_at", "id")
     )
-
-
-def active_prescriptions(patient_ids: Iterable[int], day: date) -> dict[int, list[Prescription]]:
-    """Each patient's prescriptions in force on the day: the last of each chain, not a stop,
-    within its validity."""
+    overtaken = _overtaken({p.pk: day for p in candidates})
     found: dict[int, list[Prescription]] = {}
-    for prescription in _in_force(patient_ids, day):
-        found.setdefault(prescription.patient_id, []).append(prescription)
+    for prescription in candidates:
+        if prescription.pk not in overtaken:
+            found.setdefault(prescription.patient_id, []).append(prescription)
+    return found
+
+
+def coming_prescriptions(patient_ids: Iterable[int], day: date) -> dict[int, list[Prescription]]:
+    """Each patient's prescriptions (and stops) valid from a later day that will take over
+    on that day: none of their chain after them is valid by then. In the order they begin."""
+    candidates = list(
+        Prescription.objects.filter(patient_id__in=list(patient_ids), valid_from__gt=day)
+        .select_related("created_by")
+        .order_by("valid_from", "created_at", "id")
+    )
+    overtaken = _overtaken({p.pk: p.valid_from for p in candidates})
+    found: dict[int, list[Prescription]] = {}
+    for prescription in candidates:
+        if prescription.pk not in overtaken:
+            found.setdefault(prescription.patient_id, []).append(prescription)
     return found
 
 
@@ -147,12 +190,13 @@ def _number(value) -> float | None:
 
 def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, list[InForce]]:
     """``active_prescriptions`` as small records, for the dosing room: read with plain SQL
-    (the same conditions), as the ORM's handling of a long list of ids cost more than the
+    (the same rule), as the ORM's handling of a long list of ids cost more than the
     query. SQLite gives back times as text (UTC) and the doses as JSON text.
 
     Read from the ends of the patients' chains of prescriptions (a patient's titration
     steps and reviews, each superseding the last, are some thirty rows after a few years),
-    without parallel workers on PostgreSQL (see ``serial``)."""
+    walking back only past those not valid yet, without parallel workers on PostgreSQL
+    (see ``serial``)."""
     patient_ids = list(patient_ids)
     found: dict[int, list[InForce]] = {}
     if not patient_ids:
@@ -160,32 +204,52 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
     table = Prescription._meta.db_table
     mine, mine_params = among("m.patient_id", patient_ids)
     theirs, theirs_params = among("n.patient_id", patient_ids)
-    # The ends of the patients' chains: their prescriptions that none of theirs supersedes.
-    # Only these rows (one or two a patient) are then read whole; the check that nothing
-    # at all supersedes them keeps the answer exactly that of the plain condition.
+    whose, whose_params = among("p.patient_id", patient_ids)
+    # The ends of the patients' chains: their prescriptions that none of theirs supersedes
+    # (one or two a patient, read from the rx_patient_chain index alone).
     ends = (
         f"SELECT m.id FROM {table} m WHERE {mine} AND NOT EXISTS "
         f"(SELECT 1 FROM {table} n WHERE {theirs} AND n.supersedes_id = m.id)"
     )
     # On PostgreSQL an array made once, looked up by primary key: as ``IN`` it would join
-    # the whole table by hash, as the planner cannot know how few ends there are.
+    # the whole table by hash, as the planner cannot know how few rows there are.
     postgresql = connection.vendor == "postgresql"
-    ends = f"= ANY(ARRAY({ends}))" if postgresql else f"IN ({ends})"
+
+    def ids(query: str) -> str:
+        return f"= ANY(ARRAY({query}))" if postgresql else f"IN ({query})"
+
+    # ``back``: from each end, back along the chain past the prescriptions not valid yet on
+    # the day, to the first one that is: the candidate of its chain (a prescription from
+    # a later day supersedes from that day only). ``ahead``: what supersedes a candidate,
+    # followed while not valid yet; a candidate is in force unless one of these is valid
+    # by the day (for a chain that goes on past the ends, in another patient's rows).
+    # Both walk a row or two a chain, each step by primary key or the unique supersedes.
     # On PostgreSQL the amounts as doubles and the time as seconds since 1970, as in the
     # doses' history: numerics and times would be loaded in Python, row by row.
     columns = ["daily_max_mg", "titration_start_mg", "titration_step_mg", "titration_target_mg"]
     numbers = ", ".join(f"p.{c}::float8" if postgresql else f"p.{c}" for c in columns)
     at = "EXTRACT(EPOCH FROM p.created_at)::float8" if postgresql else "p.created_at"
     sql = (
+        "WITH RECURSIVE back (id, prev, valid_from) AS ("
+        f"SELECT m.id, m.supersedes_id, m.valid_from FROM {table} m WHERE m.id {ids(ends)} "
+        f"UNION SELECT q.id, q.supersedes_id, q.valid_from FROM back b JOIN {table} q "
+        "ON q.id = b.prev WHERE b.valid_from > %s), "
+        "ahead (origin, id, valid_from) AS ("
+        f"SELECT b.id, s.id, s.valid_from FROM back b JOIN {table} s ON s.supersedes_id = b.id "
+        "WHERE b.valid_from <= %s "
+        f"UNION SELECT a.origin, s.id, s.valid_from FROM ahead a JOIN {table} s "
+        "ON s.supersedes_id = a.id WHERE a.valid_from > %s) "
         f"SELECT p.id, p.patient_id, p.episode_id, p.medication, p.route, p.doses_mg, "
-        f"{numbers}, {at} FROM {table} p WHERE p.id {ends} "
-        "AND p.stopped_on IS NULL AND p.valid_from <= %s "
-        "AND (p.valid_to IS NULL OR p.valid_to >= %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.supersedes_id = p.id) "
+        f"{numbers}, {at} FROM {table} p "
+        f"WHERE p.id {ids('SELECT id FROM back WHERE valid_from <= %s')} AND {whose} "
+        "AND p.stopped_on IS NULL AND (p.valid_to IS NULL OR p.valid_to >= %s) "
+        "AND NOT EXISTS (SELECT 1 FROM ahead a WHERE a.origin = p.id AND a.valid_from <= %s) "
         "ORDER BY p.created_at, p.id"
     )
+    on = day.isoformat()
+    params = [*mine_params, *theirs_params, on, on, on, on, *whose_params, on, on]
     with serial() as cursor:
-        cursor.execute(sql, [*mine_params, *theirs_params, day.isoformat(), day.isoformat()])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     zone = timezone.get_current_timezone()
     for pk, patient, episode, medication, route, doses, daily, start, step, target, at in rows:

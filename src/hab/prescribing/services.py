@@ -186,7 +186,10 @@ def _check_against_protocol(errors, clinic: Clinic, medication: str, doses, dail
 def prescription_stop(
     *, actor: Actor, prescription_id: int, reason: str, on: datetime.date | None = None
 ) -> Prescription:
-    """Stops a prescription: a new row that supersedes it, with no doses."""
+    """Stops a prescription from the day ``on`` (today by default): a new row, with no
+    doses, at the end of its chain. Prescriptions of the chain that would have begun
+    later (from a day after ``on``) end with it; one that begins by ``on`` has already
+    replaced it."""
     if not reason.strip():
         raise Invalid.one("reason", _("Write why the prescription is stopped."))
     with transaction.atomic():
@@ -194,11 +197,16 @@ def prescription_stop(
         patient = patient_for_user(
             actor, current.patient_id if current else 0, Action.PRESCRIBE, lock=True
         )
-        if current.patient_id != patient.pk or hasattr(current, "superseded_by"):
-            raise Conflict(_("This prescription has already been replaced."))
         if current.stopped_on is not None:
             raise Conflict(_("This prescription is already stopped."))
         on = on or clock.today()
+        head = current
+        while (after := Prescription.objects.filter(supersedes=head).first()) is not None:
+            if after.valid_from <= on:
+                raise Conflict(_("This prescription has already been replaced."))
+            head = after
+        if current.patient_id != patient.pk:
+            raise Conflict(_("This prescription has already been replaced."))
         stop = Prescription.objects.create(
             patient=patient,
             episode=current.episode,
@@ -209,7 +217,7 @@ def prescription_stop(
             valid_from=on,
             stopped_on=on,
             reason=reason.strip()[:500],
-            supersedes=current,
+            supersedes=head,
             created_at=clock.now(),
             created_by=actor.user,
         )
@@ -218,7 +226,7 @@ def prescription_stop(
             patient=patient,
             action=AccessAction.CREATE,
             what="prescription",
-            details={"prescription": stop.pk, "stops": current.pk},
+            details={"prescription": stop.pk, "stops": current.pk, "supersedes": head.pk},
             policy_action=Action.PRESCRIBE,
         )
     return stop
