@@ -130,12 +130,21 @@ def test_a_paper_record_is_back_entered_as_it_happened(earlier, staff):
         back_enter(staff, patient)
 
 
-def test_a_paper_dose_above_the_maximum_is_kept_and_opens_an_incident(earlier, staff):
+def test_a_paper_dose_above_the_maximum_is_kept_once_confirmed_and_opens_an_incident(
+    earlier, staff
+):
     patient = earlier(days=0)["patient"]
     history(patient, 10, skip=frozenset({(TODAY - timedelta(days=1), "afternoon")}))
 
-    recorded = back_enter(staff, patient, dose_mg=390)
+    with pytest.raises(Invalid) as unconfirmed:
+        back_enter(staff, patient, dose_mg=390)
+    assert not Incident.objects.exists()
+    recorded = back_enter(
+        staff, patient, dose_mg=390, confirm_breach=True, breach_reason="Står slik på listen"
+    )
 
+    # 200 mg in the morning and 390 mg: over the 450 mg a day and the 200 mg prescribed.
+    assert [e.field for e in unconfirmed.value.errors] == ["dose_mg", "dose_mg", "confirm_breach"]
     assert recorded.administration.dose_mg == 390  # never adjusted
     assert "incident" in recorded.warnings[0]
     incident = Incident.objects.get()

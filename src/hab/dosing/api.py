@@ -54,6 +54,9 @@ class AdministrationOut(Schema):
     observe_until: datetime.datetime | None
     corrects: int | None
     correction_reason: str
+    # The breaches of the day's limits confirmed with this record, and why (empty when none).
+    breaches: list[str] = []
+    breach_reason: str = ""
     warnings: list[str]
 
 
@@ -62,6 +65,10 @@ class CorrectionIn(Schema):
     dose_mg: Decimal
     status: str
     assessment: AssessmentIn | None = None
+    # A correction that breaks a limit of the day is recorded only when confirmed; the
+    # breach's reason defaults to the correction's.
+    confirm_breach: bool = False
+    breach_reason: str = Field("", max_length=500)
 
 
 class ObservationIn(Schema):
@@ -128,6 +135,8 @@ def administration_out(record: Administration, warnings: list[str] | None = None
         "observe_until": record.observe_until,
         "corrects": record.corrects_id,
         "correction_reason": record.correction_reason,
+        "breaches": record.breaches,
+        "breach_reason": record.breach_reason,
         "warnings": warnings or [],
     }
 
@@ -212,6 +221,10 @@ def administration_record(request: HttpRequest, payload: AdministrationIn):
     summary="Correct a record (the original stays)",
 )
 def administration_correct(request: HttpRequest, administration_id: int, payload: CorrectionIn):
+    """A correction that raises a dose is checked against the whole day: 422 listing every
+    breach (field ``dose_mg``) unless ``confirm_breach`` is true, which records it with the
+    reason, opens a dosing-error incident and blocks the group's next dose until a doctor
+    reviews."""
     recorded = services.administration_correct(
         actor=request_actor(request),
         administration_id=administration_id,
@@ -219,6 +232,8 @@ def administration_correct(request: HttpRequest, administration_id: int, payload
         dose_mg=payload.dose_mg,
         status=payload.status,
         assessment=payload.assessment.model_dump() if payload.assessment else None,
+        confirm_breach=payload.confirm_breach,
+        breach_reason=payload.breach_reason,
     )
     return Status(201, administration_out(recorded.administration, recorded.warnings))
 

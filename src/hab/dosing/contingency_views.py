@@ -65,7 +65,13 @@ def back_entry(request: HttpRequest) -> HttpResponse:
     forms: dict[int, BackEntryForm] = {}
     if request.method == "POST":
         patient_id = int(request.POST.get("patient", "0") or 0)
-        form = BackEntryForm(request.POST, clinic=clinic, prefix=f"p{patient_id}")
+        prefix = f"p{patient_id}"
+        form = BackEntryForm(
+            request.POST,
+            clinic=clinic,
+            prefix=prefix,
+            confirming=BackEntryForm.confirming(request.POST, prefix),
+        )
         forms[patient_id] = form
         if form.is_valid():
             data = form.cleaned_data
@@ -88,6 +94,8 @@ def back_entry(request: HttpRequest) -> HttpResponse:
                     },
                     withheld_reason=data["note"] if data["status"] == "withheld" else "",
                     notes=data["note"],
+                    confirm_breach=data.get("confirm_breach", False),
+                    breach_reason=data.get("breach_reason", ""),
                 )
                 for warning in recorded.warnings[:1]:
                     messages.warning(request, warning)
@@ -98,6 +106,14 @@ def back_entry(request: HttpRequest) -> HttpResponse:
                 url = reverse("dosing:back-entry")
                 return redirect(f"{url}?date={day:%Y-%m-%d}&slot={slot}")
             except Invalid as error:
+                if any(e.field == "confirm_breach" for e in error.errors):
+                    # The breaches are listed: the line again, now asking for the
+                    # confirmation and its reason.
+                    form = BackEntryForm(
+                        request.POST, clinic=clinic, prefix=prefix, confirming=True
+                    )
+                    form.is_valid()
+                    forms[patient_id] = form
                 add_errors(form, error)
             except Conflict as error:
                 form.add_error(None, error.message)

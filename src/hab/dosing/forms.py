@@ -70,15 +70,50 @@ class ObservationForm(forms.Form):
     )
 
 
-class CorrectionForm(forms.Form):
+class BreachConfirmation(forms.Form):
+    """The confirmation of a breach of the day's limits, shown only once the service has
+    listed the breaches (a record of what happened is never refused, but never passes
+    unnoticed either)."""
+
+    confirm_breach = forms.BooleanField(
+        label=_("I confirm this breach: it is what happened"), required=False
+    )
+    breach_reason = forms.CharField(
+        label=_("Why were the limits broken?"), required=False, max_length=500
+    )
+
+    # The fields are shown once the breaches are listed: the page posts them from then on.
+    breach_fields = ("confirm_breach", "breach_reason")
+
+    def __init__(self, *args, confirming: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not confirming:
+            for name in self.breach_fields:
+                del self.fields[name]
+
+    @classmethod
+    def confirming(cls, data, prefix: str | None = None) -> bool:
+        key = f"{prefix}-breach_reason" if prefix else "breach_reason"
+        return data is not None and key in data
+
+
+class CorrectionForm(BreachConfirmation):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     dose_mg = forms.DecimalField(
         label=_("Dose (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
     reason = forms.CharField(label=_("Why is the record corrected?"), max_length=500)
+    field_order = ["status", "dose_mg", "reason", "confirm_breach", "breach_reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "breach_reason" in self.fields:
+            self.fields["breach_reason"].help_text = _(
+                "Leave empty when the reason for the correction says it."
+            )
 
 
-class BackEntryForm(forms.Form):
+class BackEntryForm(BreachConfirmation):
     """One patient's line of the paper contingency list."""
 
     status = forms.ChoiceField(
@@ -103,6 +138,17 @@ class BackEntryForm(forms.Form):
         label=_("Breath alcohol (‰)"), required=False, decimal_places=2, min_value=0, max_value=5
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    field_order = [
+        "status",
+        "dose_mg",
+        "time",
+        "given_by",
+        "sedation",
+        "breath_alcohol_permille",
+        "note",
+        "confirm_breach",
+        "breach_reason",
+    ]
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -99,7 +100,77 @@ def text(reason: Reason) -> str:
         }
     if code == "iv_over_warn":
         return _("More than %(warn)s injected today.") % {"warn": mg(p["warn"])}
+    breach = _breach_text(reason)
+    if breach is not None:
+        return breach
     return code
+
+
+def clock_time(value) -> str:
+    """A time of day in Oslo, as the nurse reads it on the paper list."""
+    return timezone.localtime(value).strftime("%H:%M")
+
+
+def _titration_rule(rule: str) -> str:
+    return {
+        "titration_step": _("the titration plan"),
+        "first_day_iv": _("first day of injections"),
+        "prev_day_share": _("half of the day before's total"),
+        "step_from_previous": _("previous dose plus half"),
+        "first_oral": _("first tablet dose"),
+        "top_up": _("top-up after the first injection"),
+    }.get(rule, rule)
+
+
+def _breach_text(reason: Reason) -> str | None:
+    """A limit a day's records break, found after the fact (``rules.day_breaches``)."""
+    p = reason.params
+    code = reason.code
+    if code == "breach_interval":
+        return _(
+            "The doses at %(earlier)s and %(later)s were %(elapsed)s apart; "
+            "the minimum interval is %(required)s."
+        ) % {
+            "earlier": clock_time(p["earlier"]),
+            "later": clock_time(p["later"]),
+            "elapsed": duration(p["elapsed_minutes"]),
+            "required": duration(p["required_minutes"]),
+        }
+    if code == "breach_daily_max":
+        return _("The day's total, %(total)s, is over the daily maximum of %(max)s.") % {
+            "total": mg(p["total"]),
+            "max": mg(p["daily_max"]),
+        }
+    if code == "breach_single_max":
+        return _("The dose at %(time)s, %(mg)s, is over the single-dose maximum of %(max)s.") % {
+            "time": clock_time(p["at"]),
+            "mg": mg(p["mg"]),
+            "max": mg(p["max"]),
+        }
+    if code == "breach_prescribed":
+        return _(
+            "The dose at %(time)s, %(mg)s, is more than the %(max)s prescribed for the session."
+        ) % {"time": clock_time(p["at"]), "mg": mg(p["mg"]), "max": mg(p["max"])}
+    if code == "breach_titration" and p.get("rule") == "oral_daily_step":
+        return _("Tablet titration: the day's total, %(total)s, is over %(max)s.") % {
+            "total": mg(p["total"]),
+            "max": mg(p["max"]),
+        }
+    if code == "breach_titration":
+        return _(
+            "The dose at %(time)s, %(mg)s, is over the titration limit of %(max)s (%(rule)s)."
+        ) % {
+            "time": clock_time(p["at"]),
+            "mg": mg(p["mg"]),
+            "max": mg(p["max"]),
+            "rule": _titration_rule(p["rule"]),
+        }
+    if code == "breach_allowed":
+        return _("%(mg)s is more than the %(max)s the rules allowed at that time.") % {
+            "mg": mg(p["mg"]),
+            "max": mg(p["max"]),
+        }
+    return None
 
 
 def texts(reasons) -> list[str]:

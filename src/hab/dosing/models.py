@@ -87,6 +87,13 @@ class Administration(models.Model):
         db_index=False,
     )
     back_entered_at = models.DateTimeField(_("back-entered"), null=True, blank=True)
+    # A correction or paper dose that breaks a limit of the day is recorded (it happened)
+    # once the nurse confirms the breaches with a reason: the breaches as shown to them,
+    # the reason, and when it was confirmed. The group's next dose then waits for a
+    # doctor's review made after that time.
+    breaches = models.JSONField(_("breaches confirmed"), default=list, blank=True)
+    breach_reason = models.CharField(_("reason for the breach"), max_length=500, blank=True)
+    breach_confirmed_at = models.DateTimeField(_("breach confirmed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,6 +119,12 @@ class Administration(models.Model):
                 fields=["back_entered_by"],
                 condition=Q(back_entered_by__isnull=False),
                 name="admin_back_entered_by",
+            ),
+            # The board reads each patient's newest confirmed breach: a few rows in all.
+            models.Index(
+                fields=["patient", "group"],
+                condition=Q(breach_confirmed_at__isnull=False),
+                name="admin_breach",
             ),
         ]
         constraints = [
@@ -139,6 +152,10 @@ class Administration(models.Model):
                 condition=Q(back_entered_by__isnull=True, back_entered_at__isnull=True)
                 | Q(back_entered_by__isnull=False, back_entered_at__isnull=False),
                 name="admin_back_entry_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=Q(breach_confirmed_at__isnull=True) | ~Q(breach_reason=""),
+                name="admin_breach_has_reason",
             ),
         ]
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
@@ -214,6 +215,9 @@ class Context:
     history: dict[int, list[Record]] = field(default_factory=dict)
     before: dict[tuple[int, str], date] = field(default_factory=dict)
     open_episode: dict[int, int] = field(default_factory=dict)  # patient id: episode id
+    # When the newest confirmed breach per (patient, group) was recorded: the group waits
+    # for a doctor's review made after it.
+    breaches: dict[tuple[int, str], datetime.datetime] = field(default_factory=dict)
     _doses: dict[int, list[rules.Dose]] = field(default_factory=dict, repr=False)
 
     def doses(self, patient_id: int, ignore: int | None = None) -> list[rules.Dose]:
@@ -246,6 +250,7 @@ class Context:
             in_episode=patient_id in self.open_episode,
             taken_before_window=self.before.get((patient_id, group)),
             assessment=assessment,
+            breach_at=self.breaches.get((patient_id, group)),
         )
 
 
@@ -281,7 +286,24 @@ def context_for(
         history=history,
         before=taken_before(wanted, since),
         open_episode=open_episodes(patient_ids),
+        breaches=latest_breaches(patient_ids),
     )
+
+
+def latest_breaches(patient_ids: list[int]) -> dict[tuple[int, str], datetime.datetime]:
+    """When each (patient, medication group)'s newest confirmed breach was recorded, at
+    any clinic on any day (a correction or paper dose over a limit; see
+    ``services.administration_correct``). Read from the partial index of the few records
+    with a breach."""
+    if not patient_ids:
+        return {}
+    rows = (
+        Administration.objects.filter(patient_id__in=patient_ids, breach_confirmed_at__isnull=False)
+        .values_list("patient_id", "group")
+        .annotate(newest=Max("breach_confirmed_at"))
+        .order_by()
+    )
+    return {(patient, group): newest for patient, group, newest in rows}
 
 
 def open_episodes(patient_ids: list[int]) -> dict[int, int]:

@@ -4,7 +4,7 @@ with the patient's row locked, so two nurses can never dose the same patient twi
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -27,6 +27,8 @@ from hab.dosing.models import (
     Status,
 )
 from hab.dosing.selectors import (
+    Context,
+    as_dose,
     clinic_slots,
     context_for,
     dosable_elsewhere,
@@ -37,7 +39,7 @@ from hab.dosing.selectors import (
 )
 from hab.incidents import services as incident_services
 from hab.patients.selectors import clinic_for_action, patient_for_user
-from hab.prescribing.selectors import InForce
+from hab.prescribing.selectors import InForce, to_rule
 from hab.stock import services as stock_services
 
 RECORDABLE = {Status.GIVEN, Status.PARTIAL, Status.WITHHELD, Status.REFUSED}
@@ -276,6 +278,74 @@ def _late(clinic: Clinic, slot: str, now: datetime.datetime) -> list[str]:
     return []
 
 
+# A correction or paper dose records what happened, so it is never refused as unsafe:
+# the day is checked as it would stand with it, and any breach must be confirmed.
+
+# What the day check covers for the whole day, in both directions: the decision at the
+# paper's time would only see the doses before it.
+_DAY_CHECKED = frozenset(
+    {"interval", "daily_max_reached", "oral_daily_step_reached", "prev_day_none"}
+)
+
+
+def _day_breaches(
+    ctx: Context,
+    patient_id: int,
+    medication: str,
+    day: datetime.date,
+    doses: list[rules.Dose],
+    in_force: list[InForce],
+    prescribed: dict[tuple[str, str], float],
+) -> list[rules.Reason]:
+    if ctx.protocol is None:
+        return []
+    group = rules.MEDICATION_GROUP[medication]
+    return rules.day_breaches(
+        protocol=ctx.protocol,
+        prescriptions={
+            p.medication: to_rule(p, "")
+            for p in in_force
+            if rules.MEDICATION_GROUP[p.medication] == group
+        },
+        doses=doses,
+        group=group,
+        day=day,
+        slots_per_day=ctx.slots_per_day,
+        taken_before_window=ctx.before.get((patient_id, group)),
+        prescribed=prescribed,
+    )
+
+
+def _confirmed(breaches: list[rules.Reason], confirm_breach: bool, reason: str) -> list[str]:
+    """The breaches in words, once the nurse has confirmed them with a reason; until then a
+    422 that lists every one of them (and nothing is written)."""
+    texts = messages.texts(breaches)
+    if not texts or (confirm_breach and reason.strip()):
+        return texts
+    errors = [FieldError("dose_mg", text) for text in texts]
+    if confirm_breach:
+        errors.append(FieldError("breach_reason", _("Write why the limits were broken.")))
+    else:
+        errors.append(
+            FieldError(
+                "confirm_breach",
+                _(
+                    "This record breaks the day's limits. If it is what happened, confirm "
+                    "the breach and write why: an incident is opened, and the patient's "
+                    "next dose of this medication waits for a doctor's review."
+                ),
+            )
+        )
+    raise Invalid(errors)
+
+
+def _breach_notice() -> str:
+    return _(
+        "Breach confirmed: an incident is opened, and the patient's next dose of this "
+        "medication waits for a doctor's review."
+    )
+
+
 def administration_correct(
     *,
     actor: Actor,
@@ -284,9 +354,17 @@ def administration_correct(
     dose_mg,
     status: str,
     assessment: dict | None = None,
+    confirm_breach: bool = False,
+    breach_reason: str = "",
 ) -> Recorded:
     """A correction: a new record pointing at the one it corrects; the original stays.
-    Turning a record without a dose into a dose is a dose now, checked like one."""
+    Turning a record without a dose into a dose is a dose now, checked like one.
+
+    A correction that raises a dose records what was given: the day is checked as it
+    stands with it (``rules.day_breaches``), and a breach is recorded only when
+    ``confirm_breach`` is true (the reason is ``breach_reason``, or the correction's own
+    reason); it then opens a dosing-error incident and blocks the group's next dose until
+    a doctor reviews. Without the confirmation: 422 listing every breach."""
     errors: list[FieldError] = []
     if not (reason or "").strip():
         errors.append(FieldError("reason", _("Write why the record is corrected.")))
@@ -335,6 +413,28 @@ def administration_correct(
             )
             _refuse_unsafe(decision, dose)
             warnings = messages.texts(decision.reasons)
+        taken_before = target.dose_mg if target.status in (Status.GIVEN, Status.PARTIAL) else 0
+        breaches: list[rules.Reason] = []
+        if not starts_dose and status in (Status.GIVEN, Status.PARTIAL) and dose > taken_before:
+            ctx = context_for(target.clinic, [patient.pk], target.day)
+            in_force = ctx.prescriptions.get(patient.pk, [])
+            if target.prescription is not None:
+                # The prescription the dose was given under, whatever came after it.
+                in_force = [InForce.of(target.prescription)] + [
+                    p for p in in_force if p.medication != target.medication
+                ]
+            changed = replace(as_dose(target), mg=float(dose), status=status)
+            breaches = _day_breaches(
+                ctx,
+                patient.pk,
+                target.medication,
+                target.day,
+                [*ctx.doses(patient.pk, ignore=chain), changed],
+                in_force,
+                {(target.medication, target.slot): float(target.prescribed_mg)},
+            )
+        why = (breach_reason or "").strip() or reason.strip()
+        confirmed = _confirmed(breaches, confirm_breach, why)
         record = Administration.objects.create(
             patient=patient,
             episode_id=target.episode_id,
@@ -362,9 +462,21 @@ def administration_correct(
             corrects=target,
             original_id=chain,
             correction_reason=reason.strip()[:500],
+            breaches=confirmed,
+            breach_reason=why[:500] if confirmed else "",
+            breach_confirmed_at=clock.now() if confirmed else None,
         )
         # Only the difference to the corrected record moves the ledger.
         stock_services.administration_debit(record, replaces=target)
+        if confirmed:
+            incident_services.open_for_breach(
+                actor=actor,
+                administration=record,
+                breaches=confirmed,
+                reason=why,
+                corrected=target,
+            )
+            warnings = [_breach_notice(), *confirmed]
         access_log_write(
             actor=actor,
             patient=patient,
@@ -566,14 +678,19 @@ def administration_back_enter(
     assessment: dict | None = None,
     withheld_reason: str = "",
     notes: str = "",
+    confirm_breach: bool = False,
+    breach_reason: str = "",
 ) -> Recorded:
     """Types in a record from the paper contingency list, used while HAB was unavailable:
     marked as back-entered, by whom and when; the nurse and time are the paper's.
 
-    What the paper says happened is recorded as it happened, never adjusted. A dose the
-    rules would have refused at that time is still recorded (refusing it would lose a
-    dose that was given) and opens a dosing-error incident for review; the reasons are
-    returned as warnings. 409 when the session already has a record."""
+    What the paper says happened is recorded as it happened, never adjusted. The day is
+    checked as it stands with the paper dose, in both directions (a dose typed in after a
+    later electronic one is checked against both), with what the rules would have refused
+    at the paper's time (the assessment, missed days). A breach is recorded only when
+    ``confirm_breach`` is true with a ``breach_reason`` (otherwise 422 listing every
+    breach, nothing written); it then opens a dosing-error incident and blocks the
+    group's next dose until a doctor reviews. 409 when the session already has a record."""
     errors: list[FieldError] = []
     if status not in RECORDABLE | {Status.MISSED}:
         errors.append(FieldError("status", _("Choose a status.")))
@@ -624,7 +741,46 @@ def administration_back_enter(
             raise Invalid.one(
                 "patient", messages.text(rules.Reason("no_episode", rules.Severity.BLOCK))
             )
-        unsafe = taken and (decision.blocked or float(dose) > decision.max_mg)
+        breaches: list[rules.Reason] = []
+        if taken:
+            paper = rules.Dose(
+                at=given_at,
+                day=day,
+                slot=slot,
+                medication=medication,
+                mg=float(dose),
+                status=status,
+            )
+            breaches = _day_breaches(
+                ctx,
+                patient.pk,
+                medication,
+                day,
+                [*ctx.doses(patient.pk), paper],
+                ctx.prescriptions.get(patient.pk, []),
+                {(medication, slot): decision.prescribed_mg},
+            )
+            # What the paper's moment shows: the assessment, missed days, a breach not
+            # yet reviewed (one confirmed before the paper dose was given).
+            breach_at = ctx.breaches.get((patient.pk, group))
+            breaches += [
+                r
+                for r in decision.reasons
+                if r.severity == rules.Severity.BLOCK
+                and r.code not in _DAY_CHECKED
+                and not (r.code == "breach_review" and breach_at and breach_at >= given_at)
+            ]
+            if not breaches and float(dose) > decision.max_mg:
+                # A limit of the moment (a reduction for sedation or missed days).
+                breaches.append(
+                    rules.Reason(
+                        "breach_allowed",
+                        rules.Severity.BLOCK,
+                        {"mg": float(dose), "max": decision.max_mg},
+                    )
+                )
+        why = (breach_reason or "").strip()
+        confirmed = _confirmed(breaches, confirm_breach, why)
         record = Administration.objects.create(
             patient=patient,
             episode_id=episode,
@@ -650,18 +806,17 @@ def administration_back_enter(
             nurse=nurse,
             back_entered_by=actor.user,
             back_entered_at=clock.now(),
+            breaches=confirmed,
+            breach_reason=why[:500] if confirmed else "",
+            breach_confirmed_at=clock.now() if confirmed else None,
         )
         stock_services.administration_debit(record)
-        warnings = messages.texts(decision.reasons) if taken else []
-        if unsafe:
-            incident_services.open_for_back_entry(actor=actor, administration=record)
-            warnings.insert(
-                0,
-                _(
-                    "This dose was more than the rules allowed at that time; "
-                    "an incident is opened for review."
-                ),
+        warnings: list[str] = []
+        if confirmed:
+            incident_services.open_for_breach(
+                actor=actor, administration=record, breaches=confirmed, reason=why
             )
+            warnings = [_breach_notice(), *confirmed]
         access_log_write(
             actor=actor,
             patient=patient,

@@ -260,31 +260,43 @@ def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
         actor, record.patient_id, record.clinic, record.day, Action.DOSE_CORRECT
     )
     back = reverse("dosing:board") + f"?slot={record.slot}&date={record.day}"
-
-    def save(data: dict) -> HttpResponse:
-        services.administration_correct(
-            actor=actor,
-            administration_id=administration_id,
-            reason=data["reason"],
-            dose_mg=data["dose_mg"],
-            status=data["status"],
-        )
-        messages.success(request, _("The record is corrected; the original is kept."))
-        return redirect(back)
-
-    return form_page(
-        request,
-        CorrectionForm(
-            request.POST or None, initial={"status": record.status, "dose_mg": record.dose_mg}
-        ),
-        title=_("Correct the record of %(name)s, %(day)s %(slot)s")
+    initial = {"status": record.status, "dose_mg": record.dose_mg}
+    data = request.POST or None
+    page = {
+        "title": _("Correct the record of %(name)s, %(day)s %(slot)s")
         % {
             "name": record.patient.full_name,
             "day": record.day.strftime("%d.%m.%Y"),
             "slot": record.slot,
         },
-        intro=_("Recorded: %(status)s, %(dose)s mg. The original record stays visible.")
+        "intro": _("Recorded: %(status)s, %(dose)s mg. The original record stays visible.")
         % {"status": record.get_status_display(), "dose": f"{float(record.dose_mg):g}"},
-        cancel_url=back,
-        save=save,
-    )
+        "cancel_url": back,
+    }
+
+    def save(cleaned: dict) -> HttpResponse:
+        try:
+            recorded = services.administration_correct(
+                actor=actor,
+                administration_id=administration_id,
+                reason=cleaned["reason"],
+                dose_mg=cleaned["dose_mg"],
+                status=cleaned["status"],
+                confirm_breach=cleaned.get("confirm_breach", False),
+                breach_reason=cleaned.get("breach_reason", ""),
+            )
+        except Invalid as error:
+            if not any(e.field == "confirm_breach" for e in error.errors):
+                raise
+            # The breaches are listed: the same page again, now asking for the confirmation.
+            form = CorrectionForm(data, initial=initial, confirming=True)
+            form.is_valid()
+            add_errors(form, error)
+            return render(request, "form.html", page | {"form": form})
+        messages.success(request, _("The record is corrected; the original is kept."))
+        for warning in recorded.warnings[:1]:
+            messages.warning(request, warning)
+        return redirect(back)
+
+    form = CorrectionForm(data, initial=initial, confirming=CorrectionForm.confirming(data))
+    return form_page(request, form, save=save, **page)

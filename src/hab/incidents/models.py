@@ -42,6 +42,7 @@ class Source(models.TextChoices):
     OBSERVATION = "observation", _("Overdose recorded after a dose")
     STOCK_COUNT = "stock_count", _("Stock count differed from the book")
     BACK_ENTRY = "back_entry", _("Paper record above the allowed dose")
+    CORRECTION = "correction", _("Correction above the allowed dose")
 
 
 class Incident(models.Model):

@@ -260,10 +260,27 @@ def close_for_discrepancy(*, actor: Actor, discrepancy, explanation: str) -> Non
         )
 
 
-def open_for_back_entry(*, actor: Actor, administration) -> Incident:
-    """A dose from the paper list above what the rules allowed then: a dosing-error
-    incident for the clinic lead to review. Runs in the back-entry's transaction."""
+def open_for_breach(
+    *, actor: Actor, administration, breaches: list[str], reason: str, corrected=None
+) -> Incident:
+    """A correction or a paper dose that breaks a limit of the day, recorded once the
+    nurse confirmed the breaches: a dosing-error incident linked to the record, for the
+    clinic lead to follow up. Runs in the record's transaction. ``corrected`` is the
+    record a correction replaces."""
     now = clock.now()
+    if corrected is not None:
+        what = _("Correction of the dose at %(time)s: %(before)s mg changed to %(after)s mg.") % {
+            "time": timezone.localtime(administration.given_at).strftime("%d.%m.%Y %H:%M"),
+            "before": mg_text(corrected.dose_mg),
+            "after": mg_text(administration.dose_mg),
+        }
+        source = Source.CORRECTION
+    else:
+        what = _("Dose from the paper contingency list at %(time)s: %(dose)s mg given.") % {
+            "time": timezone.localtime(administration.given_at).strftime("%d.%m.%Y %H:%M"),
+            "dose": mg_text(administration.dose_mg),
+        }
+        source = Source.BACK_ENTRY
     incident = Incident.objects.create(
         clinic_id=administration.clinic_id,
         kind=Kind.DOSING_ERROR,
@@ -271,16 +288,11 @@ def open_for_back_entry(*, actor: Actor, administration) -> Incident:
         occurred_at=administration.given_at,
         patient_id=administration.patient_id,
         administration=administration,
-        description=_(
-            "Dose from the paper contingency list: %(dose)s mg given, %(max)s mg allowed "
-            "by the rules at the time. %(reasons)s"
-        )
-        % {
-            "dose": mg_text(administration.dose_mg),
-            "max": mg_text(administration.max_allowed_mg),
-            "reasons": " ".join(administration.reasons),
-        },
-        source=Source.BACK_ENTRY,
+        description="\n".join(
+            [what, _("Breaches confirmed:"), *(f"- {text}" for text in breaches)]
+            + [_("Reason given: %(reason)s") % {"reason": reason}]
+        ),
+        source=source,
         reported_at=now,
         reported_by=actor.user,
     )
