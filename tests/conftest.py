@@ -23,10 +23,32 @@ from hab.intake.models import CriteriaSet
 from hab.patients import services as patient_services
 from hab.patients.models import Patient
 from hab.patients.national_id import make_synthetic
+from tests import clock as test_clock
 from tests.helpers import all_yes, days_ago
 
 PASSWORD = "test-pass-2026"
 _serial = itertools.count(1)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "clock(moment): run the test at another instant than HAB_TEST_NOW's (an ISO time, "
+        "date and time, or aware instant, as in tests/clock.py); clock(None): the real clock",
+    )
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(request):
+    """Every test runs at a known instant (tests/clock.py), unless it says otherwise."""
+    marker = request.node.get_closest_marker("clock")
+    moment = test_clock.NOW
+    if marker is not None:
+        moment = marker.args[0] if marker.args else None
+        if isinstance(moment, str):
+            moment = test_clock.resolve(moment)
+    with test_clock.fixed(moment):
+        yield moment
 
 
 def ensure_migration_data() -> None:

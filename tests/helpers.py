@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.utils import timezone
-
+from hab.core import clock
 from hab.intake.selectors import active_criteria_set
 
 
@@ -14,4 +13,4 @@ def all_yes() -> dict[str, bool]:
 
 
 def days_ago(days: int) -> date:
-    return timezone.localdate() - timedelta(days=days)
+    return clock.today() - timedelta(days=days)

@@ -31,3 +31,7 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:  # noqa: F405
     # A file, not the shared-cache in-memory database: concurrency tests need SQLite's real
     # locking (WAL, busy_timeout, IMMEDIATE), which shared-cache mode does not give.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}  # noqa: F405
+
+# The browser tests' live server answers at the test's fixed instant (tests/clock.py),
+# first so that every middleware after it reads that time too.
+MIDDLEWARE = ["tests.clock.LiveServerClock", *MIDDLEWARE]  # noqa: F405

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from hab.dosing.models import Administration
 from hab.intake.models import Episode
-
-TODAY = timezone.localdate()
+from tests.clock import TODAY
 
 
 def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
