@@ -52,6 +52,22 @@ def tomorrow() -> date:
     return clock.today() + timedelta(days=1)
 
 
+def open_sessions(clinic: str, days: int) -> list[ClinicSession]:
+    """The sessions of the ``days`` days from today that are not over yet, in order. A
+    session that is over keeps its rota, so a test that staffs "every session" staffs
+    these: which of today's are left depends on the clock's hour (tests/clock.py)."""
+    start = clock.today()
+    return list(
+        ClinicSession.objects.filter(
+            clinic__code=clinic,
+            date__range=(start, start + timedelta(days=days - 1)),
+            ends_at__gt=clock.now(),
+        )
+        .select_related("slot")
+        .order_by("starts_at")
+    )
+
+
 def session(clinic: str, day: date, slot: str = "morning") -> ClinicSession:
     return ClinicSession.objects.get(clinic__code=clinic, date=day, slot__code=slot)
 

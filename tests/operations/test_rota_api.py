@@ -15,7 +15,7 @@ from hab.core import services as core_services
 from hab.core.roles import Role
 from hab.operations.models import Assignment, EventKind, OperationsEvent
 from tests.conftest import PASSWORD
-from tests.operations.conftest import staff_session, tomorrow
+from tests.operations.conftest import open_sessions, staff_session, tomorrow
 
 pytestmark = pytest.mark.django_db
 
@@ -82,12 +82,11 @@ def test_reading_the_rota_takes_a_fixed_number_of_queries(calendar, rota_staff, 
 
 
 def test_the_warnings_list_understaffed_sessions_in_the_next_14_days(calendar, rota_staff, api_as):
-    # given every session staffed except tomorrow's afternoon, and one nurse short on the 5th day
-    for i in range(21):
-        day = clock.today() + timedelta(days=i)
-        for slot in ("morning", "afternoon"):
-            if (i, slot) != (1, "afternoon"):
-                staff_session(rota_staff, "oslo", day, slot)
+    # given every session not over yet staffed except tomorrow's afternoon, and one nurse
+    # short on the 5th day
+    for planned in open_sessions("oslo", 21):
+        if (planned.date, planned.slot.code) != (tomorrow(), "afternoon"):
+            staff_session(rota_staff, "oslo", planned.date, planned.slot.code)
     fifth = clock.today() + timedelta(days=5)
     short = Assignment.objects.get(
         session__date=fifth, session__slot__code="morning", user__username="nurse2.oslo"

@@ -16,8 +16,8 @@ from datetime import date
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from hab.core import clock
 from hab.core.models import Clinic, User
 
 
@@ -53,7 +53,8 @@ def demo_exists() -> bool:
 def build(*, seed: int = 2026, scale: float = 1.0) -> DemoContext:
     ctx = DemoContext(
         rng=random.Random(seed),
-        today=timezone.localdate(),
+        # The clock's day: the real one, or the day a test fixed (tests/clock.py).
+        today=clock.today(),
         password=settings.DEMO_PASSWORD,
         scale=scale,
     )

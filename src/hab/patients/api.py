@@ -3,9 +3,9 @@ from __future__ import annotations
 import datetime
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from hab.core import clock
 from hab.core.api import clinic_by_code, request_actor
 from hab.patients import access_report as access_report_module
 from hab.patients import selectors, services
@@ -122,7 +122,7 @@ def _patient_out(patient: Patient) -> dict:
         "synthetic_id": patient.synthetic_id,
         "research_id": patient.research_id,
         "birth_date": patient.birth_date,
-        "age": age_on(patient.birth_date, timezone.localdate()),
+        "age": age_on(patient.birth_date, clock.today()),
         "given_name": patient.given_name,
         "family_name": patient.family_name,
         "phone": patient.phone,
