@@ -41,6 +41,7 @@ ALLOWED: dict[Action, set[str]] = {
     Action.CRITERIA_EDIT: {"programme"},
     Action.PRESCRIBE: {"doctor"},
     Action.PROTOCOL_EDIT: {"clinic_lead"},
+    Action.PROTOCOL_CONFIRM: {"doctor"},
     Action.BOARD_VIEW: CARE,
     Action.DOSE: {"nurse", "doctor", "clinic_lead"},
     Action.DOSE_CORRECT: {"nurse", "doctor", "clinic_lead"},

@@ -3,10 +3,8 @@ from __future__ import annotations
 import pytest
 
 from hab.core import clock
-from hab.core.access import Actor
-from hab.core.models import Clinic
-from hab.prescribing import services as prescribing
 from tests.dosing.helpers import TODAY, history, local
+from tests.prescribing.helpers import in_force
 
 
 @pytest.fixture
@@ -20,14 +18,8 @@ def afternoon():
 def protocols(staff):
     made = {}
     for code in ("oslo", "bergen"):
-        made[code] = prescribing.protocol_create(
-            actor=Actor.system(staff[f"clinic_lead.{code}"]),
-            clinic=Clinic.objects.get(code=code),
-            doctor=f"doctor.{code}",
-            reason="Demo values, not a clinical recommendation",
-            values={"dam_max_single_mg": 400, "breath_alcohol_max_permille": 0.2},
-            demo_values=True,
-        )
+        # Proposed by the clinic lead and confirmed by the doctor: then it is in force.
+        made[code] = in_force(staff, code, demo_values=True)
     return made
 
 

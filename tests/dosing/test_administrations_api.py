@@ -6,11 +6,10 @@ from __future__ import annotations
 import pytest
 
 from hab.core import clock
-from hab.core.access import Actor
-from hab.core.models import AccessLog, Clinic
+from hab.core.models import AccessLog
 from hab.dosing.models import Administration, Observation
-from hab.prescribing.services import protocol_create
 from tests.dosing.helpers import TODAY, dose_body, local
+from tests.prescribing.helpers import in_force
 
 pytestmark = pytest.mark.django_db
 
@@ -173,12 +172,11 @@ def test_guest_dosing_counts_against_the_daily_maximum_at_both_sites(
 ):
     made = on_prescription(daily=400)
     # Bergen's protocol allows 350 mg a day: with 200 mg given in Oslo, 150 mg are left.
-    protocol_create(
-        actor=Actor.system(staff["clinic_lead.bergen"]),
-        clinic=Clinic.objects.get(code="bergen"),
-        doctor="doctor.bergen",
+    in_force(
+        staff,
+        "bergen",
+        {"dam_max_daily_mg": 350, "dam_max_single_mg": 350},
         reason="Lavere dagsmaksimum",
-        values={"dam_max_daily_mg": 350},
     )
     authorised = api_as("doctor.oslo").post(
         f"/patients/{made['patient']}/guest-dosing",

@@ -9,8 +9,10 @@ from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.dosing import services
+from tests.conftest import PASSWORD
 from tests.core.test_authorisation import ALLOWED, WITH_REASON
 from tests.dosing.helpers import TODAY, dose_body
+from tests.prescribing.helpers import propose
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +47,7 @@ CALLS = [
     (Action.GUEST_AUTHORISE, "post", "/patients/{p}/guest-dosing", "guest"),
     (Action.PROTOCOL_EDIT, "post", "/clinics/{c}/protocol", "protocol"),
     (Action.CLINIC_VIEW, "get", "/clinics/{c}/protocol", None),
+    (Action.PROTOCOL_CONFIRM, "post", "/clinics/{c}/protocols/{v}/confirm", "confirm"),
 ]
 
 
@@ -68,6 +71,8 @@ def body_for(kind, names):
         return {"clinic": other, "valid_from": str(TODAY), "valid_to": str(TODAY)}
     if kind == "protocol":
         return {"doctor": f"doctor.{names['c']}", "reason": "Ny versjon", "values": {}}
+    if kind == "confirm":
+        return {"password": PASSWORD}
     return kind
 
 
@@ -75,13 +80,16 @@ def body_for(kind, names):
 @pytest.mark.parametrize(("action", "method", "path", "body"), CALLS)
 @pytest.mark.parametrize("where", ["own", "other"])
 def test_dosing_api_authorisation(
-    api_as, on_prescription, afternoon, role, action, method, path, body, where
+    api_as, on_prescription, afternoon, staff, role, action, method, path, body, where
 ):
     clinic = "oslo" if where == "own" else "bergen"
     made = on_prescription(clinic)
     names = {"c": clinic, "p": made["patient"], "e": made["episode"], "rx": made["id"]}
     if "{a}" in path:
         names["a"] = given(made["patient"], clinic)
+    if "{v}" in path:
+        # a version the clinic lead proposed, naming the clinic's doctor
+        names["v"] = propose(staff, clinic, {"titration_days": 4}).version
     api = api_as(f"{role}.oslo")
 
     if method == "get":

@@ -35,6 +35,7 @@ from hab.prescribing.models import Prescription
 from tests.conftest import synthetic_id
 from tests.dosing.helpers import TODAY, history, local
 from tests.e2e.conftest import check_accessibility, login, screenshot
+from tests.prescribing.helpers import in_force
 
 pytestmark = pytest.mark.e2e
 
@@ -58,14 +59,7 @@ def reason_nb(code: str, **params) -> str:
 @pytest.fixture
 def protocol(staff):
     """Oslo's dosing protocol, as the dosing tests' ``protocols`` fixture makes it."""
-    return prescribing.protocol_create(
-        actor=Actor.system(staff["clinic_lead.oslo"]),
-        clinic=Clinic.objects.get(code="oslo"),
-        doctor="doctor.oslo",
-        reason="Demo values, not a clinical recommendation",
-        values={"dam_max_single_mg": 400, "breath_alcohol_max_permille": 0.2},
-        demo_values=True,
-    )
+    return in_force(staff, "oslo", demo_values=True)
 
 
 @pytest.fixture

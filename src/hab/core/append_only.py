@@ -39,6 +39,7 @@ TABLES = (
     "intake_eligibilityassessment",
     "intake_criterion",
     "prescribing_dosingprotocol",
+    "prescribing_protocolsignoff",
     "prescribing_prescription",
     "dosing_administration",
     "dosing_observation",

@@ -45,6 +45,8 @@ class Action(StrEnum):
     CRITERIA_EDIT = "criteria.edit"
     PRESCRIBE = "prescription.write"
     PROTOCOL_EDIT = "protocol.edit"
+    # The named doctor's confirmation that puts a protocol version in force.
+    PROTOCOL_CONFIRM = "protocol.confirm"
     BOARD_VIEW = "board.view"
     DOSE = "dose.record"
     DOSE_CORRECT = "dose.correct"
@@ -105,7 +107,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.CARE_EDIT, A.CARE_NOTE_WRITE, A.NOTE_READ_CLINICAL, A.CONTINGENCY}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_MANAGE, A.REFERRAL_ASSESS}
         | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
-        | {A.PRESCRIBE, A.GUEST_AUTHORISE}
+        | {A.PRESCRIBE, A.GUEST_AUTHORISE, A.PROTOCOL_CONFIRM}
         | _DOSING
         | _STOCK
     ),

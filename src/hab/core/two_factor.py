@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # The actions whose misuse would hurt most: a prescription, a data export, the protocol.
 SECOND_FACTOR_ACTIONS: frozenset[Action] = frozenset(
-    {Action.PRESCRIBE, Action.RESEARCH_EXPORT, Action.PROTOCOL_EDIT}
+    {Action.PRESCRIBE, Action.RESEARCH_EXPORT, Action.PROTOCOL_EDIT, Action.PROTOCOL_CONFIRM}
 )
 ROLES_NEEDING_2FA: frozenset[Role] = frozenset(
     role for role, actions in POLICY.items() if actions & SECOND_FACTOR_ACTIONS

@@ -4,14 +4,17 @@ import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.errors import NotFound
 from hab.core.policy import Action
 from hab.patients.selectors import clinic_for_action, patient_open
 from hab.prescribing import services
-from hab.prescribing.models import DosingProtocol, Prescription
-from hab.prescribing.selectors import latest_protocol
+from hab.prescribing.models import DosingProtocol, Prescription, ProtocolSignoff
+from hab.prescribing.rules import PROTOCOL_RANGES
+from hab.prescribing.selectors import protocol_diff, protocol_in_force, protocol_pending
 from hab.prescribing.services import PROTOCOL_FIELDS
 
 router = Router(tags=["prescribing"])
@@ -64,6 +67,11 @@ class ProtocolIn(Schema):
     values: dict[str, Decimal | int | None]
 
 
+class ConfirmIn(Schema):
+    password: str = Field(..., max_length=1000)
+    otp: str | None = Field(None, max_length=12)
+
+
 def prescription_out(p: Prescription) -> dict:
     titration = None
     if p.titration_start_mg is not None:
@@ -91,9 +99,14 @@ def prescription_out(p: Prescription) -> dict:
     }
 
 
+def _number(value) -> float | None:
+    return None if value is None else float(value)
+
+
 def protocol_out(protocol: DosingProtocol | None) -> dict:
     if protocol is None:
-        return {"version": None, "complete": False, "values": {}}
+        return {"version": None, "complete": False, "in_force": False, "values": {}}
+    signoff = ProtocolSignoff.objects.filter(protocol=protocol).select_related("doctor").first()
     return {
         "version": protocol.version,
         "complete": protocol.complete,
@@ -102,10 +115,19 @@ def protocol_out(protocol: DosingProtocol | None) -> dict:
         "created_by": protocol.created_by.username,
         "doctor": protocol.doctor.username,
         "created_at": protocol.created_at.isoformat(),
-        "values": {
-            name: None if getattr(protocol, name) is None else float(getattr(protocol, name))
-            for name in PROTOCOL_FIELDS
-        },
+        "confirmed_at": signoff.confirmed_at.isoformat() if signoff else None,
+        "in_force": bool(signoff) and protocol == protocol_in_force(protocol.clinic_id),
+        "values": {name: _number(getattr(protocol, name)) for name in PROTOCOL_FIELDS},
+        "changes": [
+            {
+                "setting": change.setting,
+                "in_force": _number(change.in_force),
+                "proposed": _number(change.proposed),
+            }
+            for change in protocol_diff(protocol)
+        ]
+        if not signoff
+        else [],
     }
 
 
@@ -154,17 +176,68 @@ def prescription_list(request: HttpRequest, patient_id: int):
     ]
 
 
-@router.get("/clinics/{code}/protocol", summary="The clinic's dosing protocol (newest version)")
+@router.get(
+    "/clinics/{code}/protocol",
+    summary="The clinic's dosing protocol in force, and the version awaiting confirmation",
+)
 def protocol_get(request: HttpRequest, code: str):
     clinic = clinic_by_code(code)
     clinic_for_action(request.user, clinic, Action.CLINIC_VIEW)
-    return protocol_out(latest_protocol(clinic.pk))
+    pending = protocol_pending(clinic.pk)
+    return protocol_out(protocol_in_force(clinic.pk)) | {
+        "pending": pending.version if pending else None
+    }
+
+
+@router.get(
+    "/clinics/{code}/protocols/{int:version}",
+    summary="One protocol version, with its changes against the version in force",
+)
+def protocol_version_get(request: HttpRequest, code: str, version: int):
+    clinic = clinic_by_code(code)
+    clinic_for_action(request.user, clinic, Action.CLINIC_VIEW)
+    protocol = DosingProtocol.objects.filter(clinic=clinic, version=version).first()
+    if protocol is None:
+        raise NotFound(_("No such protocol version."))
+    return protocol_out(protocol)
+
+
+@router.get("/protocol-ranges", summary="The clinical range of every protocol setting")
+def protocol_ranges(request: HttpRequest):
+    return [
+        {
+            "setting": r.setting,
+            "min": float(r.low),
+            "max": float(r.high),
+            "unit": r.unit,
+            "optional": r.optional,
+            "why": r.why,
+        }
+        for r in PROTOCOL_RANGES.values()
+    ]
+
+
+@router.post(
+    "/clinics/{code}/protocols/{int:version}/confirm",
+    response={201: dict},
+    summary="Put a proposed protocol version in force (the named doctor, with password)",
+)
+def protocol_confirm(request: HttpRequest, code: str, version: int, payload: ConfirmIn):
+    clinic = clinic_by_code(code)
+    services.protocol_confirm(
+        actor=request_actor(request),
+        clinic=clinic,
+        version=version,
+        password=payload.password,
+        otp=payload.otp,
+    )
+    return Status(201, protocol_out(DosingProtocol.objects.get(clinic=clinic, version=version)))
 
 
 @router.post(
     "/clinics/{code}/protocol",
     response={201: dict},
-    summary="A new protocol version (clinic lead, naming the doctor who agreed)",
+    summary="Propose a new protocol version (clinic lead, naming the doctor who confirms)",
 )
 def protocol_create(request: HttpRequest, code: str, payload: ProtocolIn):
     protocol = services.protocol_create(

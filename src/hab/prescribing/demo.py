@@ -34,13 +34,21 @@ def contribute(ctx) -> None:
     start = today - timedelta(days=4 * 365)
     for code, clinic in ctx.clinics.items():
         with clock.at(_at(start, 9)):
-            services.protocol_create(
+            protocol = services.protocol_create(
                 actor=Actor.system(ctx.users[f"clinic_lead.{code}"]),
                 clinic=clinic,
                 doctor=f"doctor.{code}",
                 reason="Demo values, not a clinical recommendation (protocol-defaults.md).",
                 values=DEMO_VALUES,
                 demo_values=True,
+            )
+        # The named doctor confirms it with their own password, as in the clinic.
+        with clock.at(_at(start, 10)):
+            services.protocol_confirm(
+                actor=Actor.system(ctx.users[f"doctor.{code}"]),
+                clinic=clinic,
+                version=protocol.version,
+                password=ctx.password,
             )
     ctx.maintenance = {}
     episodes = Episode.objects.filter(ended_on__isnull=True).select_related("clinic")

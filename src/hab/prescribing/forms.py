@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hab.prescribing.models import DosingProtocol, Medication, Route
-from hab.prescribing.services import PROTOCOL_FIELDS
+from hab.prescribing.services import PROTOCOL_FIELDS, protocol_range_text
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -91,7 +91,10 @@ class GuestForm(forms.Form):
 
 
 class ProtocolForm(forms.ModelForm):
-    doctor = forms.ChoiceField(label=_("Doctor who agreed"))
+    doctor = forms.ChoiceField(
+        label=_("Doctor who confirms"),
+        help_text=_("The version is in force once this doctor confirms it with their password."),
+    )
     reason = forms.CharField(label=_("What changed and why"), max_length=500)
 
     class Meta:
@@ -103,3 +106,27 @@ class ProtocolForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["doctor"].choices = doctors
         self.order_fields(["doctor", "reason", *PROTOCOL_FIELDS])
+        # The clinical range beside each setting; the service checks it.
+        for name in PROTOCOL_FIELDS:
+            self.fields[name].help_text = protocol_range_text(name)
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The model's check constraints are the clinical ranges, which the service checks
+        # with the range in the message beside the field: the form leaves them to it (a
+        # constraint is checked by the form only when none of its fields is excluded).
+        return super()._get_validation_exclusions() | set(PROTOCOL_FIELDS)
+
+
+class ProtocolConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=1000,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    otp = forms.CharField(
+        label=_("Code from the authenticator app"),
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

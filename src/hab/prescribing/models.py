@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from hab.core.models import Clinic
 from hab.intake.models import Episode
 from hab.patients.models import Patient
+from hab.prescribing import rules
 
 
 class Medication(models.TextChoices):
@@ -46,10 +47,49 @@ ROUTES = {
 }
 
 
+def _range_constraints() -> list[models.CheckConstraint]:
+    found = []
+    for name, bounds in rules.PROTOCOL_RANGES.items():
+        condition = Q(**{f"{name}__gte": bounds.low, f"{name}__lte": bounds.high})
+        if bounds.optional:
+            condition = Q(**{f"{name}__isnull": True}) | condition
+        found.append(models.CheckConstraint(condition=condition, name=f"protocol_{name}_range"))
+    return found
+
+
+def _order_constraints() -> list[models.CheckConstraint]:
+    found = []
+    for order in rules.PROTOCOL_ORDERS:
+        if (order.setting, order.other) == ("sedation_block_level", "sedation_reduce_level"):
+            continue  # protocol_sedation_levels_ordered, from before the table
+        lookup = "gt" if order.strict else "gte"
+        condition = Q(**{f"{order.setting}__{lookup}": F(order.other)})
+        for name in (order.setting, order.other):
+            if rules.PROTOCOL_RANGES[name].optional:
+                condition = Q(**{f"{name}__isnull": True}) | condition
+        found.append(
+            models.CheckConstraint(
+                condition=condition, name=f"protocol_{order.setting}_{order.other}"[:63]
+            )
+        )
+    for first, second in rules.PROTOCOL_TOGETHER:
+        found.append(
+            models.CheckConstraint(
+                condition=Q(**{f"{first}__isnull": True, f"{second}__isnull": True})
+                | Q(**{f"{first}__isnull": False, f"{second}__isnull": False}),
+                name=f"protocol_{first}_with_{second}",
+            )
+        )
+    return found
+
+
 class DosingProtocol(models.Model):
     """One version of a clinic's dosing protocol. Never edited: a change is a new version,
-    made by the clinic lead together with a doctor. Values without a published source
-    (single-dose maximum, breath-alcohol limit) must be set before a version is active."""
+    proposed by the clinic lead, naming the doctor who must confirm it; it is in force
+    from that doctor's confirmation (``ProtocolSignoff``) until a newer version is
+    confirmed. Every value lies in its clinical range (``rules.PROTOCOL_RANGES``). Values
+    without a published source (single-dose maximum, breath-alcohol limit) must be set
+    before a version can be confirmed."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="protocols")
     version = models.PositiveIntegerField(_("version"))
@@ -139,6 +179,9 @@ class DosingProtocol(models.Model):
     sedation_block_level = models.PositiveSmallIntegerField(
         _("sedation (POSS) that stops dosing"), default=4
     )
+    intoxication_reduce_pct = models.PositiveSmallIntegerField(
+        _("reduction when intoxication with other substances is suspected (%)"), default=50
+    )
     breath_alcohol_max_permille = models.DecimalField(
         _("breath alcohol above which no dose (‰)"),
         max_digits=4,
@@ -166,6 +209,10 @@ class DosingProtocol(models.Model):
                 condition=Q(sedation_block_level__gt=F("sedation_reduce_level")),
                 name="protocol_sedation_levels_ordered",
             ),
+            # The clinical ranges and their order (prescribing/rules.py), as a backstop
+            # for any write that does not go through protocol_create.
+            *_range_constraints(),
+            *_order_constraints(),
         ]
 
     def __str__(self) -> str:
@@ -175,6 +222,28 @@ class DosingProtocol(models.Model):
     def complete(self) -> bool:
         """A version can be used only when the values without a source are set locally."""
         return self.dam_max_single_mg is not None and self.breath_alcohol_max_permille is not None
+
+
+class ProtocolSignoff(models.Model):
+    """The named doctor's confirmation of a protocol version, given with their own
+    password (and second factor where required): from then on the version is in force.
+    Append-only, one per version; it is the record of who put the version in force."""
+
+    protocol = models.OneToOneField(
+        DosingProtocol, on_delete=models.PROTECT, related_name="signoff"
+    )
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed"))
+    channel = models.CharField(_("channel"), max_length=10)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    second_factor = models.BooleanField(_("confirmed with a second factor"), default=False)
+
+    class Meta:
+        verbose_name = _("protocol confirmation")
+        verbose_name_plural = _("protocol confirmations")
+
+    def __str__(self) -> str:
+        return f"{self.protocol} confirmed by {self.doctor_id}"
 
 
 class Prescription(models.Model):

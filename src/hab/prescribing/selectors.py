@@ -13,20 +13,76 @@ from django.utils import timezone
 
 from hab.core.sql import among, serial
 from hab.dosing import rules
-from hab.prescribing.models import DosingProtocol, Medication, Prescription, Route
+from hab.prescribing.models import (
+    DosingProtocol,
+    Medication,
+    Prescription,
+    ProtocolSignoff,
+    Route,
+)
+from hab.prescribing.rules import PROTOCOL_RANGES, protocol_changes
 
 _MEDICATIONS = dict(Medication.choices)
 _ROUTES = dict(Route.choices)
 
 
+def protocol_in_force(clinic_id: int) -> DosingProtocol | None:
+    """The version the clinic doses by: the newest one its named doctor has confirmed. A
+    version proposed and not yet confirmed changes nothing."""
+    return (
+        DosingProtocol.objects.filter(clinic_id=clinic_id, signoff__isnull=False)
+        .order_by("-version")
+        .first()
+    )
+
+
 def active_protocol(clinic_id: int) -> DosingProtocol | None:
-    """The newest version; None when there is none or it lacks the required local values."""
-    protocol = DosingProtocol.objects.filter(clinic_id=clinic_id).order_by("-version").first()
+    """The version in force; None when there is none or it lacks the required local values."""
+    protocol = protocol_in_force(clinic_id)
     return protocol if protocol is not None and protocol.complete else None
 
 
 def latest_protocol(clinic_id: int) -> DosingProtocol | None:
+    """The newest version, confirmed or not: the one a new version starts from."""
     return DosingProtocol.objects.filter(clinic_id=clinic_id).order_by("-version").first()
+
+
+def protocol_pending(clinic_id: int) -> DosingProtocol | None:
+    """The newest version when its doctor has not confirmed it yet (an older unconfirmed
+    one was replaced by it and can no longer be confirmed)."""
+    latest = (
+        DosingProtocol.objects.filter(clinic_id=clinic_id)
+        .select_related("created_by", "doctor")
+        .order_by("-version")
+        .first()
+    )
+    if latest is None or ProtocolSignoff.objects.filter(protocol=latest).exists():
+        return None
+    return latest
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolChange:
+    setting: str
+    label: str
+    in_force: object
+    proposed: object
+
+
+def protocol_diff(protocol: DosingProtocol) -> list[ProtocolChange]:
+    """What the version changes against the version in force (every value set, when none
+    is in force yet), in the order of the protocol's settings."""
+    current = protocol_in_force(protocol.clinic_id)
+    if current is not None and current.pk == protocol.pk:
+        return []
+
+    def values(p: DosingProtocol | None) -> dict | None:
+        return None if p is None else {name: getattr(p, name) for name in PROTOCOL_RANGES}
+
+    return [
+        ProtocolChange(name, str(DosingProtocol._meta.get_field(name).verbose_name), before, after)
+        for name, before, after in protocol_changes(values(current), values(protocol))
+    ]
 
 
 def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
@@ -70,6 +126,7 @@ def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
         sedation_reduce_pct=protocol.sedation_reduce_pct,
         sedation_block_level=protocol.sedation_block_level,
         respiratory_rate_min=protocol.respiratory_rate_min,
+        intoxication_reduce_pct=protocol.intoxication_reduce_pct,
     )
 
 

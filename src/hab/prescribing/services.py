@@ -6,20 +6,29 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from hab.core import clock, policy
+from hab.core import clock, policy, two_factor
 from hab.core.access import Actor, access_log_write
-from hab.core.errors import Conflict, FieldError, Invalid
+from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.policy import Action
 from hab.dosing import rules
 from hab.intake.models import Episode
 from hab.patients.selectors import clinic_for_action, patient_for_user
-from hab.prescribing.models import ROUTES, DosingProtocol, Medication, Prescription
-from hab.prescribing.selectors import chain_head, latest_protocol
+from hab.prescribing.models import (
+    ROUTES,
+    DosingProtocol,
+    Medication,
+    Prescription,
+    ProtocolSignoff,
+)
+from hab.prescribing.rules import PROTOCOL_ORDERS, PROTOCOL_RANGES, protocol_problems
+from hab.prescribing.selectors import chain_head, protocol_in_force
 
 
 def _mg(errors: list[FieldError], field: str, value, *, required: bool = True) -> Decimal | None:
@@ -151,7 +160,7 @@ def _titration(errors: list[FieldError], plan: dict) -> tuple:
 
 
 def _check_against_protocol(errors, clinic: Clinic, medication: str, doses, daily_max) -> None:
-    protocol = latest_protocol(clinic.pk)
+    protocol = protocol_in_force(clinic.pk)
     if protocol is None:
         return
     group = rules.MEDICATION_GROUP[medication]
@@ -250,6 +259,61 @@ PROTOCOL_FIELDS = [
 ]
 
 
+UNITS = {
+    "mg": gettext_lazy("mg"),
+    "min": gettext_lazy("min"),
+    "h": gettext_lazy("hours"),
+    "days": gettext_lazy("days"),
+    "level": "",
+}
+
+
+def protocol_range_text(name: str) -> str:
+    """The setting's allowed values in words, shown beside the field."""
+    bounds = PROTOCOL_RANGES[name]
+    text = _("Allowed: %(low)s–%(high)s %(unit)s") % {
+        "low": bounds.low,
+        "high": bounds.high,
+        "unit": UNITS.get(bounds.unit, bounds.unit),
+    }
+    text = text.strip()
+    if bounds.optional:
+        text += " " + _("(may be left empty)")
+    return text
+
+
+def _label(name: str) -> str:
+    return str(DosingProtocol._meta.get_field(name).verbose_name)
+
+
+def _range_errors(values: dict) -> list[FieldError]:
+    """The clinical ranges (prescribing/rules.py) of a whole version, as field errors."""
+    errors = []
+    for problem in protocol_problems(values):
+        name, other = problem.setting, problem.other
+        if problem.code == "required":
+            message = _("Enter a value. %(range)s.") % {"range": protocol_range_text(name)}
+        elif problem.code == "range":
+            message = _("Outside the clinical range. %(range)s.") % {
+                "range": protocol_range_text(name)
+            }
+        elif problem.code == "together":
+            message = _("Set this together with “%(other)s”, or leave both empty.") % {
+                "other": _label(other)
+            }
+        else:
+            strict = next(
+                o.strict for o in PROTOCOL_ORDERS if o.setting == name and o.other == other
+            )
+            message = (
+                _("Must be above “%(other)s” (%(value)s).")
+                if strict
+                else _("Must be at least “%(other)s” (%(value)s).")
+            ) % {"other": _label(other), "value": values.get(other)}
+        errors.append(FieldError(name, message))
+    return errors
+
+
 def protocol_create(
     *,
     actor: Actor,
@@ -259,7 +323,8 @@ def protocol_create(
     values: dict,
     demo_values: bool = False,
 ) -> DosingProtocol:
-    """A new protocol version from the last one with the given values changed."""
+    """A new protocol version from the last one with the given values changed. It is
+    proposed, not in force: the named doctor confirms it (``protocol_confirm``)."""
     clinic_for_action(actor.user, clinic, Action.PROTOCOL_EDIT)
     errors: list[FieldError] = []
     unknown = set(values) - set(PROTOCOL_FIELDS)
@@ -270,6 +335,8 @@ def protocol_create(
     approver = User.objects.filter(username=doctor, is_active=True).first()
     if approver is None or "doctor" not in policy.roles_at(approver, clinic):
         errors.append(FieldError("doctor", _("Name a doctor at the clinic who agreed.")))
+    elif approver.pk == actor.user.pk:
+        errors.append(FieldError("doctor", _("Name another doctor: a version needs two people.")))
     if not reason.strip():
         errors.append(FieldError("reason", _("Write what changed and why.")))
     # Every setting is a limit, a count or a time: none can be below zero.
@@ -304,15 +371,95 @@ def protocol_create(
             **(base | values),
         )
         try:
-            protocol.full_clean(exclude=["clinic", "created_by", "doctor"])
+            protocol.full_clean(
+                exclude=["clinic", "created_by", "doctor"], validate_constraints=False
+            )
         except ValidationError as error:
             problems = getattr(error, "message_dict", {"__all__": [str(error)]})
             raise Invalid(
                 [FieldError(field, " ".join(msgs)) for field, msgs in problems.items()]
             ) from None
+        # The clinical ranges, on the whole version: a value kept from the last version is
+        # checked as well as the ones changed now.
+        errors = _range_errors({name: getattr(protocol, name) for name in PROTOCOL_FIELDS})
+        if errors:
+            raise Invalid(errors)
         try:
             with transaction.atomic():
                 protocol.save()
         except IntegrityError:
             raise Conflict(_("The protocol was changed at the same moment. Try again.")) from None
     return protocol
+
+
+def protocol_confirm(
+    *,
+    actor: Actor,
+    clinic: Clinic,
+    version: int,
+    password: str,
+    otp: str | None = None,
+) -> ProtocolSignoff:
+    """The named doctor puts a proposed version in force, confirming with their own
+    password, and their second factor where they use one or their role requires it. The
+    one who proposed it cannot confirm it. Only the newest version can be confirmed."""
+    clinic_for_action(actor.user, clinic, Action.PROTOCOL_CONFIRM)
+    with transaction.atomic():
+        protocol = (
+            DosingProtocol.objects.select_for_update()
+            .filter(clinic=clinic, version=version)
+            .first()
+        )
+        if protocol is None:
+            raise NotFound(_("No such protocol version."))
+        user = actor.user
+        if protocol.created_by_id == user.pk:
+            raise Forbidden(_("You proposed this version: the doctor named in it confirms it."))
+        if protocol.doctor_id != user.pk:
+            raise Forbidden(_("Only the doctor named in this version can confirm it."))
+        if ProtocolSignoff.objects.filter(protocol=protocol).exists():
+            raise Conflict(_("This version is already confirmed."))
+        newest = DosingProtocol.objects.filter(clinic=clinic).order_by("-version").first()
+        if newest.pk != protocol.pk:
+            raise Conflict(_("A newer version has been proposed since; confirm that one instead."))
+        if not protocol.complete:
+            raise Conflict(
+                _(
+                    "This version lacks the single-dose maximum or the breath-alcohol limit; "
+                    "the clinic lead must propose a complete version."
+                )
+            )
+        # Out of range values cannot be in a saved version (the check constraints), but a
+        # version is never put in force without the rules having said yes.
+        errors = _range_errors({name: getattr(protocol, name) for name in PROTOCOL_FIELDS})
+        if errors:
+            raise Invalid(errors)
+        if not password or authenticate(username=user.get_username(), password=password) is None:
+            raise Invalid.one("password", _("The password is not right."))
+        second = two_factor.needs_second_factor(user)
+        if second:
+            if not two_factor.has_device(user):
+                raise Invalid.one(
+                    "otp",
+                    _("Two-factor login is required: log in on the web once to set it up."),
+                )
+            if two_factor.verify_code(user, otp) is None:
+                raise Invalid.one(
+                    "otp",
+                    _("The two-factor code is not right.")
+                    if otp
+                    else _("Enter the code from the authenticator app."),
+                )
+        try:
+            with transaction.atomic():
+                signoff = ProtocolSignoff.objects.create(
+                    protocol=protocol,
+                    doctor=user,
+                    confirmed_at=clock.now(),
+                    channel=actor.channel,
+                    ip=actor.ip,
+                    second_factor=second,
+                )
+        except IntegrityError:
+            raise Conflict(_("This version is already confirmed.")) from None
+    return signoff

@@ -9,4 +9,5 @@ urlpatterns = [
     path("patients/<int:patient_id>/guest/", views.guest_authorise, name="guest"),
     path("<int:prescription_id>/stop/", views.prescription_stop, name="stop"),
     path("protocol/", views.protocol, name="protocol"),
+    path("protocol/<int:version>/confirm/", views.protocol_confirm, name="protocol-confirm"),
 ]

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from hab.core import policy
-from hab.core.errors import Invalid, NotFound
+from hab.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
@@ -15,9 +15,20 @@ from hab.dosing import services as dosing_services
 from hab.intake.models import Episode
 from hab.patients.selectors import clinic_for_action, patient_for_user
 from hab.prescribing import services
-from hab.prescribing.forms import GuestForm, PrescriptionForm, ProtocolForm, StopForm
+from hab.prescribing.forms import (
+    GuestForm,
+    PrescriptionForm,
+    ProtocolConfirmForm,
+    ProtocolForm,
+    StopForm,
+)
 from hab.prescribing.models import DosingProtocol, Prescription
-from hab.prescribing.selectors import chain_head
+from hab.prescribing.selectors import (
+    chain_head,
+    protocol_diff,
+    protocol_in_force,
+    protocol_pending,
+)
 from hab.prescribing.services import PROTOCOL_FIELDS
 
 
@@ -127,25 +138,33 @@ def guest_authorise(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view
 def protocol(request: HttpRequest) -> HttpResponse:
-    """The clinic's dosing protocol: the versions, and a new one (clinic lead with a doctor)."""
+    """The clinic's dosing protocol: the version in force, the version awaiting its
+    doctor's confirmation with what it changes, the earlier versions, and a new one
+    (clinic lead, naming the doctor who confirms it)."""
     clinic = current_clinic(request)
     clinic_for_action(request.user, clinic, Action.BOARD_VIEW)
     versions = list(
-        DosingProtocol.objects.filter(clinic=clinic).select_related("created_by", "doctor")
+        DosingProtocol.objects.filter(clinic=clinic).select_related(
+            "created_by", "doctor", "signoff__doctor"
+        )
     )
+    pending = protocol_pending(clinic.pk)
     can_edit = policy.can(request.user, Action.PROTOCOL_EDIT, clinic)
     form = None
     if can_edit:
         doctors = [
             (u.username, u.get_full_name() or u.username)
             for u in User.objects.filter(memberships__clinic=clinic, memberships__role="doctor")
+            .exclude(pk=request.user.pk)
+            .order_by("username")
         ]
+        # A new version starts from the newest one, so a proposal can be corrected.
         form = ProtocolForm(
             request.POST or None, instance=versions[0] if versions else None, doctors=doctors
         )
         if request.method == "POST" and form.is_valid():
             try:
-                services.protocol_create(
+                made = services.protocol_create(
                     actor=web_actor(request),
                     clinic=clinic,
                     doctor=form.cleaned_data["doctor"],
@@ -155,11 +174,30 @@ def protocol(request: HttpRequest) -> HttpResponse:
             except Invalid as error:
                 add_errors(form, error)
             else:
-                messages.success(request, _("A new protocol version is in force."))
+                messages.success(
+                    request,
+                    _(
+                        "Version %(version)s is saved. It is in force when %(doctor)s has "
+                        "confirmed it."
+                    )
+                    % {
+                        "version": made.version,
+                        "doctor": made.doctor.get_full_name() or made.doctor.username,
+                    },
+                )
                 return redirect("prescribing:protocol")
+    confirm_form = None
+    if pending is not None and pending.doctor_id == request.user.pk:
+        confirm_form = ProtocolConfirmForm()
+    return _protocol_page(request, versions, form=form, confirm_form=confirm_form)
+
+
+def _protocol_page(request, versions, *, form, confirm_form) -> HttpResponse:
+    clinic = current_clinic(request)
+    current = protocol_in_force(clinic.pk)
+    pending = protocol_pending(clinic.pk)
     rows = []
-    if versions:
-        current = versions[0]
+    if current is not None:
         rows = [
             (current._meta.get_field(name).verbose_name, getattr(current, name))
             for name in PROTOCOL_FIELDS
@@ -167,5 +205,48 @@ def protocol(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "prescribing/protocol.html",
-        {"versions": versions, "rows": rows, "form": form, "can_edit": can_edit},
+        {
+            "versions": versions,
+            "current": current,
+            "pending": pending,
+            "changes": protocol_diff(pending) if pending else [],
+            "confirm_form": confirm_form,
+            "rows": rows,
+            "form": form,
+        },
     )
+
+
+@staff_view
+def protocol_confirm(request: HttpRequest, version: int) -> HttpResponse:
+    """The named doctor confirms a proposed version with their password (and code)."""
+    clinic = current_clinic(request)
+    clinic_for_action(request.user, clinic, Action.PROTOCOL_CONFIRM)
+    if request.method != "POST":
+        return redirect("prescribing:protocol")
+    form = ProtocolConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            services.protocol_confirm(
+                actor=web_actor(request),
+                clinic=clinic,
+                version=version,
+                password=form.cleaned_data["password"],
+                otp=form.cleaned_data["otp"],
+            )
+        except Invalid as error:
+            add_errors(form, error)
+        except (Conflict, Forbidden, NotFound) as error:
+            messages.error(request, error.message)
+            return redirect("prescribing:protocol")
+        else:
+            messages.success(
+                request, _("Version %(version)s is confirmed and in force.") % {"version": version}
+            )
+            return redirect("prescribing:protocol")
+    versions = list(
+        DosingProtocol.objects.filter(clinic=clinic).select_related(
+            "created_by", "doctor", "signoff__doctor"
+        )
+    )
+    return _protocol_page(request, versions, form=None, confirm_form=form)

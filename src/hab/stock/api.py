@@ -281,9 +281,9 @@ def count(request: HttpRequest, payload: CountIn):
 @router.get("/stock/balance", response=list[BalanceOut], summary="Book balance per batch")
 def balance(request: HttpRequest, clinic: str, include_empty: bool = False):
     place = clinic_for_action(request.user, clinic_by_code(clinic), Action.STOCK_VIEW)
-    from hab.prescribing.selectors import latest_protocol
+    from hab.prescribing.selectors import protocol_in_force
 
-    protocol = latest_protocol(place)
+    protocol = protocol_in_force(place.pk)
     lines = selectors.balances(
         place.pk,
         count_hours=protocol.stock_count_hours if protocol else 8,

@@ -18,7 +18,7 @@ from hab.core.formats import mg_text
 from hab.core.policy import Action
 from hab.core.web import current_clinic, form_page, staff_view, web_actor
 from hab.patients.selectors import clinic_for_action
-from hab.prescribing.selectors import latest_protocol
+from hab.prescribing.selectors import protocol_in_force
 from hab.stock import selectors, services
 from hab.stock.forms import (
     AdjustmentForm,
@@ -40,7 +40,7 @@ def _clinic(request: HttpRequest, action: Action):
 
 
 def _lines(clinic, with_empty: bool = False):
-    protocol = latest_protocol(clinic)
+    protocol = protocol_in_force(clinic.pk)
     hours = protocol.stock_count_hours if protocol else 8
     return selectors.balances(clinic.pk, count_hours=hours, with_empty=with_empty), hours
 

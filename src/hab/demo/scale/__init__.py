@@ -36,7 +36,7 @@ from hab.patients.demo import FAMILY, GIVEN
 from hab.patients.national_id import make_synthetic
 from hab.patients.services import research_id_for
 from hab.prescribing.demo import DEMO_VALUES
-from hab.prescribing.models import DosingProtocol
+from hab.prescribing.models import DosingProtocol, ProtocolSignoff
 from hab.research import instruments
 from hab.research import rules as research_rules
 from hab.research.demo import _FollowUpDemo, _Person
@@ -262,6 +262,14 @@ def _setup(programme: Plan) -> Setup:
             reason="Demo values, not a clinical recommendation (protocol-defaults.md).",
             demo_values=True,
             **DEMO_VALUES,
+        )
+        # In force from the start: the named doctor confirmed it (as the demo's doctors do
+        # with their password through protocol_confirm).
+        ProtocolSignoff.objects.create(
+            protocol=protocol,
+            doctor_id=staff["doctor"],
+            confirmed_at=created,
+            channel="system",
         )
         products = {}
         for pcode, pname, medication, form, concentration, pack in PRODUCTS:

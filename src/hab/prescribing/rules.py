@@ -1,0 +1,407 @@
+"""Pure rules of prescribing (no Django): what a clinic's dosing protocol may hold.
+
+Services, forms, the API, the database's check constraints and the docs all read the
+tables below; nothing else states a protocol limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# ---------------------------------------------------------------------------------------
+# Protocol ranges
+#
+# Every setting of a protocol version has a range that cannot switch a safeguard off:
+# no maximum above the published one, no interval, observation or reduction that is
+# zero, no sedation gate that can never close. Where the sources give a number, the
+# range ends at it; where they give none (the single-dose maximum, breath alcohol), the
+# range is HAB's, and says so. docs/protocol.md gives each range with its reasoning.
+# ---------------------------------------------------------------------------------------
+
+Number = Decimal | int
+
+
+@dataclass(frozen=True)
+class Range:
+    """A protocol setting's allowed values, both ends included."""
+
+    setting: str
+    low: Number
+    high: Number
+    unit: str  # "mg", "min", "h", "%", "‰", "days", "level", "/min"
+    # May be left empty (no value: the check it drives is not made, or, for the values
+    # without a source, the version cannot be put in force).
+    optional: bool
+    why: str  # the reasoning and its source, for the docs
+
+    def holds(self, value: Number) -> bool:
+        return Decimal(str(self.low)) <= Decimal(str(value)) <= Decimal(str(self.high))
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+PROTOCOL_RANGES: dict[str, Range] = {
+    r.setting: r
+    for r in (
+        Range(
+            "dam_max_single_mg",
+            15,
+            500,
+            "mg",
+            True,
+            "No published value: required before a version is put in force. Not below the "
+            "first IV dose, not above half the 1000 mg daily maximum (two sessions a day).",
+        ),
+        Range(
+            "dam_max_daily_mg",
+            100,
+            1000,
+            "mg",
+            False,
+            "1000 mg a day: Dutch heroin trials (Blanken 2005; Dijkgraaf, BMJ 2005).",
+        ),
+        Range(
+            "dam_iv_warn_daily_mg",
+            100,
+            600,
+            "mg",
+            False,
+            "Swiss Diaphin information: above 600 mg IV a day is less effective; a higher "
+            "threshold would silence the warning.",
+        ),
+        Range(
+            "hydromorphone_max_single_mg",
+            5,
+            250,
+            "mg",
+            True,
+            "No published value; optional. At most half the 500 mg daily maximum.",
+        ),
+        Range(
+            "hydromorphone_max_daily_mg",
+            50,
+            500,
+            "mg",
+            False,
+            "500 mg a day: SALOME (NCT01447212).",
+        ),
+        Range(
+            "methadone_max_daily_mg",
+            10,
+            150,
+            "mg",
+            False,
+            "Adjunct methadone up to 150 mg a day: CRISM iOAT guideline.",
+        ),
+        Range(
+            "morphine_max_daily_mg",
+            60,
+            600,
+            "mg",
+            False,
+            "Adjunct slow-release morphine 400-600 mg a day: CRISM; case series PMC7392795.",
+        ),
+        Range(
+            "min_interval_minutes",
+            120,
+            480,
+            "min",
+            False,
+            "3 h by default (case series PMC7392795); never under 2 h between maintenance "
+            "doses; above 8 h a clinic's second session could not be given.",
+        ),
+        Range(
+            "induction_interval_minutes",
+            30,
+            180,
+            "min",
+            False,
+            "At least 30 min between doses on the first day: Swiss Diaphin information.",
+        ),
+        Range(
+            "observation_minutes",
+            15,
+            120,
+            "min",
+            False,
+            "At least 15 min: most serious events come within minutes (German trial, "
+            "Addiction 2011); 20 min by default.",
+        ),
+        Range(
+            "first_iv_dose_mg",
+            5,
+            15,
+            "mg",
+            False,
+            "15 mg first IV dose: Swiss Diaphin information; a clinic may start lower.",
+        ),
+        Range(
+            "day1_max_iv_dose_mg",
+            5,
+            30,
+            "mg",
+            False,
+            "Later doses on day 1 at most 30 mg each: Swiss Diaphin information.",
+        ),
+        Range(
+            "first_oral_dose_mg",
+            10,
+            100,
+            "mg",
+            False,
+            "First oral DAM dose 100 mg: Swiss Diaphin information.",
+        ),
+        Range(
+            "oral_daily_step_mg",
+            50,
+            300,
+            "mg",
+            False,
+            "Oral DAM rises at most 300 mg a day: Swiss Diaphin information.",
+        ),
+        Range(
+            "step_pct_two_sessions",
+            10,
+            50,
+            "%",
+            False,
+            "Two sessions a day: at most +50 % over the previous dose (Swiss Diaphin "
+            "information); 0 would stop every titration.",
+        ),
+        Range(
+            "prev_day_pct_three_sessions",
+            10,
+            50,
+            "%",
+            False,
+            "Three sessions a day: a dose at most 50 % of yesterday's total (Swiss Diaphin "
+            "information).",
+        ),
+        Range(
+            "titration_days",
+            3,
+            5,
+            "days",
+            False,
+            "3-day induction (NAOMI, SALOME), up to 5 days (case series PMC7392795).",
+        ),
+        Range(
+            "missed_days_block",
+            1,
+            3,
+            "days",
+            False,
+            "Blocked for a doctor's review after 3 days without a dose at the latest (NZ "
+            "OST guidance, Easydose); a later block would let a patient who has lost "
+            "tolerance get a full dose.",
+        ),
+        Range(
+            "missed_days_reduce",
+            1,
+            2,
+            "days",
+            True,
+            "Optional reduction before the block: fewer days than the block.",
+        ),
+        Range(
+            "missed_reduce_pct",
+            25,
+            50,
+            "%",
+            True,
+            "With the reduction: 25-50 %, as for sedation; never 0.",
+        ),
+        Range(
+            "sedation_reduce_level",
+            2,
+            3,
+            "level",
+            False,
+            "POSS 3 reduces (Pasero scale, RNAO); a clinic may reduce from 2.",
+        ),
+        Range(
+            "sedation_reduce_pct",
+            25,
+            50,
+            "%",
+            False,
+            "Reduce 25-50 % at the reduce level: Pasero scale guidance (RNAO).",
+        ),
+        Range(
+            "sedation_block_level",
+            3,
+            4,
+            "level",
+            False,
+            "POSS 4 never gets a dose (Pasero scale); 5 does not exist, so it would never block.",
+        ),
+        Range(
+            "intoxication_reduce_pct",
+            25,
+            50,
+            "%",
+            False,
+            "Suspected intoxication with other substances reduces the dose (CRISM "
+            "pre-dose assessment); 25-50 % as for sedation.",
+        ),
+        Range(
+            "breath_alcohol_max_permille",
+            _d("0.00"),
+            _d("0.50"),
+            "‰",
+            True,
+            "No published value: required before a version is put in force. Alcohol adds to "
+            "the respiratory depression; never above 0.5 ‰.",
+        ),
+        Range(
+            "respiratory_rate_min",
+            8,
+            12,
+            "/min",
+            True,
+            "Optional: below 8 breaths a minute is opioid respiratory depression; above 12 "
+            "would refuse healthy adults.",
+        ),
+        Range(
+            "stock_count_hours",
+            1,
+            24,
+            "h",
+            False,
+            "Controlled drugs are counted at least once a day; 8 h = every shift change.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Order:
+    """A rule between two settings: ``setting`` must be above (or at least) ``other``.
+    Made only when both have a value."""
+
+    setting: str
+    other: str
+    strict: bool  # True: above; False: at least
+    why: str
+
+
+PROTOCOL_ORDERS: tuple[Order, ...] = (
+    Order(
+        "sedation_block_level",
+        "sedation_reduce_level",
+        True,
+        "The block level is above the reduce level, or the reduction is never reached.",
+    ),
+    Order(
+        "day1_max_iv_dose_mg",
+        "first_iv_dose_mg",
+        False,
+        "The later day-1 doses may be as large as the first, not smaller.",
+    ),
+    Order(
+        "dam_max_single_mg",
+        "day1_max_iv_dose_mg",
+        False,
+        "The day-1 caps lie within the single-dose maximum.",
+    ),
+    Order(
+        "dam_max_single_mg",
+        "first_oral_dose_mg",
+        False,
+        "The first oral dose lies within the single-dose maximum.",
+    ),
+    Order(
+        "dam_max_daily_mg",
+        "dam_max_single_mg",
+        False,
+        "One dose cannot be more than the day's maximum.",
+    ),
+    Order(
+        "hydromorphone_max_daily_mg",
+        "hydromorphone_max_single_mg",
+        False,
+        "One dose cannot be more than the day's maximum.",
+    ),
+    Order(
+        "missed_days_block",
+        "missed_days_reduce",
+        True,
+        "The reduction comes before the block.",
+    ),
+)
+
+# Settings that are set together or not at all (the reduction after missed days needs both
+# the number of days and the percentage).
+PROTOCOL_TOGETHER: tuple[tuple[str, str], ...] = (("missed_days_reduce", "missed_reduce_pct"),)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a setting's value is refused: ``range`` (outside ``Range``), ``required``
+    (empty but not optional), ``order`` (against ``other``) or ``together`` (empty while
+    ``other`` is set)."""
+
+    setting: str
+    code: str
+    other: str | None = None
+
+
+def _number(value: object) -> Decimal | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def protocol_problems(values: Mapping[str, object]) -> list[Problem]:
+    """Everything wrong with a whole protocol version's values, in table order. A setting
+    missing from ``values`` counts as empty; values that are not numbers are the caller's
+    to refuse (they get no problem here, nor do the rules that involve them)."""
+    problems: list[Problem] = []
+    refused: set[str] = set()
+    for name, bounds in PROTOCOL_RANGES.items():
+        raw = values.get(name)
+        number = _number(raw)
+        if raw is None or raw == "":
+            if not bounds.optional:
+                problems.append(Problem(name, "required"))
+                refused.add(name)
+        elif number is not None and not bounds.holds(number):
+            problems.append(Problem(name, "range"))
+            refused.add(name)
+    for first, second in PROTOCOL_TOGETHER:
+        a, b = _number(values.get(first)), _number(values.get(second))
+        if (a is None) != (b is None):
+            empty, other = (first, second) if a is None else (second, first)
+            problems.append(Problem(empty, "together", other))
+            refused.add(empty)
+    for order in PROTOCOL_ORDERS:
+        if order.setting in refused or order.other in refused:
+            continue
+        a, b = _number(values.get(order.setting)), _number(values.get(order.other))
+        if a is None or b is None:
+            continue
+        if a < b or (order.strict and a == b):
+            problems.append(Problem(order.setting, "order", order.other))
+    return problems
+
+
+def protocol_changes(
+    before: Mapping[str, object] | None, after: Mapping[str, object]
+) -> list[tuple[str, object, object]]:
+    """The settings whose value differs, as (setting, before, after), in table order;
+    with no version before, every setting that has a value."""
+    changed = []
+    for name in PROTOCOL_RANGES:
+        old = None if before is None else before.get(name)
+        new = after.get(name)
+        if _number(old) != _number(new) or (old is None) != (new is None):
+            changed.append((name, old, new))
+    return changed
