@@ -45,6 +45,7 @@ TABLES = (
     "dosing_observation",
     "dosing_sessionclose",
     "dosing_guestauthorisation",
+    "dosing_dosereview",
     "stock_ledgerentry",
     "stock_stockcount",
     "stock_discrepancy",

@@ -20,6 +20,8 @@ class AssessmentIn(Schema):
     sedation: int | None = None
     breath_alcohol_permille: Decimal | None = None
     respiratory_rate: int | None = None
+    # Intoxication with other substances: none, suspected (reduces) or obvious (blocks).
+    intoxication: str | None = None
 
 
 class AdministrationIn(Schema):
@@ -35,6 +37,8 @@ class AdministrationIn(Schema):
     # As long as the record's columns (dosing.models): longer is refused, not cut short.
     withheld_reason: str = Field("", max_length=500)
     notes: str = Field("", max_length=500)
+    # The first day's top-up right after the first injection (a second record in the slot).
+    top_up: bool = False
 
 
 class AdministrationOut(Schema):
@@ -54,6 +58,8 @@ class AdministrationOut(Schema):
     observe_until: datetime.datetime | None
     corrects: int | None
     correction_reason: str
+    top_up: bool = False
+    intoxication: str = ""
     # The breaches of the day's limits confirmed with this record, and why (empty when none).
     breaches: list[str] = []
     breach_reason: str = ""
@@ -135,6 +141,8 @@ def administration_out(record: Administration, warnings: list[str] | None = None
         "observe_until": record.observe_until,
         "corrects": record.corrects_id,
         "correction_reason": record.correction_reason,
+        "top_up": record.top_up,
+        "intoxication": record.intoxication,
         "breaches": record.breaches,
         "breach_reason": record.breach_reason,
         "warnings": warnings or [],
@@ -211,6 +219,7 @@ def administration_record(request: HttpRequest, payload: AdministrationIn):
         assessment=payload.assessment.model_dump() if payload.assessment else None,
         withheld_reason=payload.withheld_reason,
         notes=payload.notes,
+        top_up=payload.top_up,
     )
     return Status(201, administration_out(recorded.administration, recorded.warnings))
 
@@ -290,5 +299,48 @@ def guest_authorise(request: HttpRequest, patient_id: int, payload: GuestIn):
             "clinic": payload.clinic,
             "valid_from": authorisation.valid_from,
             "valid_to": authorisation.valid_to,
+        },
+    )
+
+
+class DoseReviewIn(Schema):
+    # dam, hydromorphone, methadone or morphine
+    group: str
+    note: str = Field(..., max_length=500)
+
+
+class DoseReviewOut(Schema):
+    id: int
+    patient: int
+    group: str
+    reviewed_at: datetime.datetime
+    doctor: str
+    note: str
+
+
+@router.post(
+    "/patients/{int:patient_id}/dose-reviews",
+    response={201: DoseReviewOut},
+    summary="A doctor's review that lifts a missed-days or breach block (doctor)",
+)
+def dose_review(request: HttpRequest, patient_id: int, payload: DoseReviewIn):
+    """Lifts the blocks of the group that began before it: missed days (the patient may
+    restart under the first-day limits) and a confirmed breach. A new prescription counts
+    as a review too."""
+    review = services.dose_review(
+        actor=request_actor(request),
+        patient_id=patient_id,
+        group=payload.group,
+        note=payload.note,
+    )
+    return Status(
+        201,
+        {
+            "id": review.pk,
+            "patient": review.patient_id,
+            "group": review.group,
+            "reviewed_at": review.reviewed_at,
+            "doctor": review.doctor.username,
+            "note": review.note,
         },
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from hab.dosing.models import Outcome, Status
+from hab.dosing.models import Intoxication, Outcome, Status
 
 # Numbers as people write them: "7,5" in Norwegian, "7.5" in English.
 NUMBER = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
@@ -37,6 +37,13 @@ class DoseForm(forms.Form):
     respiratory_rate = forms.IntegerField(
         label=_("Respiratory rate (/min)"), required=False, min_value=1, max_value=79
     )
+    intoxication = forms.ChoiceField(
+        label=_("Intoxicated with other substances?"),
+        choices=Intoxication.choices,
+        initial=Intoxication.NONE,
+        widget=forms.RadioSelect,
+        help_text=_("Obvious: no dose. Suspected: the dose is reduced."),
+    )
     status = forms.ChoiceField(
         label=_("Outcome"),
         choices=[(s, label) for s, label in Status.choices if s != Status.MISSED],
@@ -50,6 +57,17 @@ class DoseForm(forms.Form):
         label=_("Reason (when withheld)"), required=False, max_length=500
     )
     notes = forms.CharField(label=_("Notes"), required=False, max_length=500)
+
+
+class TopUpForm(forms.Form):
+    """The first day's top-up right after the first injection, when it was tolerated."""
+
+    sedation = forms.TypedChoiceField(
+        label=_("Sedation (POSS) now"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
+    )
+    dose_mg = forms.DecimalField(
+        label=_("Top-up (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
+    )
 
 
 class ObservationForm(forms.Form):
@@ -166,3 +184,23 @@ class BackEntryForm(BreachConfirmation):
             for p in people
             if policy.can(p, Action.DOSE, clinic)
         ]
+
+
+GROUPS = [
+    ("dam", _("Diacetylmorphine (injections and tablets)")),
+    ("hydromorphone", _("Hydromorphone")),
+    ("methadone", _("Methadone")),
+    ("morphine", _("Slow-release morphine")),
+]
+
+
+class DoseReviewForm(forms.Form):
+    """A doctor's review after missed days or a confirmed breach."""
+
+    group = forms.ChoiceField(label=_("Medication"), choices=GROUPS)
+    note = forms.CharField(
+        label=_("Assessment and plan"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The next dose follows the protocol's restart limits."),
+    )

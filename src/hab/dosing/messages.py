@@ -100,6 +100,30 @@ def text(reason: Reason) -> str:
         }
     if code == "iv_over_warn":
         return _("More than %(warn)s injected today.") % {"warn": mg(p["warn"])}
+    if code == "breach_review":
+        return _(
+            "A dose over the limits was recorded after the fact: a doctor must review "
+            "before the next dose."
+        )
+    if code == "prev_day_none":
+        return _(
+            "Titration with three sessions: nothing was given yesterday, so there is no "
+            "dose to go by. A doctor must set the dose."
+        )
+    if code == "top_up":
+        return _("Top-up after the first injection: at most %(max)s.") % {"max": mg(p["max"])}
+    if code == "top_up_not_allowed":
+        return _("A top-up is only given right after the first injection on the first day, once.")
+    if code == "intoxication_block":
+        return _("Obviously intoxicated with other substances: do not dose.")
+    if code == "intoxication_reduce":
+        return _("Suspected intoxication with other substances: reduce by %(pct)s %%.") % {
+            "pct": p["pct"]
+        }
+    if code == "oral_daily_step_reached":
+        return _("Tablet titration: today's total of %(max)s is reached.") % {"max": mg(p["max"])}
+    if code == "oral_restart":
+        return _("Restart after missed days: at most %(max)s today.") % {"max": mg(p["max"])}
     breach = _breach_text(reason)
     if breach is not None:
         return breach

@@ -19,6 +19,12 @@ class Status(models.TextChoices):
     MISSED = "missed", _("Missed")
 
 
+class Intoxication(models.TextChoices):
+    NONE = "none", _("None")
+    SUSPECTED = "suspected", _("Suspected")
+    OBVIOUS = "obvious", _("Obvious")
+
+
 class Administration(models.Model):
     """The record of one supervised dose (or of why none was given). Append-only: a
     correction is a new row pointing at the one it corrects; the original stays."""
@@ -57,6 +63,17 @@ class Administration(models.Model):
     respiratory_rate = models.PositiveSmallIntegerField(
         _("respiratory rate (/min)"), null=True, blank=True
     )
+    # Signs of intoxication with other substances: obvious stops the dose, suspected
+    # reduces it (the protocol's share).
+    intoxication = models.CharField(
+        _("intoxication with other substances"),
+        max_length=10,
+        choices=Intoxication.choices,
+        blank=True,
+    )
+    # The first day's immediate top-up after the first injection: a second record in the
+    # session, allowed once.
+    top_up = models.BooleanField(_("top-up"), default=False)
     notes = models.CharField(_("notes"), max_length=500, blank=True)
     given_at = models.DateTimeField(_("time"))
     nurse = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -132,8 +149,14 @@ class Administration(models.Model):
             # day, session and medication group; anything more is a correction.
             models.UniqueConstraint(
                 fields=["patient", "day", "slot", "group"],
-                condition=Q(corrects__isnull=True),
+                condition=Q(corrects__isnull=True, top_up=False),
                 name="admin_one_per_slot",
+            ),
+            # The first day's top-up: at most one a session.
+            models.UniqueConstraint(
+                fields=["patient", "day", "slot", "group"],
+                condition=Q(corrects__isnull=True, top_up=True),
+                name="admin_one_top_up_per_slot",
             ),
             models.CheckConstraint(condition=Q(dose_mg__gte=0), name="admin_dose_not_negative"),
             models.CheckConstraint(
@@ -243,3 +266,29 @@ class GuestAuthorisation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient_id} @ {self.clinic_id} {self.valid_from}–{self.valid_to}"
+
+
+class DoseReview(models.Model):
+    """A doctor's review of a patient's doses of one medication group: after missed days
+    or a confirmed breach, the group stays blocked until a review made after the block
+    began (a new prescription counts as one too). Append-only."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_reviews")
+    group = models.CharField(_("medication group"), max_length=15)
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed"))
+    doctor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("assessment and plan"), max_length=500)
+
+    class Meta:
+        verbose_name = _("dose review")
+        verbose_name_plural = _("dose reviews")
+        indexes = [
+            models.Index(fields=["patient", "group", "reviewed_at"], name="dose_review_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="dose_review_has_note"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.group} {self.reviewed_at:%Y-%m-%d %H:%M}"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
@@ -23,6 +24,7 @@ from hab.core.sql import among
 from hab.dosing import messages, rules
 from hab.dosing.models import (
     Administration,
+    DoseReview,
     GuestAuthorisation,
     Observation,
     SessionClose,
@@ -53,6 +55,7 @@ class Record(NamedTuple):
     status: str
     dose_mg: float
     given_at: datetime.datetime
+    top_up: bool = False
 
 
 def effective(records: Iterable) -> list:
@@ -73,6 +76,7 @@ def as_dose(record) -> rules.Dose:
         medication=record.medication,
         mg=float(record.dose_mg),
         status=record.status,
+        top_up=bool(record.top_up),
     )
 
 
@@ -116,7 +120,8 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     whose, params = among("patient_id", patient_ids)
     sql = (
         f'SELECT id, original_id, patient_id, clinic_id, {on}, slot, medication, "group", '
-        f"status, {mg}, {at} FROM {table} WHERE {whose} AND day >= %s AND day <= %s"
+        f"status, {mg}, {at}, top_up FROM {table} "
+        f"WHERE {whose} AND day >= %s AND day <= %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, since.isoformat(), day.isoformat()])
@@ -137,8 +142,22 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
                 status,
                 float(mg),
                 _from_iso(at),
+                bool(top_up),
             )
-            for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
+            for (
+                pk,
+                original,
+                patient,
+                clinic,
+                on,
+                slot,
+                medication,
+                group,
+                status,
+                mg,
+                at,
+                top_up,
+            ) in rows
         ]
     else:
         records = [
@@ -154,8 +173,22 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
                 status,
                 mg,
                 _from_epoch(at, _UTC),
+                top_up,
             )
-            for pk, original, patient, clinic, on, slot, medication, group, status, mg, at in rows
+            for (
+                pk,
+                original,
+                patient,
+                clinic,
+                on,
+                slot,
+                medication,
+                group,
+                status,
+                mg,
+                at,
+                top_up,
+            ) in rows
         ]
     # Corrections are rare: without one in the window every row is its chain's newest.
     if any(record.original_id is not None for record in records):
@@ -215,6 +248,9 @@ class Context:
     history: dict[int, list[Record]] = field(default_factory=dict)
     before: dict[tuple[int, str], date] = field(default_factory=dict)
     open_episode: dict[int, int] = field(default_factory=dict)  # patient id: episode id
+    # The newest explicit doctor's review per (patient, group); a prescription's own issue
+    # counts as a review too (see ``reviewed``).
+    reviews: dict[tuple[int, str], datetime.datetime] = field(default_factory=dict)
     # When the newest confirmed breach per (patient, group) was recorded: the group waits
     # for a doctor's review made after it.
     breaches: dict[tuple[int, str], datetime.datetime] = field(default_factory=dict)
@@ -229,6 +265,17 @@ class Context:
             self._doses[patient_id] = [as_dose(r) for r in records]
         return self._doses[patient_id]
 
+    def reviewed(
+        self, patient_id: int, rule: rules.Prescription, prescription: InForce
+    ) -> rules.Prescription:
+        """The rule's prescription with the newest review of its group: its own issue or
+        a later explicit review."""
+        reviewed_at = prescription.created_at
+        explicit = self.reviews.get((patient_id, rule.group))
+        if explicit is not None and explicit > reviewed_at:
+            reviewed_at = explicit
+        return replace(rule, reviewed_at=reviewed_at, reviewed_on=timezone.localdate(reviewed_at))
+
     def decide(
         self,
         patient_id: int,
@@ -237,11 +284,12 @@ class Context:
         now: datetime.datetime,
         assessment: rules.Assessment | None = None,
         ignore: int | None = None,
+        top_up: bool = False,
     ) -> rules.Decision:
         group = rules.MEDICATION_GROUP[prescription.medication]
         return rules.decide(
             protocol=self.protocol,
-            prescription=to_rule(prescription, slot),
+            prescription=self.reviewed(patient_id, to_rule(prescription, slot), prescription),
             history=self.doses(patient_id, ignore),
             now=now,
             day=self.day,
@@ -250,6 +298,7 @@ class Context:
             in_episode=patient_id in self.open_episode,
             taken_before_window=self.before.get((patient_id, group)),
             assessment=assessment,
+            top_up=top_up,
             breach_at=self.breaches.get((patient_id, group)),
         )
 
@@ -261,20 +310,23 @@ def context_for(
     rules_protocol = protocol_rules(protocol)
     since = window_start(day, rules_protocol)
     history = histories(patient_ids, since, day)
-    # What lies before the window matters only to those not dosed on its first day: for
-    # the others the run of dosing is unbroken there, and titration is long over.
+    # What lies before the window matters only to a medication group not dosed on its
+    # first day: for the others the run of dosing is unbroken there, and titration is long
+    # over. Per group: a dose of diacetylmorphine says nothing of methadone's last day.
     dosed_first_day = {
-        patient_id
+        (patient_id, r.group)
         for patient_id, records in history.items()
-        if any(r.day == since and r.status in ("given", "partial") for r in records)
+        for r in records
+        if r.day == since and r.status in ("given", "partial") and r.dose_mg > 0
     }
     prescriptions = prescriptions_in_force(patient_ids, day)
     wanted = sorted(
         {
-            (patient_id, rules.MEDICATION_GROUP[prescription.medication])
+            (patient_id, group)
             for patient_id, found in prescriptions.items()
-            if patient_id not in dosed_first_day
             for prescription in found
+            if (patient_id, group := rules.MEDICATION_GROUP[prescription.medication])
+            not in dosed_first_day
         }
     )
     return Context(
@@ -286,6 +338,7 @@ def context_for(
         history=history,
         before=taken_before(wanted, since),
         open_episode=open_episodes(patient_ids),
+        reviews=latest_reviews(patient_ids),
         breaches=latest_breaches(patient_ids),
     )
 
@@ -302,6 +355,18 @@ def latest_breaches(patient_ids: list[int]) -> dict[tuple[int, str], datetime.da
         .values_list("patient_id", "group")
         .annotate(newest=Max("breach_confirmed_at"))
         .order_by()
+    )
+    return {(patient, group): newest for patient, group, newest in rows}
+
+
+def latest_reviews(patient_ids: list[int]) -> dict[tuple[int, str], datetime.datetime]:
+    """Each (patient, medication group)'s newest explicit dose review."""
+    if not patient_ids:
+        return {}
+    rows = (
+        DoseReview.objects.filter(patient_id__in=patient_ids)
+        .values_list("patient_id", "group")
+        .annotate(newest=Max("reviewed_at"))
     )
     return {(patient, group): newest for patient, group, newest in rows}
 
@@ -596,3 +661,27 @@ def board_row(
     rows = _rows(clinic, day, slot, [patient], guests, ctx)
     _log_shown(actor, clinic, [patient], guests, {"list": "board", "slot": slot, "day": str(day)})
     return rows[0] if rows else None
+
+
+def top_up_allowed(clinic: Clinic, day: date, slot: str, patient: Patient, row: BoardRow) -> float:
+    """The most the first day's top-up may be now (0 when none may be given): right after
+    the run's first injection, in its session. The row's patient was read and logged by
+    ``board_row`` already."""
+    record = row.record
+    if (
+        record is None
+        or record.clinic_id != clinic.pk
+        or record.status not in (Status.GIVEN, Status.PARTIAL)
+        or row.prescription.medication != "dam_injectable"
+    ):
+        return 0.0
+    ctx = context_for(clinic, [patient.pk], day)
+    decision = ctx.decide(patient.pk, row.prescription, slot, clock.now(), top_up=True)
+    return 0.0 if decision.blocked else decision.max_mg
+
+
+def observation_left(row: BoardRow | None) -> int:
+    """Minutes of the protocol's observation left for the row's dose (0 when over)."""
+    if row is None or row.record is None or row.record.observe_until is None:
+        return 0
+    return max(0, -int((clock.now() - row.record.observe_until).total_seconds() // 60))

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
@@ -20,6 +21,7 @@ from hab.core.policy import Action
 from hab.dosing import messages, rules
 from hab.dosing.models import (
     Administration,
+    DoseReview,
     GuestAuthorisation,
     Observation,
     Outcome,
@@ -67,6 +69,11 @@ def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> 
     sedation = values.get("sedation")
     alcohol = values.get("breath_alcohol_permille")
     rate = values.get("respiratory_rate")
+    intoxication = values.get("intoxication") or None
+    if intoxication is not None and intoxication not in rules.Intoxication.__members__.values():
+        errors.append(
+            FieldError("assessment.intoxication", _("Choose none, suspected or obvious."))
+        )
     if needed and sedation is None:
         errors.append(FieldError("assessment.sedation", _("Record the sedation score (POSS).")))
     if sedation is not None and sedation not in (1, 2, 3, 4):
@@ -92,6 +99,7 @@ def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> 
         sedation=sedation,
         breath_alcohol_permille=None if alcohol is None else float(alcohol),
         respiratory_rate=None if rate is None else int(rate),
+        intoxication=intoxication,
     )
 
 
@@ -118,10 +126,12 @@ def administration_record(
     assessment: dict | None = None,
     withheld_reason: str = "",
     notes: str = "",
+    top_up: bool = False,
 ) -> Recorded:
     """Records a supervised dose, or why none was given. Refuses, and writes nothing,
     when the dose is not safe now: 409 when this session already has a record, 422 with
-    every reason otherwise."""
+    every reason otherwise. ``top_up`` records the first day's immediate top-up after
+    the first injection, a second record in the session."""
     errors: list[FieldError] = []
     if status not in RECORDABLE:
         errors.append(FieldError("status", _("Choose given, partly given, withheld or refused.")))
@@ -131,6 +141,8 @@ def administration_record(
     taken = status in (Status.GIVEN, Status.PARTIAL)
     checked = _assessment(errors, assessment, needed=taken)
     _check_status(errors, status, dose, withheld_reason)
+    if top_up and not taken:
+        errors.append(FieldError("status", _("A top-up is a dose given.")))
     if day != clock.today():
         errors.append(
             FieldError("date", _("Only today's doses are recorded here; correct earlier ones."))
@@ -148,21 +160,14 @@ def administration_record(
         patient = patient_for_dosing(actor, patient_id, clinic, day, Action.DOSE, lock=True)
         ctx = context_for(clinic, [patient.pk], day)
         group = rules.MEDICATION_GROUP[medication]
-        prescription = next(
-            (
-                p
-                for p in ctx.prescriptions.get(patient.pk, [])
-                if rules.MEDICATION_GROUP[p.medication] == group
-            ),
-            None,
-        )
+        prescription = _prescription_for(ctx.prescriptions.get(patient.pk, []), medication)
         if prescription is not None and prescription.medication != medication:
             raise Invalid.one("medication", _("The prescription is for another form."))
         if prescription is not None and route and route != prescription.route:
             raise Invalid.one("route", _("The prescription is for another route."))
         now = clock.now()
         decision = (
-            ctx.decide(patient.pk, prescription, slot, now, checked)
+            ctx.decide(patient.pk, prescription, slot, now, checked, top_up=top_up)
             if prescription is not None
             else rules.decide(
                 protocol=ctx.protocol,
@@ -214,6 +219,8 @@ def administration_record(
                     sedation=checked.sedation,
                     breath_alcohol_permille=checked.breath_alcohol_permille,
                     respiratory_rate=checked.respiratory_rate,
+                    intoxication=checked.intoxication or "",
+                    top_up=top_up,
                     notes=notes.strip()[:500],
                     given_at=now,
                     nurse=actor.user,
@@ -237,14 +244,26 @@ def administration_record(
     return Recorded(record, warnings)
 
 
+def _prescription_for(in_force: list[InForce], medication: str) -> InForce | None:
+    """The prescription a dose of ``medication`` is given under: its own (a combined
+    regimen has an injectable and an oral one of the same group), else the group's, whose
+    other form the caller refuses."""
+    group = rules.MEDICATION_GROUP[medication]
+    same_group = [p for p in in_force if rules.MEDICATION_GROUP[p.medication] == group]
+    return next((p for p in same_group if p.medication == medication), None) or next(
+        iter(same_group), None
+    )
+
+
 def _refuse_unsafe(decision: rules.Decision, dose: Decimal) -> None:
-    """A dose that is not safe now is refused with every reason; nothing is adjusted."""
+    """A dose that is not safe now is refused with every reason, blocking and limiting
+    (the nurse sees all that stands in the way); nothing is adjusted."""
     if decision.blocked:
         raise Invalid(
             [
                 FieldError("dose_mg", messages.text(r))
                 for r in decision.reasons
-                if r.severity == rules.Severity.BLOCK
+                if r.severity in (rules.Severity.BLOCK, rules.Severity.LIMIT)
             ]
         )
     if float(dose) > decision.max_mg:
@@ -526,6 +545,17 @@ def observation_end(
             raise Conflict(_("No dose was given, so there is no observation."))
         if Observation.objects.filter(administration=record).exists():
             raise Conflict(_("The observation has already ended."))
+        left = _observation_left(record, clock.now())
+        if left and not note.strip():
+            raise Invalid.one(
+                "note",
+                ngettext(
+                    "%(left)s minute of observation is left: write why it ends now.",
+                    "%(left)s minutes of observation are left: write why it ends now.",
+                    left,
+                )
+                % {"left": left},
+            )
         observation = Observation.objects.create(
             administration=record,
             ended_at=clock.now(),
@@ -548,6 +578,14 @@ def observation_end(
             clinic_id=record.clinic_id,
         )
     return observation
+
+
+def _observation_left(record: Administration, now: datetime.datetime) -> int:
+    """Minutes left of the protocol's observation after the dose (0 when it is over)."""
+    if record.observe_until is None:
+        return 0
+    minutes = round((record.observe_until - record.given_at).total_seconds() / 60)
+    return rules.observation_minutes_left(record.given_at, now, minutes)
 
 
 def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str) -> SessionClose:
@@ -723,14 +761,7 @@ def administration_back_enter(
         patient = patient_for_dosing(actor, patient_id, clinic, day, Action.DOSE, lock=True)
         ctx = context_for(clinic, [patient.pk], day)
         group = rules.MEDICATION_GROUP[medication]
-        prescription = next(
-            (
-                p
-                for p in ctx.prescriptions.get(patient.pk, [])
-                if rules.MEDICATION_GROUP[p.medication] == group
-            ),
-            None,
-        )
+        prescription = _prescription_for(ctx.prescriptions.get(patient.pk, []), medication)
         if prescription is None or prescription.medication != medication:
             raise Invalid.one("medication", _("The patient had no such prescription that day."))
         decision = ctx.decide(patient.pk, prescription, slot, given_at, checked)
@@ -833,3 +864,35 @@ def administration_back_enter(
             clinic_id=clinic.pk if patient.clinic_id != clinic.pk else None,
         )
     return Recorded(record, warnings)
+
+
+def dose_review(*, actor: Actor, patient_id: int, group: str, note: str) -> DoseReview:
+    """A doctor's review of the patient's doses of one medication group, after missed days
+    or a confirmed breach: the block it lifts is one that began before it (a review never
+    clears what happens after it)."""
+    errors: list[FieldError] = []
+    if group not in rules.Group.__members__.values():
+        errors.append(FieldError("group", _("Choose the medication group.")))
+    if not (note or "").strip():
+        errors.append(FieldError("note", _("Write your assessment and the plan.")))
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        patient = patient_for_user(actor, patient_id, Action.PRESCRIBE, lock=True)
+        review = DoseReview.objects.create(
+            patient=patient,
+            group=group,
+            clinic_id=patient.clinic_id,
+            reviewed_at=clock.now(),
+            doctor=actor.user,
+            note=note.strip(),
+        )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="dose review",
+            details={"dose_review": review.pk, "group": group},
+            policy_action=Action.PRESCRIBE,
+        )
+    return review

@@ -7,6 +7,7 @@ app_name = "dosing"
 urlpatterns = [
     path("", views.board_page, name="board"),
     path("patients/<int:patient_id>/", views.dose_panel, name="panel"),
+    path("patients/<int:patient_id>/review/", views.dose_review, name="review"),
     path("records/<int:administration_id>/observation/", views.observation_end, name="observation"),
     path("records/<int:administration_id>/correct/", views.correction, name="correct"),
     path("close/", views.session_close, name="close"),

@@ -18,9 +18,16 @@ from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.policy import Action
 from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
-from hab.dosing import selectors, services
-from hab.dosing.forms import CorrectionForm, DoseForm, ObservationForm
+from hab.dosing import rules, selectors, services
+from hab.dosing.forms import (
+    CorrectionForm,
+    DoseForm,
+    DoseReviewForm,
+    ObservationForm,
+    TopUpForm,
+)
 from hab.dosing.models import Administration
+from hab.patients.selectors import patient_for_user
 
 
 def _slot_now(clinic) -> str:
@@ -149,9 +156,46 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     if row is not None and not row.decision.blocked:
         allowed = min(row.decision.max_mg, row.decision.prescribed_mg)
         initial["dose_mg"] = Decimal(f"{allowed:g}")
-    form = DoseForm(request.POST or None, initial=initial)
+    top_up = request.POST.get("top_up") == "1"
+    form = DoseForm(None if top_up else request.POST or None, initial=initial)
+    top_up_form = None
     recorded = None
-    if request.method == "POST" and row is not None and form.is_valid():
+    if row is not None and row.record is not None:
+        top_up_max = selectors.top_up_allowed(clinic, day, slot, patient, row)
+        if top_up_max:
+            top_up_form = TopUpForm(
+                request.POST if top_up else None,
+                initial={"dose_mg": Decimal(f"{top_up_max:g}")},
+            )
+    if top_up and top_up_form is not None and top_up_form.is_valid():
+        first = Administration.objects.get(pk=row.record.pk)
+        try:
+            recorded = services.administration_record(
+                actor=actor,
+                clinic=clinic,
+                patient_id=patient.pk,
+                day=day,
+                slot=slot,
+                medication=row.prescription.medication,
+                dose_mg=top_up_form.cleaned_data["dose_mg"],
+                route=row.prescription.route,
+                status="given",
+                assessment={
+                    "sedation": top_up_form.cleaned_data["sedation"],
+                    "breath_alcohol_permille": first.breath_alcohol_permille,
+                    "respiratory_rate": first.respiratory_rate,
+                    "intoxication": first.intoxication or None,
+                },
+                top_up=True,
+            )
+        except Invalid as error:
+            add_errors(top_up_form, error)
+        except Conflict as error:
+            top_up_form.add_error(None, error.message)
+        else:
+            top_up_form = None
+            row = selectors.board_row(actor, clinic, day, slot, patient)
+    elif request.method == "POST" and not top_up and row is not None and form.is_valid():
         data = form.cleaned_data
         try:
             recorded = services.administration_record(
@@ -168,6 +212,7 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
                     "sedation": data["sedation"],
                     "breath_alcohol_permille": data["breath_alcohol_permille"],
                     "respiratory_rate": data["respiratory_rate"],
+                    "intoxication": data["intoxication"],
                 },
                 withheld_reason=data["withheld_reason"],
                 notes=data["notes"],
@@ -189,6 +234,9 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
             "day": day,
             "slot": slot,
             "observation_form": ObservationForm(),
+            "top_up_form": top_up_form,
+            "review_group": _review_group(request, clinic, row),
+            "observation_left": selectors.observation_left(row),
         },
     )
     if recorded is not None:
@@ -300,3 +348,45 @@ def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
 
     form = CorrectionForm(data, initial=initial, confirming=CorrectionForm.confirming(data))
     return form_page(request, form, save=save, **page)
+
+
+def _review_group(request: HttpRequest, clinic, row) -> str:
+    """The medication group a doctor looking at a blocked row may review ("" otherwise)."""
+    if row is None or not policy.can(request.user, Action.PRESCRIBE, clinic):
+        return ""
+    codes = {reason.code for reason in row.decision.reasons}
+    if codes & {"missed_days", "breach_review", "prev_day_none"}:
+        return rules.MEDICATION_GROUP[row.prescription.medication].value
+    return ""
+
+
+@staff_view
+def dose_review(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The doctor's review that lifts a missed-days or breach block of one medication."""
+    actor = web_actor(request)
+    patient = patient_for_user(actor, patient_id, Action.PRESCRIBE)
+    back = reverse("patients:detail", args=[patient.pk])
+    initial = {"group": request.GET.get("group", "dam")}
+
+    def save(cleaned: dict) -> HttpResponse:
+        services.dose_review(
+            actor=actor, patient_id=patient.pk, group=cleaned["group"], note=cleaned["note"]
+        )
+        messages.success(
+            request,
+            _("Review recorded: the next dose follows the protocol's restart limits."),
+        )
+        return redirect(back)
+
+    return form_page(
+        request,
+        DoseReviewForm(request.POST or None, initial=initial),
+        title=_("Dose review for %(name)s") % {"name": patient.full_name},
+        intro=_(
+            "After days without a dose, or a dose over the limits recorded after the fact, "
+            "the medication is blocked until a doctor reviews. Your review lifts the blocks "
+            "that began before it."
+        ),
+        cancel_url=back,
+        save=save,
+    )
