@@ -570,6 +570,32 @@ def test_after_a_breach_the_next_dose_of_the_group_is_blocked(api_as, afternoon_
     assert row["blocked"] and row["max_allowed_mg"] == 0 and row["reasons"]
 
 
+@pytest.mark.django_db
+def test_a_doctors_review_after_the_breach_lifts_the_block(api_as, afternoon_dose):
+    _correct(api_as("nurse.oslo"), afternoon_dose["id"], confirm_breach=True)
+    patient = afternoon_dose["patient"]
+    episode = Episode.objects.get(patient_id=patient, ended_on__isnull=True)
+    tomorrow = TODAY + timedelta(days=1)
+
+    # A new prescription after the breach is the doctor's review.
+    with clock.at(local(tomorrow, 8, 30)):
+        reviewed = api_as("doctor.oslo").post(
+            "/prescriptions",
+            {
+                "episode": episode.pk,
+                "medication": "dam_injectable",
+                "route": "iv",
+                "doses_mg": {"morning": 200, "afternoon": 200},
+                "daily_max_mg": 450,
+            },
+        )
+    with clock.at(local(tomorrow, 9)):
+        row = _tomorrows_row(api_as("nurse.oslo"), patient)
+
+    assert reviewed.status_code == 201, reviewed.content
+    assert not row["blocked"] and row["max_allowed_mg"] == 200
+
+
 # Paper doses ----------------------------------------------------------------------------
 
 
