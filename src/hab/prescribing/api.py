@@ -36,6 +36,9 @@ class PrescriptionIn(Schema):
     valid_to: datetime.date | None = None
     reason: str = Field("", max_length=500)
     titration: TitrationIn | None = None
+    # A doctor's reason to prescribe against a rule that allows it (methadone with
+    # slow-release morphine); recorded with the prescription only when it overrides.
+    override_reason: str = Field("", max_length=500)
 
 
 class PrescriptionOut(Schema):
@@ -51,6 +54,7 @@ class PrescriptionOut(Schema):
     stopped_on: datetime.date | None
     titration: dict | None
     reason: str
+    override_reason: str
     supersedes: int | None
     prescribed_by: str
     prescribed_at: datetime.datetime
@@ -93,6 +97,7 @@ def prescription_out(p: Prescription) -> dict:
         "stopped_on": p.stopped_on,
         "titration": titration,
         "reason": p.reason,
+        "override_reason": p.override_reason,
         "supersedes": p.supersedes_id,
         "prescribed_by": p.created_by.username,
         "prescribed_at": p.created_at,
@@ -144,6 +149,7 @@ def prescription_create(request: HttpRequest, payload: PrescriptionIn):
         valid_to=payload.valid_to,
         reason=payload.reason,
         titration=payload.titration.model_dump() if payload.titration else None,
+        override_reason=payload.override_reason,
     )
     return Status(201, prescription_out(prescription))
 

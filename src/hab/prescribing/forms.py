@@ -40,6 +40,12 @@ class PrescriptionForm(forms.Form):
         label=_("Titration: target dose (mg)"), required=False, min_value=0, decimal_places=1
     )
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+    override_reason = forms.CharField(
+        label=_("Reason to prescribe both methadone and slow-release morphine"),
+        help_text=_("Only when the patient is to have both: a doctor's override, recorded."),
+        required=False,
+        max_length=500,
+    )
 
     def __init__(self, *args, slots, **kwargs):
         super().__init__(*args, **kwargs)

@@ -272,6 +272,11 @@ class Prescription(models.Model):
         _("titration: target dose (mg)"), max_digits=6, decimal_places=1, null=True, blank=True
     )
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Why the doctor prescribed against a prescribing rule that allows an override
+    # (methadone and slow-release morphine together); empty when no rule was overridden.
+    override_reason = models.CharField(
+        _("reason for overriding a prescribing rule"), max_length=500, blank=True, default=""
+    )
     supersedes = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )

@@ -405,3 +405,111 @@ def protocol_changes(
         if _number(old) != _number(new) or (old is None) != (new is None):
             changed.append((name, old, new))
     return changed
+
+
+# ---------------------------------------------------------------------------------------
+# Prescriptions: chains, the combined DAM regimen and the adjunct oral opioids
+#
+# Every prescription belongs to a chain, and a new one supersedes the last of its chain.
+# Injected and oral DAM are chains of their own, so one of each may be in force together
+# (a combined regimen, e.g. injections by day and a slow-release tablet for the night).
+# For dosing they stay one medication group: one record per session, the interval and
+# the daily maximum count both. So they may not both have a dose in one session, and
+# their daily maxima together stay within the protocol's DAM daily maximum: each can be
+# given up to its own maximum without the day going over the shared one.
+# Methadone and slow-release morphine are both adjunct oral opioids (night cover): one
+# or the other (CRISM guideline; protocol-defaults.md), both only when a doctor
+# overrides the rule with a reason.
+# ---------------------------------------------------------------------------------------
+
+CHAINS: dict[str, str] = {
+    "dam_injectable": "dam_injectable",
+    "dam_tablet_ir": "dam_oral",
+    "dam_tablet_sr": "dam_oral",
+    "hydromorphone_injectable": "hydromorphone",
+    "methadone_oral": "methadone",
+    "morphine_sr_oral": "morphine",
+}
+# The two halves of a combined DAM regimen.
+COMBINED_DAM = frozenset({"dam_injectable", "dam_oral"})
+# The adjunct oral opioids, of which one may be in force (without a doctor's override).
+ADJUNCTS = frozenset({"methadone", "morphine"})
+# The problems a doctor may override with a reason (recorded with the prescription).
+OVERRIDABLE = frozenset({"adjunct_both"})
+
+
+def chain_of(medication: str) -> str:
+    """The chain a prescription of the medication belongs to (its successor's)."""
+    return CHAINS[medication]
+
+
+def chain_medications(medication: str) -> list[str]:
+    """The medications whose prescriptions form one chain with the medication's."""
+    chain = CHAINS[medication]
+    return [m for m, c in CHAINS.items() if c == chain]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A prescription as these rules read it: the new one, or one in force or coming."""
+
+    medication: str
+    doses_mg: Mapping[str, float]
+    daily_max_mg: float
+
+
+@dataclass(frozen=True)
+class PrescriptionProblem:
+    """Why a prescription cannot be made together with another of the patient's.
+
+    ``code``: ``"combined_session"`` (both DAM prescriptions dose in ``slot``),
+    ``"combined_daily_max"`` (their daily maxima add up to ``total`` mg, above the
+    protocol's ``limit``), ``"adjunct_both"`` (methadone and slow-release morphine).
+    ``field`` is the field of the new prescription the problem belongs to."""
+
+    field: str
+    code: str
+    other: str  # the other prescription's medication
+    slot: str = ""
+    total: float = 0.0
+    limit: float = 0.0
+
+
+def prescription_problems(
+    new: Planned,
+    others: list[Planned],
+    *,
+    dam_daily_max_mg: float | None,
+) -> list[PrescriptionProblem]:
+    """What keeps ``new`` from being in force together with ``others`` (the patient's
+    prescriptions in force when it begins, or coming later): the combined DAM regimen's
+    shared sessions and maximum, and the adjunct rule (which a doctor may override, see
+    ``OVERRIDABLE``). Those of its own chain are not counted: it supersedes them."""
+    problems: list[PrescriptionProblem] = []
+    chain = chain_of(new.medication)
+    for other in others:
+        theirs = chain_of(other.medication)
+        if theirs == chain:
+            continue  # the new one supersedes it
+        if {chain, theirs} == COMBINED_DAM:
+            for slot, mg in new.doses_mg.items():
+                if mg > 0 and other.doses_mg.get(slot, 0) > 0:
+                    problems.append(
+                        PrescriptionProblem(
+                            f"doses_mg.{slot}", "combined_session", other.medication, slot
+                        )
+                    )
+            total = new.daily_max_mg + other.daily_max_mg
+            if dam_daily_max_mg is not None and total > dam_daily_max_mg:
+                problems.append(
+                    PrescriptionProblem(
+                        "daily_max_mg",
+                        "combined_daily_max",
+                        other.medication,
+                        total=total,
+                        limit=dam_daily_max_mg,
+                    )
+                )
+        if {chain, theirs} == ADJUNCTS:
+            problems.append(PrescriptionProblem("medication", "adjunct_both", other.medication))
+    return problems

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from hab.core.sql import among, serial
 from hab.dosing import rules
+from hab.prescribing import rules as prescription_rules
 from hab.prescribing.models import (
     DosingProtocol,
     Medication,
@@ -335,21 +336,25 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
 
 
 def prescription_for(patient_id: int, medication: str, day: date) -> Prescription | None:
+    """The patient's prescription in force for a dose of the medication: the one of its
+    chain (a combined regimen has an injected and an oral DAM one), else one of its group."""
+    found = active_prescriptions([patient_id], day).get(patient_id, [])
+    chain = prescription_rules.chain_of(medication)
     group = rules.MEDICATION_GROUP.get(medication)
-    for prescription in active_prescriptions([patient_id], day).get(patient_id, []):
-        if rules.MEDICATION_GROUP[prescription.medication] == group:
-            return prescription
-    return None
+    return next(
+        (p for p in found if prescription_rules.chain_of(p.medication) == chain),
+        next((p for p in found if rules.MEDICATION_GROUP[p.medication] == group), None),
+    )
 
 
 def chain_head(patient_id: int, medication: str) -> Prescription | None:
-    """The newest prescription of the medication's group, stopped or not: the next one
-    supersedes it."""
-    group = rules.MEDICATION_GROUP[medication]
-    meds = [m for m, g in rules.MEDICATION_GROUP.items() if g == group]
+    """The newest prescription of the medication's chain (its medication group, but
+    injected and oral DAM each their own), stopped or not: the next one supersedes it."""
     return (
         Prescription.objects.filter(
-            patient_id=patient_id, medication__in=meds, superseded_by__isnull=True
+            patient_id=patient_id,
+            medication__in=prescription_rules.chain_medications(medication),
+            superseded_by__isnull=True,
         )
         .order_by("-created_at", "-id")
         .first()
@@ -372,4 +377,5 @@ def to_rule(prescription: Prescription | InForce, slot: str) -> rules.Prescripti
         if isinstance(prescription, InForce)
         else timezone.localdate(prescription.created_at),
         titration=titration,
+        sessions_per_day=sum(1 for mg in prescription.doses_mg.values() if float(mg or 0) > 0),
     )

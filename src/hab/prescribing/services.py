@@ -20,6 +20,7 @@ from hab.core.policy import Action
 from hab.dosing import rules
 from hab.intake.models import Episode
 from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.prescribing import rules as prescription_rules
 from hab.prescribing.models import (
     ROUTES,
     DosingProtocol,
@@ -28,7 +29,12 @@ from hab.prescribing.models import (
     ProtocolSignoff,
 )
 from hab.prescribing.rules import PROTOCOL_ORDERS, PROTOCOL_RANGES, protocol_problems
-from hab.prescribing.selectors import chain_head, protocol_in_force
+from hab.prescribing.selectors import (
+    active_prescriptions,
+    chain_head,
+    coming_prescriptions,
+    protocol_in_force,
+)
 
 
 def _mg(errors: list[FieldError], field: str, value, *, required: bool = True) -> Decimal | None:
@@ -59,8 +65,13 @@ def prescription_create(
     valid_to: datetime.date | None = None,
     reason: str = "",
     titration: dict | None = None,
+    override_reason: str = "",
 ) -> Prescription:
-    """A new prescription; it supersedes the patient's last one of the same medication group."""
+    """A new prescription; it supersedes the patient's last one of its chain (the same
+    medication group, with injected and oral DAM chains of their own). It must fit with
+    the patient's prescriptions of other chains in force when it begins or coming later
+    (``prescription_rules.prescription_problems``); ``override_reason`` overrides the rule
+    that allows it (methadone with slow-release morphine) and is then recorded."""
     with transaction.atomic():
         episode = Episode.objects.select_related("clinic").filter(pk=episode_id).first()
         patient = patient_for_user(
@@ -102,6 +113,20 @@ def prescription_create(
         plan = _titration(errors, titration or {})
         if not errors and medication in Medication.values:
             _check_against_protocol(errors, episode.clinic, medication, doses, daily_max)
+        override = " ".join((override_reason or "").split())[:500]
+        overridden = False
+        if not errors:
+            overridden = _check_together(
+                errors,
+                patient.pk,
+                episode.clinic,
+                medication,
+                doses,
+                daily_max,
+                override,
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )
         if errors:
             raise Invalid(errors)
         previous = chain_head(patient.pk, medication)
@@ -120,6 +145,7 @@ def prescription_create(
                     titration_step_mg=plan[1],
                     titration_target_mg=plan[2],
                     reason=" ".join(reason.split())[:500],
+                    override_reason=override if overridden else "",
                     supersedes=previous,
                     created_at=clock.now(),
                     created_by=actor.user,
@@ -139,10 +165,74 @@ def prescription_create(
                 "doses_mg": doses,
                 "daily_max_mg": str(daily_max),
                 "supersedes": previous.pk if previous else None,
+                **({"override_reason": override} if overridden else {}),
             },
             policy_action=Action.PRESCRIBE,
         )
     return prescription
+
+
+def _check_together(
+    errors: list[FieldError],
+    patient_id: int,
+    clinic: Clinic,
+    medication: str,
+    doses: dict[str, float],
+    daily_max,
+    override: str,
+    *,
+    valid_from: datetime.date,
+    valid_to: datetime.date | None,
+) -> bool:
+    """The rules between the new prescription and the patient's others (in force when it
+    begins, or coming before it ends) as field errors; True when ``override`` was needed."""
+    others = [
+        p
+        for p in [
+            *active_prescriptions([patient_id], valid_from).get(patient_id, []),
+            *coming_prescriptions([patient_id], valid_from).get(patient_id, []),
+        ]
+        if p.stopped_on is None and (valid_to is None or p.valid_from <= valid_to)
+    ]
+    if not others:
+        return False
+    protocol = protocol_in_force(clinic.pk)
+    found = prescription_rules.prescription_problems(
+        prescription_rules.Planned(medication, doses, float(daily_max)),
+        [
+            prescription_rules.Planned(
+                p.medication,
+                {slot: float(mg or 0) for slot, mg in p.doses_mg.items()},
+                float(p.daily_max_mg),
+            )
+            for p in others
+        ],
+        dam_daily_max_mg=float(protocol.dam_max_daily_mg) if protocol else None,
+    )
+    overridden = bool(override) and any(p.code in prescription_rules.OVERRIDABLE for p in found)
+    names = dict(Medication.choices)
+    for problem in found:
+        other = str(names[problem.other]).lower()
+        if problem.code in prescription_rules.OVERRIDABLE and override:
+            continue
+        if problem.code == "combined_session":
+            message = _(
+                "The patient's prescription of %(other)s has a dose in this session: in a "
+                "combined regimen each session has one of the two."
+            ) % {"other": other}
+        elif problem.code == "combined_daily_max":
+            message = _(
+                "Together with the daily maximum of the prescription of %(other)s, "
+                "%(total)s mg a day, above the protocol's diacetylmorphine maximum of "
+                "%(limit)s mg: the two share it."
+            ) % {"other": other, "total": f"{problem.total:g}", "limit": f"{problem.limit:g}"}
+        else:
+            message = _(
+                "The patient has a prescription of %(other)s: methadone or slow-release "
+                "morphine, not both, unless a doctor overrides this with a reason."
+            ) % {"other": other}
+        errors.append(FieldError(problem.field, message))
+    return overridden
 
 
 def _titration(errors: list[FieldError], plan: dict) -> tuple:

@@ -67,6 +67,7 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
             valid_to=data["valid_to"],
             reason=data["reason"],
             titration=form.titration(),
+            override_reason=data["override_reason"],
         )
         messages.success(request, _("The prescription is saved; the previous one is kept."))
         return redirect(_back(patient.pk))
@@ -76,7 +77,9 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         form,
         title=_("Prescribe for %(name)s") % {"name": patient.full_name},
         intro=_(
-            "A new prescription replaces the current one of the same medication; nothing is edited."
+            "A new prescription replaces the current one of the same medication from the day "
+            "it is valid from; nothing is edited. Injected and oral diacetylmorphine are "
+            "prescribed separately and may be in force together (a combined regimen)."
         ),
         cancel_url=_back(patient.pk),
         save=save,
