@@ -9,6 +9,7 @@ the ranges accept gives the dosing rules a protocol whose safeguards are all on.
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -63,6 +64,12 @@ def as_value(name: str, value: Decimal):
 
 def test_every_protocol_setting_has_a_range():
     assert set(PROTOCOL_RANGES) == set(PROTOCOL_FIELDS)
+
+
+def test_the_protocol_docs_give_every_range():
+    text = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text()
+    for name, bounds in PROTOCOL_RANGES.items():
+        assert f"| `{name}` | {bounds.low}–{bounds.high}" in text, name
 
 
 def test_the_defaults_and_the_demo_lie_within_the_ranges():
