@@ -4,6 +4,9 @@ HAB_DATABASE_URL   database (default: SQLite in the data dir, WAL, IMMEDIATE tra
 HAB_DATA_DIR       where the embedded database, uploads and generated keys live (default ./var)
 HAB_SECRET_KEY     Django's signing key (default: generated once into the data dir)
 HAB_RESEARCH_KEY   key of the research pseudonyms (default: generated once into the data dir)
+HAB_LEDGER_KEY     key that signs the controlled-drug ledger's daily checkpoints; keep it
+                   out of the database and its backups (default: generated once into the
+                   data dir)
 HAB_DEBUG          off unless set
 HAB_ALLOWED_HOSTS  comma separated (default: localhost,127.0.0.1)
 HAB_ALLOW_SYNTHETIC_IDS  accept Tenor-style synthetic national ids (demo and tests only)
@@ -50,6 +53,9 @@ DATA_DIR = Path(envstr("HAB_DATA_DIR", "var") or "var").resolve()
 DEBUG = envbool("HAB_DEBUG", False)
 SECRET_KEY = envsecret("HAB_SECRET_KEY", DATA_DIR, "secret_key")
 RESEARCH_KEY = envsecret("HAB_RESEARCH_KEY", DATA_DIR, "research_key")
+# Signs the ledger's checkpoints (hab ledger-checkpoint): someone who can rewrite the
+# database but does not hold this key cannot make a rewritten chain verify.
+LEDGER_KEY = envsecret("HAB_LEDGER_KEY", DATA_DIR, "ledger_key")
 ALLOWED_HOSTS = envlist("HAB_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 ALLOW_SYNTHETIC_IDS = envbool("HAB_ALLOW_SYNTHETIC_IDS", False)
 DEMO_PASSWORD = envstr("HAB_DEMO_PASSWORD", "demo-pass-2026")

@@ -13,6 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+from hab.core.checks import check_secrets
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -39,6 +41,7 @@ def check_deploy(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
 PRODUCTION = {
     "HAB_SECRET_KEY": secrets.token_urlsafe(48),
     "HAB_RESEARCH_KEY": secrets.token_urlsafe(48),
+    "HAB_LEDGER_KEY": secrets.token_urlsafe(48),
     "HAB_ALLOWED_HOSTS": "hab.ous-hf.no",
     "HAB_PROXY_SSL_HEADER": "1",
     # PostgreSQL in production: a server that is not there, so the database checks say so.
@@ -86,6 +89,7 @@ def test_warnings_fail_it_only_when_asked(monkeypatch, settings):
     monkeypatch.delenv("HAB_SECRET_KEY", raising=False)
     monkeypatch.delenv("HAB_SECRET_KEY_FILE", raising=False)
     monkeypatch.setenv("HAB_RESEARCH_KEY", secrets.token_urlsafe(48))
+    monkeypatch.setenv("HAB_LEDGER_KEY", secrets.token_urlsafe(48))
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
     settings.SECURE_HSTS_SECONDS = 31536000
     settings.SECURE_SSL_REDIRECT = True
@@ -98,3 +102,23 @@ def test_warnings_fail_it_only_when_asked(monkeypatch, settings):
     assert "hab.W001" in out.getvalue()
     with pytest.raises(SystemCheckError, match=r"hab\.W001"):
         call_command("check_deploy", fail_level="WARNING", stdout=out, stderr=out)
+
+
+@pytest.mark.parametrize(
+    ("ledger_key", "code"),
+    [(None, "hab.W005"), ("secret", "hab.E005"), ("research", "hab.E005"), ("own", None)],
+)
+def test_the_ledger_key_is_set_and_a_key_of_its_own(monkeypatch, settings, ledger_key, code):
+    # HAB_LEDGER_KEY signs the ledger's checkpoints: from the environment (not generated
+    # beside the database) and not the same as a key others hold.
+    keys = {"secret": settings.SECRET_KEY, "research": settings.RESEARCH_KEY}
+    monkeypatch.delenv("HAB_LEDGER_KEY_FILE", raising=False)
+    if ledger_key is None:
+        monkeypatch.delenv("HAB_LEDGER_KEY", raising=False)
+    else:
+        settings.LEDGER_KEY = keys.get(ledger_key, secrets.token_urlsafe(48))
+        monkeypatch.setenv("HAB_LEDGER_KEY", settings.LEDGER_KEY)
+
+    found = {problem.id for problem in check_secrets()} & {"hab.W005", "hab.E005"}
+
+    assert found == ({code} if code else set())

@@ -4,15 +4,14 @@ or deleted directly in the database, behind HAB's back."""
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from hab.core.models import Clinic
 from hab.stock import chain, services
 from hab.stock.models import LedgerEntry
+from tests.stock.tamper import sql, triggers_off
 
 pytestmark = pytest.mark.django_db
 
@@ -33,34 +32,6 @@ def five(stocked, api_as):
         assert nurse.post("/stock/waste", body).status_code == 201
     stocked(quantity=500)
     return Clinic.objects.get(code="oslo")
-
-
-@contextmanager
-def triggers_off():
-    """What someone with direct database access could do: lift the append-only guard."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Deferred foreign-key checks of this transaction must run before ALTER TABLE.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE stock_ledgerentry DISABLE TRIGGER USER")
-        else:
-            cursor.execute("DROP TRIGGER stock_ledgerentry_no_update")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("ALTER TABLE stock_ledgerentry ENABLE TRIGGER USER")
-            else:
-                cursor.execute(
-                    "CREATE TRIGGER stock_ledgerentry_no_update BEFORE UPDATE ON "
-                    "stock_ledgerentry BEGIN SELECT RAISE(ABORT, 'append-only'); END;"
-                )
-
-
-def sql(statement, params=()):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
 
 
 def entry(clinic, seq):

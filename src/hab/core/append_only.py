@@ -70,6 +70,7 @@ TABLES = (
     "research_exportlog",
     "evaluation_costinput",
     "evaluation_grant",
+    "stock_ledgercheckpoint",
 )
 
 PG_FUNCTION = """

@@ -42,6 +42,26 @@ def check_secrets(app_configs=None, **kwargs):
                 id="hab.W002",
             )
         )
+    if not _from_environment("HAB_LEDGER_KEY"):
+        problems.append(
+            Warning(
+                "HAB_LEDGER_KEY is not set: the ledger's checkpoints are signed with a key "
+                "generated into the data directory, beside an embedded database and in "
+                "reach of whoever can change it.",
+                hint="Set HAB_LEDGER_KEY (or HAB_LEDGER_KEY_FILE) from the secret store, "
+                "not from the database host's disk or its backups.",
+                id="hab.W005",
+            )
+        )
+    elif settings.LEDGER_KEY in (settings.SECRET_KEY, settings.RESEARCH_KEY):
+        problems.append(
+            Error(
+                "HAB_LEDGER_KEY is the same as HAB_SECRET_KEY or HAB_RESEARCH_KEY: whoever "
+                "holds one of those could sign ledger checkpoints.",
+                hint="Give HAB_LEDGER_KEY a key of its own (e.g. openssl rand -base64 48).",
+                id="hab.E005",
+            )
+        )
     return problems
 
 

@@ -2,8 +2,10 @@
 the demo's sixty days, imported as a clinic would import its paper ledger when it starts
 with HAB (weekly deliveries, a debit for every dose given so far, the witnessed waste of
 partial doses and spills, two counts a day, one resolved discrepancy), hash-chained like
-every other entry. Then, through the services like any other day: a transfer to Bergen
-and this shift's count, which is 5 mg short and waits for the clinic lead.
+every other entry, with the head signed at the end of every day as the nightly
+``hab ledger-checkpoint`` would have. Then, through the services like any other day: a
+transfer to Bergen and this shift's count, which is 5 mg short and waits for the clinic
+lead, and today's checkpoint.
 """
 
 from __future__ import annotations
@@ -14,17 +16,19 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 
 from hab.core import clock
 from hab.core.access import Actor
 from hab.dosing.models import Administration
-from hab.stock import chain, services
+from hab.stock import chain, checkpoint, services
 from hab.stock.models import (
     Batch,
     Discrepancy,
     DiscrepancyResolution,
     Kind,
+    LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
     StockCount,
@@ -79,9 +83,11 @@ def contribute(ctx) -> None:
         witness="doctor.oslo",
         note="Vaktskifte",
     )
+    for clinic in ctx.clinics.values():
+        services.checkpoint_record(clinic)
     ctx.log.append(
-        "Ledger: products, deliveries, a debit per dose, waste and counts; one open "
-        "discrepancy (5 mg) at HAB Oslo."
+        "Ledger: products, deliveries, a debit per dose, waste and counts, signed "
+        "checkpoints every day; one open discrepancy (5 mg) at HAB Oslo."
     )
 
 
@@ -196,6 +202,31 @@ class _Book:
             when = _at(self.today - timedelta(days=received), 7, 45)
             expiry = self.today + timedelta(days=expires)
             self.events.append((when, 1, "receipt", (product, lot, expiry, Decimal(amount))))
+
+    def _checkpoints(self, entries: list[LedgerEntry]) -> None:
+        """Each past day's head signed at 23:55, as the nightly job signs it."""
+        if not entries:
+            return
+        key = settings.LEDGER_KEY
+        made, at = [], 0
+        day = timezone.localdate(entries[0].at)
+        seq, head_hash = entries[0].seq - 1, entries[0].prev_hash
+        while day < self.today:
+            signed_at = _at(day, 23, 55)
+            while at < len(entries) and entries[at].at <= signed_at:
+                seq, head_hash = entries[at].seq, entries[at].hash
+                at += 1
+            fields = {"clinic": self.clinic.pk, "day": day, "seq": seq, "head_hash": head_hash}
+            made.append(
+                LedgerCheckpoint(
+                    **(fields | {"clinic": self.clinic}),
+                    key_id=checkpoint.key_id(key),
+                    signature=checkpoint.sign(key, created_at=signed_at, **fields),
+                    created_at=signed_at,
+                )
+            )
+            day += timedelta(days=1)
+        LedgerCheckpoint.objects.bulk_create(made)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -335,6 +366,7 @@ class _Book:
         LedgerEntry.objects.bulk_create(entries, batch_size=2000)
         head.seq, head.hash = seq, prev
         head.save(update_fields=["seq", "hash"])
+        self._checkpoints(entries)
         for count, when in counts:
             discrepancy = Discrepancy.objects.create(
                 count=count, clinic=self.clinic, opened_at=when

@@ -208,6 +208,33 @@ class LedgerHead(models.Model):
         return f"{self.clinic_id}#{self.seq}"
 
 
+class LedgerCheckpoint(models.Model):
+    """A clinic's chain head as it stood on a day, signed (HMAC-SHA256) with HAB_LEDGER_KEY,
+    a key the database does not hold. Append-only. ``hab verify-ledger`` checks that the
+    chain still passes through every signed head, so entries rewritten and re-hashed, or
+    the newest entries deleted and the head wound back, are found (stock/checkpoint.py)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
+    day = models.DateField(_("day"))
+    # The head's number, which is also the number of entries the chain had then.
+    seq = models.PositiveBigIntegerField(_("no."))
+    head_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)  # which key signed it (checkpoint.key_id)
+    signature = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("signed"))
+
+    class Meta:
+        ordering = ["clinic", "-day"]
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "day"], name="checkpoint_day_per_clinic"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinic_id} {self.day} #{self.seq}"
+
+
 class StockCount(models.Model):
     """Two people counted a batch: counted against the book balance at that moment."""
 

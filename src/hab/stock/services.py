@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -21,12 +22,13 @@ from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.incidents import services as incident_services
 from hab.patients.selectors import clinic_for_action
-from hab.stock import chain
+from hab.stock import chain, checkpoint
 from hab.stock.models import (
     Batch,
     Discrepancy,
     DiscrepancyResolution,
     Kind,
+    LedgerCheckpoint,
     LedgerEntry,
     LedgerHead,
     Product,
@@ -657,6 +659,10 @@ def _unprefixed(key: str) -> str:
     return key[:-3] if key.endswith("_id") else key
 
 
+# The hashed fields as ``values()`` names them (foreign keys by their ``_id``).
+_HASHED = tuple(f"{name}_id" if name in _FOREIGN else name for name in chain.FIELDS)
+
+
 # What each break means, for the page and the command.
 PROBLEMS = {
     "changed": gettext_lazy("the entry's content was changed after it was written"),
@@ -665,3 +671,269 @@ PROBLEMS = {
     "link": gettext_lazy("the entry does not follow the one before it (deleted or reordered rows)"),
     "head": gettext_lazy("the chain does not end where HAB last wrote"),
 }
+
+
+# --- signed checkpoints -------------------------------------------------------------------
+
+
+class CheckpointRefused(Conflict):
+    """The chain does not verify since the last good checkpoint: its head is not signed."""
+
+
+def checkpoint_record(clinic: Clinic, *, key: str | None = None) -> tuple[LedgerCheckpoint, bool]:
+    """Signs the clinic's chain head as it stands now, as today's checkpoint (run daily by
+    ``hab ledger-checkpoint``). Returns the checkpoint and whether it is new: a second run
+    on the same day keeps the first.
+
+    The head is signed only if the entries since the last checkpoint still follow from it
+    (from the first entry when there is none), with the head locked, so a chain that has
+    been tampered with is never endorsed: CheckpointRefused names the entry."""
+    key = key or settings.LEDGER_KEY
+    with transaction.atomic():
+        head = _lock_head(clinic.pk)
+        today = clock.today()
+        done = LedgerCheckpoint.objects.filter(clinic=clinic, day=today).first()
+        if done is not None:
+            return done, False
+        start_seq, start_hash = 0, chain.GENESIS
+        last = LedgerCheckpoint.objects.filter(clinic=clinic).order_by("-day").first()
+        if last is not None:
+            problem = checkpoint.check(
+                key, _signed(last), _stored_hashes(clinic, [last.seq]).get(last.seq)
+            )
+            if problem is None:
+                start_seq, start_hash = last.seq, last.head_hash
+            elif problem != "key":
+                raise CheckpointRefused(
+                    f"{clinic.code}: the checkpoint of {last.day} does not hold "
+                    f"({CHECKPOINT_PROBLEMS[problem]}); run hab verify-ledger."
+                )
+            # Signed with another key (a replaced key): the whole chain is walked instead.
+        rows = (
+            LedgerEntry.objects.filter(clinic=clinic, seq__gt=start_seq)
+            .order_by("seq")
+            .values(*_HASHED, "prev_hash", "hash")
+            .iterator(chunk_size=2000)
+        )
+        entries = ({_unprefixed(k): v for k, v in row.items()} for row in rows)
+        broken = checkpoint.segment_break(entries, start_seq, start_hash, head.seq, head.hash)
+        # A walk that stopped early leaves PostgreSQL's server-side cursor open: closed
+        # now, while the transaction can still close it.
+        rows.close()
+        if broken is not None:
+            raise CheckpointRefused(
+                f"{clinic.code}: the chain breaks at entry no. {broken}; the head is not "
+                "signed. Run hab verify-ledger."
+            )
+        now = clock.now()
+        fields = {"clinic": clinic.pk, "day": today, "seq": head.seq, "head_hash": head.hash}
+        made = LedgerCheckpoint.objects.create(
+            clinic=clinic,
+            day=today,
+            seq=head.seq,
+            head_hash=head.hash,
+            key_id=checkpoint.key_id(key),
+            signature=checkpoint.sign(key, created_at=now, **fields),
+            created_at=now,
+        )
+    return made, True
+
+
+def _signed(made: LedgerCheckpoint) -> dict:
+    return {
+        "clinic": made.clinic_id,
+        "day": made.day,
+        "seq": made.seq,
+        "head_hash": made.head_hash,
+        "created_at": made.created_at,
+        "key_id": made.key_id,
+        "signature": made.signature,
+    }
+
+
+def _stored_hashes(clinic: Clinic, seqs: list[int]) -> dict[int, str]:
+    """The stored chain's hash at each of ``seqs`` (GENESIS at 0, before the first entry)."""
+    found = {0: chain.GENESIS}
+    wanted = sorted({seq for seq in seqs if seq > 0})
+    for start in range(0, len(wanted), 500):
+        found.update(
+            LedgerEntry.objects.filter(
+                clinic=clinic, seq__in=wanted[start : start + 500]
+            ).values_list("seq", "hash")
+        )
+    return found
+
+
+def newest_checkpoint(clinic: Clinic) -> LedgerCheckpoint | None:
+    return LedgerCheckpoint.objects.filter(clinic=clinic).order_by("-day").first()
+
+
+@dataclass(frozen=True)
+class CheckpointFinding:
+    day: datetime.date
+    seq: int
+    problem: str  # a key of CHECKPOINT_PROBLEMS
+    key_id: str
+
+
+def verify_checkpoints(
+    clinic: Clinic, *, key: str | None = None
+) -> tuple[int, list[CheckpointFinding]]:
+    """Checks every signed checkpoint of the clinic against the key and the stored chain.
+    Returns how many there are and what is wrong with them, oldest first."""
+    key = key or settings.LEDGER_KEY
+    made = [_signed(c) for c in LedgerCheckpoint.objects.filter(clinic=clinic).order_by("day")]
+    stored = _stored_hashes(clinic, [c["seq"] for c in made])
+    findings = []
+    for signed in made:
+        problem = checkpoint.check(key, signed, stored.get(signed["seq"]))
+        if problem is not None:
+            findings.append(
+                CheckpointFinding(signed["day"], signed["seq"], problem, signed["key_id"])
+            )
+    return len(made), findings
+
+
+# What each checkpoint problem means, for the command's report (operators' English, like
+# the rest of it).
+CHECKPOINT_PROBLEMS = {
+    "key": (
+        "signed with another key than this server's HAB_LEDGER_KEY: give the server the key "
+        "that signed it"
+    ),
+    "signature": "its signature does not match: the checkpoint was forged or altered",
+    "missing": "the chain no longer reaches the signed entry: the newest entries were deleted",
+    "changed": "the signed entry is no longer the same: entries were rewritten and re-hashed",
+}
+
+
+# --- doses against their debits -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoseMismatch:
+    """A dose record whose ledger debits do not add up to what it says was given."""
+
+    administration: int  # the record as it stands (the newest of its chain)
+    patient: int
+    research_id: str
+    day: datetime.date
+    slot: str
+    medication: str
+    given_mg: Decimal
+    debited_mg: Decimal
+    problem: str = ""  # when the total agrees but a batch does not
+
+
+def reconcile_doses(clinic: Clinic) -> list[DoseMismatch]:
+    """Every dose as it now stands (after its corrections) against its ledger debits: the
+    mg given must equal the mg debited for the dose's chain of records, and per batch no
+    chain may have been credited more than it took, from a batch of another medication or
+    another clinic. Doses the ledger never saw are left out: those of a medication the
+    clinic does not keep in HAB's ledger, and those recorded (given, or back-entered)
+    before its first entry for that medication: a dose after it is debited or refused,
+    never neither. A limit: a dose recorded before the ledger began and corrected after
+    it is debited only the correction's difference, and is reported.
+
+    Set-based (two queries a clinic), as the national database holds tens of millions of
+    doses; only mismatches come back."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RECONCILE_TOTALS, [clinic.pk, clinic.pk, clinic.pk])
+        totals = cursor.fetchall()
+        cursor.execute(_RECONCILE_BATCHES, [clinic.pk, clinic.pk, clinic.pk])
+        batches = cursor.fetchall()
+    found = [
+        DoseMismatch(
+            administration=pk,
+            patient=patient,
+            research_id=research_id,
+            day=_date(day),
+            slot=slot,
+            medication=medication,
+            given_mg=_mg(given),
+            debited_mg=_mg(debited),
+        )
+        for pk, patient, research_id, day, slot, medication, given, debited in totals
+    ]
+    for pk, patient, research_id, day, slot, medication, lot, net, other in batches:
+        found.append(
+            DoseMismatch(
+                administration=pk,
+                patient=patient,
+                research_id=research_id,
+                day=_date(day),
+                slot=slot,
+                medication=medication,
+                given_mg=Decimal(0),
+                debited_mg=-_mg(net),
+                problem=(
+                    f"batch {lot} is of another medication or clinic"
+                    if other
+                    else f"batch {lot} was credited {mg_text(_mg(net))} mg more than it gave"
+                ),
+            )
+        )
+    return sorted(found, key=lambda m: (m.day, m.administration, m.problem))
+
+
+# The newest record of each chain of this clinic, and the debits of each chain (by the
+# chain's first record). 0.05 mg: SQLite adds decimals as floats.
+_RECONCILE_TOTALS = """
+WITH cur AS (
+    SELECT COALESCE(a.original_id, a.id) AS root, a.id, a.patient_id, a.day, a.slot,
+           a.medication, COALESCE(a.back_entered_at, a.given_at) AS recorded_at,
+           CASE WHEN a.status IN ('given', 'partial') THEN a.dose_mg ELSE 0 END AS given
+      FROM dosing_administration a
+     WHERE a.clinic_id = %s
+       AND NOT EXISTS (SELECT 1 FROM dosing_administration c
+                        WHERE c.corrects_id = a.id AND c.corrects_id IS NOT NULL)
+),
+debit AS (
+    SELECT COALESCE(a.original_id, a.id) AS root, -SUM(e.quantity_mg) AS mg
+      FROM stock_ledgerentry e
+      JOIN dosing_administration a ON a.id = e.administration_id
+     WHERE e.clinic_id = %s AND e.kind = 'administration'
+     GROUP BY COALESCE(a.original_id, a.id)
+),
+kept AS (
+    SELECT p.medication, MIN(e.at) AS since
+      FROM stock_product p
+      JOIN stock_ledgerentry e ON e.product_id = p.id
+     WHERE p.clinic_id = %s
+     GROUP BY p.medication
+)
+SELECT cur.id, cur.patient_id, pt.research_id, cur.day, cur.slot, cur.medication,
+       cur.given, COALESCE(debit.mg, 0)
+  FROM cur
+  JOIN patients_patient pt ON pt.id = cur.patient_id
+  LEFT JOIN debit ON debit.root = cur.root
+  LEFT JOIN kept ON kept.medication = cur.medication
+ WHERE (debit.root IS NOT NULL OR cur.recorded_at >= kept.since)
+   AND ABS(cur.given - COALESCE(debit.mg, 0)) > 0.05
+ ORDER BY cur.day, cur.id
+"""
+
+# Per chain and batch: a batch credited back more than the chain took from it, or a batch
+# of another medication, or a debit of this clinic's ledger for another clinic's dose.
+_RECONCILE_BATCHES = """
+SELECT MAX(a.id), a.patient_id, pt.research_id, MIN(a.day), MIN(a.slot), a.medication,
+       b.lot, SUM(e.quantity_mg),
+       CASE WHEN p.medication <> a.medication OR a.clinic_id <> %s THEN 1 ELSE 0 END
+  FROM stock_ledgerentry e
+  JOIN dosing_administration a ON a.id = e.administration_id
+  JOIN patients_patient pt ON pt.id = a.patient_id
+  JOIN stock_batch b ON b.id = e.batch_id
+  JOIN stock_product p ON p.id = b.product_id
+ WHERE e.clinic_id = %s AND e.kind = 'administration'
+ GROUP BY COALESCE(a.original_id, a.id), e.batch_id, b.lot, a.patient_id, pt.research_id,
+          a.medication, p.medication, a.clinic_id
+HAVING SUM(e.quantity_mg) > 0.05 OR p.medication <> a.medication OR a.clinic_id <> %s
+"""
+
+
+def _mg(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(TENTH)
+
+
+def _date(value) -> datetime.date:
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
