@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -118,7 +119,7 @@ def test_each_range_holds_at_its_ends_and_refuses_just_outside(staff, name, valu
     ],
 )
 def test_the_rules_between_settings_are_kept(staff, values, field, words):
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(Invalid) as refused, translation.override("en"):
         propose(staff, values=DEMO | values)
 
     assert [e.field for e in refused.value.errors] == [field]
@@ -152,7 +153,7 @@ def test_a_value_kept_from_the_last_version_is_checked_too(staff):
 
 
 def test_the_message_gives_the_range(staff):
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(Invalid) as refused, translation.override("en"):
         propose(staff, values=DEMO | {"min_interval_minutes": 0, "titration_days": 0})
 
     messages = {e.field: e.message for e in refused.value.errors}
