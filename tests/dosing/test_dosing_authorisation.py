@@ -39,7 +39,13 @@ CALLS = [
     (Action.BOARD_VIEW, "get", "/clinics/{c}/board?slot=afternoon", None),
     (Action.DOSE, "post", "/administrations", "dose"),
     (Action.DOSE_CORRECT, "post", "/administrations/{a}/corrections", "correction"),
-    (Action.DOSE, "post", "/administrations/{a}/observation", {"outcome": "no_concern"}),
+    # Ended before the protocol's 20 minutes: with the note that then is needed.
+    (
+        Action.DOSE,
+        "post",
+        "/administrations/{a}/observation",
+        {"outcome": "no_concern", "note": "Left early, felt well."},
+    ),
     (Action.SESSION_CLOSE, "post", "/clinics/{c}/sessions/close", "close"),
     (Action.PRESCRIBE, "post", "/prescriptions", "prescription"),
     (Action.PRESCRIBE, "post", "/prescriptions/{rx}/stop", {"reason": "Avsluttet"}),

@@ -81,7 +81,10 @@ def test_ending_observation_and_closing_the_session(web_as, on_prescription, aft
     client.post(f"/dosing/patients/{seen['patient']}/", DOSE)
     record = Administration.objects.get(day=TODAY)
 
-    client.post(f"/dosing/records/{record.pk}/observation/", {"outcome": "no_concern"})
+    client.post(
+        f"/dosing/records/{record.pk}/observation/",
+        {"outcome": "no_concern", "note": "Left early, felt well."},
+    )
     client.post("/dosing/close/", {"slot": "afternoon", "date": str(TODAY)})
 
     assert Observation.objects.get().outcome == "no_concern"

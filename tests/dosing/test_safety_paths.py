@@ -360,3 +360,39 @@ def test_a_doctor_reviews_a_blocked_patient_from_the_panel(web_as, on_prescripti
     assert (
         web_as("nurse.oslo").get(f"/dosing/patients/{made['patient']}/review/").status_code == 403
     )
+
+
+def test_a_combined_regimen_doses_each_form_under_its_own_prescription(
+    api_as, on_prescription, afternoon
+):
+    # given: injections in the morning, slow-release tablets in the afternoon
+    made = on_prescription(doses={"morning": 200}, daily=450)
+    prescribe(
+        api_as,
+        made,
+        medication="dam_tablet_sr",
+        route="oral",
+        doses_mg={"afternoon": 200},
+        daily_max_mg=450,
+    )
+    with clock.at(local(TODAY, 9)):
+        morning = api_as("nurse.oslo").post(
+            "/administrations", dose_body(made["patient"], slot="morning")
+        )
+
+    # when
+    tablets = api_as("nurse.oslo").post(
+        "/administrations",
+        dose_body(made["patient"], medication="dam_tablet_sr", route="oral", dose_mg=250),
+    )
+    within = api_as("nurse.oslo").post(
+        "/administrations",
+        dose_body(made["patient"], medication="dam_tablet_sr", route="oral", dose_mg=200),
+    )
+
+    # then: the tablets share the day's diacetylmorphine maximum with the injection
+    assert morning.status_code == 201, morning.content
+    assert tablets.status_code == 422
+    assert within.status_code == 201, within.content
+    assert within.json()["medication"] == "dam_tablet_sr"
+    assert Administration.objects.filter(day=TODAY, group="dam").count() == 2

@@ -119,6 +119,7 @@ def contribute(ctx) -> None:
             basis=AccessBasis.CARE,
         )
     _this_morning(ctx, episodes, away_three | away_two, prescriptions)
+    _reviewed(ctx, [e for e in episodes if e.patient_id in away_three])
     ctx.log.append(f"Dosing: {len(rows)} past administrations over {HISTORY_DAYS} days.")
 
 
@@ -188,3 +189,22 @@ def _this_morning(ctx, episodes, away, prescriptions) -> None:
                     administration_id=recorded.administration.pk,
                     outcome="no_concern",
                 )
+
+
+def _reviewed(ctx, away: list) -> None:
+    """One patient a clinic back after days away has been seen by the doctor this morning:
+    the board lets them restart under the first-day limits; the others still wait."""
+    seen: set[str] = set()
+    for episode in sorted(away, key=lambda e: e.patient_id):
+        code = episode.clinic.code
+        if code in seen:
+            continue
+        seen.add(code)
+        with clock.at(clock.now() - timedelta(minutes=30)):
+            services.dose_review(
+                actor=Actor.system(ctx.users[f"doctor.{code}"]),
+                patient_id=episode.patient_id,
+                group="dam",
+                note="Samtale i dag: ingen tegn til rus, vil starte igjen. Oppstart etter "
+                "første-dags-grensene.",
+            )

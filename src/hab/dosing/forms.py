@@ -41,6 +41,8 @@ class DoseForm(forms.Form):
         label=_("Intoxicated with other substances?"),
         choices=Intoxication.choices,
         initial=Intoxication.NONE,
+        # Left unanswered it is "none", what the nurse sees chosen.
+        required=False,
         widget=forms.RadioSelect,
         help_text=_("Obvious: no dose. Suspected: the dose is reduced."),
     )

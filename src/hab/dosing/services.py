@@ -41,6 +41,7 @@ from hab.dosing.selectors import (
 )
 from hab.incidents import services as incident_services
 from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.prescribing import rules as prescription_rules
 from hab.prescribing.selectors import InForce, to_rule
 from hab.stock import services as stock_services
 
@@ -250,8 +251,12 @@ def _prescription_for(in_force: list[InForce], medication: str) -> InForce | Non
     other form the caller refuses."""
     group = rules.MEDICATION_GROUP[medication]
     same_group = [p for p in in_force if rules.MEDICATION_GROUP[p.medication] == group]
-    return next((p for p in same_group if p.medication == medication), None) or next(
-        iter(same_group), None
+    chain = prescription_rules.chain_of(medication)
+    same_chain = [p for p in same_group if prescription_rules.chain_of(p.medication) == chain]
+    return (
+        next((p for p in same_chain if p.medication == medication), None)
+        or next(iter(same_chain), None)
+        or next(iter(same_group), None)
     )
 
 

@@ -26,7 +26,7 @@ from hab.dosing.forms import (
     ObservationForm,
     TopUpForm,
 )
-from hab.dosing.models import Administration
+from hab.dosing.models import Administration, Intoxication
 from hab.patients.selectors import patient_for_user
 
 
@@ -125,6 +125,8 @@ def _board_context(request: HttpRequest, clinic, day, slot) -> dict:
         "today": day == clock.today(),
         "now": clock.now(),
         "can_dose": policy.can(request.user, Action.DOSE, clinic),
+        # A doctor opens a blocked row to see why and to review it (the panel links there).
+        "can_review": policy.can(request.user, Action.PRESCRIBE, clinic),
         "can_close": policy.can(request.user, Action.SESSION_CLOSE, clinic) and not board.closed,
         "counts": {
             state: board.count(state)
@@ -158,15 +160,8 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
         initial["dose_mg"] = Decimal(f"{allowed:g}")
     top_up = request.POST.get("top_up") == "1"
     form = DoseForm(None if top_up else request.POST or None, initial=initial)
-    top_up_form = None
+    top_up_form = _top_up_form(clinic, day, slot, patient, row, request.POST if top_up else None)
     recorded = None
-    if row is not None and row.record is not None:
-        top_up_max = selectors.top_up_allowed(clinic, day, slot, patient, row)
-        if top_up_max:
-            top_up_form = TopUpForm(
-                request.POST if top_up else None,
-                initial={"dose_mg": Decimal(f"{top_up_max:g}")},
-            )
     if top_up and top_up_form is not None and top_up_form.is_valid():
         first = Administration.objects.get(pk=row.record.pk)
         try:
@@ -212,7 +207,7 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
                     "sedation": data["sedation"],
                     "breath_alcohol_permille": data["breath_alcohol_permille"],
                     "respiratory_rate": data["respiratory_rate"],
-                    "intoxication": data["intoxication"],
+                    "intoxication": data["intoxication"] or Intoxication.NONE,
                 },
                 withheld_reason=data["withheld_reason"],
                 notes=data["notes"],
@@ -223,6 +218,8 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             row = selectors.board_row(actor, clinic, day, slot, patient)
+            # The first injection just given: offer its top-up at once, in the same panel.
+            top_up_form = _top_up_form(clinic, day, slot, patient, row)
     response = render(
         request,
         "dosing/_panel.html",
@@ -242,6 +239,16 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     if recorded is not None:
         response["HX-Trigger"] = "board-changed"
     return response
+
+
+def _top_up_form(clinic, day, slot: str, patient, row, data=None) -> TopUpForm | None:
+    """The first day's top-up form, when one may follow the row's record now (else None)."""
+    if row is None or row.record is None:
+        return None
+    top_up_max = selectors.top_up_allowed(clinic, day, slot, patient, row)
+    if not top_up_max:
+        return None
+    return TopUpForm(data, initial={"dose_mg": Decimal(f"{top_up_max:g}")})
 
 
 @staff_view

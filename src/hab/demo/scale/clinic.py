@@ -227,6 +227,7 @@ class ClinicRun:
                 None,
                 self.clock.db(day, seconds),
                 self.staff["doctor"],
+                "",
             ),
         )
         g.rx, g.doses, g.daily_max, g.issued_on = rx, dict(doses), daily, day
@@ -255,6 +256,7 @@ class ClinicRun:
                 day.isoformat(),
                 self.clock.db(day, seconds),
                 self.staff["doctor"],
+                "",
             ),
         )
         g.rx = None
@@ -329,6 +331,8 @@ class ClinicRun:
                 titration.append((15.0 if not taken_today else 30.0, "first_day_iv"))
             elif previous is not None:
                 titration.append((previous * 1.5, "step_from_previous"))
+        if retitrate and g.medication in ("methadone_oral", "morphine_sr_oral"):
+            titration.append((prescribed * 0.5, "oral_restart"))
         if titration:
             cap = min(titration, key=lambda c: c[0])
             if cap[0] < prescribed:
@@ -533,6 +537,11 @@ class ClinicRun:
                 None,
                 None,
                 self.clock.db(day, close),
+                "",
+                False,
+                "[]",
+                "",
+                None,
             ),
         )
 
@@ -602,6 +611,11 @@ class ClinicRun:
                 None,
                 None,
                 at,
+                "none" if taken else "",
+                False,
+                "[]",
+                "",
+                None,
             ),
         )
         if not taken:

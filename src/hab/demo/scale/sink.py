@@ -126,6 +126,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "stopped_on",
         "created_at",
         "created_by_id",
+        "override_reason",
     ],
     "stock_batch": ["id", "product_id", "lot", "expires_on", "created_at"],
     "dosing_administration": [
@@ -159,6 +160,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "back_entered_by_id",
         "back_entered_at",
         "created_at",
+        "intoxication",
+        "top_up",
+        "breaches",
+        "breach_reason",
+        "breach_confirmed_at",
     ],
     "dosing_observation": [
         "id",
