@@ -32,6 +32,7 @@ from hab.intake.selectors import active_criteria_set
 from hab.patients.models import Patient
 from hab.prescribing import services as prescribing
 from hab.prescribing.models import Prescription
+from tests import clock as test_clock
 from tests.conftest import synthetic_id
 from tests.dosing.helpers import TODAY, history, local
 from tests.e2e.conftest import check_accessibility, login, screenshot
@@ -233,10 +234,12 @@ def test_a_nurse_doses_three_patients_and_sees_why_one_is_blocked(
 
     expect(page.locator("#rows .counts")).to_contain_text(f"{nb('In observation')}: 3")
 
-    # The first patient's observation ends without concern, from the row.
+    # The protocol's 20 minutes later, the first patient's observation ends without
+    # concern, from the row (earlier it needs a note, in the panel).
     first = page.locator(f"#row-{dosed[0].pk}")
-    first.locator("form button[type=submit]").click()
-    expect(first).to_have_class(re.compile(r"\bstate-given\b"))
+    with test_clock.fixed(clock.now() + timedelta(minutes=21)):
+        first.locator("form button[type=submit]").click()
+        expect(first).to_have_class(re.compile(r"\bstate-given\b"))
     expect(first.locator(".badge.ok")).to_have_text(f"{nb(Status.GIVEN.label)} 200 mg")
     expect(page.locator("#rows .counts")).to_contain_text(f"{nb('In observation')}: 2")
     expect(blocked).to_have_class(re.compile(r"\bstate-blocked\b"))
