@@ -989,3 +989,19 @@ def test_no_history_breaks_the_protocols_invariants(attempts, daily_share, sessi
                 PROTOCOL.induction_interval_minutes if first_day else PROTOCOL.min_interval_minutes
             )
             assert minutes >= required
+
+
+@pytest.mark.parametrize("pct", [25, 50])
+def test_the_oral_restart_share_follows_the_protocol(pct):
+    protocol = Protocol(**{**PROTOCOL.__dict__, "oral_restart_pct": pct})
+    history = [dose(DAY - timedelta(days=6), 9, 100, medication="methadone_oral")]
+
+    decision = decide(
+        history,
+        slot="morning",
+        now=at(DAY, 9),
+        protocol=protocol,
+        prescription=rx(dose=100, daily=150, medication="methadone_oral", issued=DAY),
+    )
+
+    assert decision.max_mg == pct

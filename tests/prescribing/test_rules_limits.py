@@ -47,6 +47,7 @@ VALID: dict[str, object] = {
     "sedation_reduce_pct": 50,
     "sedation_block_level": 4,
     "intoxication_reduce_pct": 50,
+    "oral_restart_pct": 50,
     "breath_alcohol_max_permille": Decimal("0.2"),
     "respiratory_rate_min": 10,
     "stock_count_hours": 8,

@@ -182,6 +182,10 @@ class DosingProtocol(models.Model):
     intoxication_reduce_pct = models.PositiveSmallIntegerField(
         _("reduction when intoxication with other substances is suspected (%)"), default=50
     )
+    oral_restart_pct = models.PositiveSmallIntegerField(
+        _("methadone or slow-release morphine after missed days: first day at most (% of dose)"),
+        default=50,
+    )
     breath_alcohol_max_permille = models.DecimalField(
         _("breath alcohol above which no dose (‰)"),
         max_digits=4,

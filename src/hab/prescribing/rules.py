@@ -249,6 +249,17 @@ PROTOCOL_RANGES: dict[str, Range] = {
             "pre-dose assessment); 25-50 % as for sedation.",
         ),
         Range(
+            "oral_restart_pct",
+            25,
+            50,
+            "%",
+            False,
+            "After missed days and a doctor's review, methadone or slow-release morphine "
+            "restarts at most at this share of the prescribed dose on the first day: lost "
+            "tolerance (New Zealand OST guidance: reassess and restart lower after 3 missed "
+            "doses); never the full dose.",
+        ),
+        Range(
             "breath_alcohol_max_permille",
             _d("0.00"),
             _d("0.50"),

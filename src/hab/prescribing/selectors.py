@@ -128,6 +128,7 @@ def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
         sedation_block_level=protocol.sedation_block_level,
         respiratory_rate_min=protocol.respiratory_rate_min,
         intoxication_reduce_pct=protocol.intoxication_reduce_pct,
+        oral_restart_pct=protocol.oral_restart_pct,
     )
 
 
