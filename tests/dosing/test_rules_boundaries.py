@@ -731,3 +731,123 @@ def test_tablets_on_day_2_at_and_just_over_300_mg_above_yesterday(today, breach)
         Reason("breach_titration", BLOCK, {"rule": "oral_daily_step", "total": today, "max": 400.0})
     ]
     assert breaches(history, prescriptions=tablets) == (expected if breach else [])
+
+
+# --- more edges the mutation run found unwatched ----------------------------------------
+
+
+def test_the_observation_minutes_left_count_whole_minutes_of_real_time() -> None:
+    assert rules.observation_minutes_left(at(DAY, 9), at(DAY, 9), 120) == 120
+    assert rules.observation_minutes_left(at(DAY, 9), at(DAY, 10, 59), 120) == 1
+    assert rules.observation_minutes_left(at(DAY, 9), at(DAY, 11), 120) == 0
+
+
+@pytest.mark.parametrize(
+    ("reviewed_on", "expected"),
+    [
+        # A review on the day the reduction began (two days missed: DAY) lifts it; one
+        # made the day before does not.
+        (DAY, Decision(200, 200, ())),
+        (
+            YESTERDAY,
+            Decision(200, 150.0, (Reason("missed_reduce", LIMIT, {"days": 2, "pct": 25}),)),
+        ),
+    ],
+)
+def test_two_missed_days_reduce_until_a_review_on_or_after_the_day_it_began(
+    reviewed_on, expected
+) -> None:
+    history = stable_history(10)[:-4]  # the last dose three days ago: DAY-2 and DAY-1 missed
+
+    decision = decide(
+        history, slot="morning", now=at(DAY, 9), prescription=rx(reviewed_on=reviewed_on)
+    )
+
+    assert decision == expected
+
+
+def test_a_run_that_began_before_the_window_is_past_its_titration() -> None:
+    history = [dose(DAY, 9, 200), dose(DAY, 15, 400, "afternoon")]
+
+    assert breaches(history, taken_before_window=YESTERDAY) == []
+
+
+def test_a_titration_plan_starts_again_with_a_new_run() -> None:
+    plan = Titration(start_mg=30, step_mg=30, target_mg=200)
+    old = [dose(DAY - timedelta(days=b), 9, 200) for b in range(12, 3, -1)]
+
+    found = breaches(old + [dose(DAY, 9, 31)], prescriptions={"dam_injectable": rx(titration=plan)})
+
+    assert found == [
+        titration("titration_step", 31, 30, at(DAY, 9)),
+        titration("first_day_iv", 31, 15, at(DAY, 9)),
+    ]
+
+
+def test_a_plan_at_its_target_checks_every_dose_of_the_day() -> None:
+    plan = Titration(start_mg=30, step_mg=30, target_mg=60)
+    history = [dose(DAY - timedelta(days=b), 9, 60) for b in range(6, 0, -1)]
+    today = [dose(DAY, 9, 60), dose(DAY, 15, 60.1, "afternoon")]
+
+    found = breaches(history + today, prescriptions={"dam_injectable": rx(titration=plan)})
+
+    assert found == [titration("titration_step", 60.1, 60, at(DAY, 15))]
+
+
+def test_a_session_prescribed_half_a_milligram_is_checked() -> None:
+    history = stable_history() + [dose(DAY, 9, 0.6)]
+    prescribed = {("dam_injectable", "morning"): 0.5}
+
+    assert breaches(history, prescribed=prescribed) == [
+        Reason("breach_prescribed", BLOCK, {"mg": 0.6, "max": 0.5, "at": at(DAY, 9)})
+    ]
+
+
+def test_after_the_top_up_the_first_days_limit_still_holds() -> None:
+    history = [
+        dose(DAY, 9, 15),
+        dose(DAY, at(DAY, 9, 5), 15, top_up=True),
+        dose(DAY, 15, 30.1, "afternoon"),
+    ]
+
+    assert breaches(history) == [titration("first_day_iv", 30.1, 30, at(DAY, 15))]
+
+
+def test_an_injection_without_a_prescription_follows_the_clinics_sessions() -> None:
+    history = [
+        dose(YESTERDAY, 9, 15),
+        dose(YESTERDAY, 12, 30, "midday"),
+        dose(YESTERDAY, 15, 30, "afternoon"),
+        dose(DAY, 9, 37.6),
+    ]
+    only_tablets = {TABLET: rx(medication=TABLET, daily=1000)}
+
+    assert breaches(history, prescriptions=only_tablets, slots_per_day=3) == [
+        titration("prev_day_share", 37.6, 37.5, at(DAY, 9))
+    ]
+
+
+def test_half_again_a_dose_is_not_rounded_to_whole_milligrams() -> None:
+    history = [dose(YESTERDAY, 9, 15), dose(DAY, 9, 22.5)]
+
+    assert breaches(history) == []
+    assert breaches(history[:1] + [dose(DAY, 9, 22.6)]) == [
+        titration("step_from_previous", 22.6, 22.5, at(DAY, 9))
+    ]
+
+
+@pytest.mark.parametrize(("run_day", "breach"), [(3, True), (4, False)])
+def test_the_tablets_daily_step_ends_after_day_3(run_day: int, breach: bool) -> None:
+    earlier = [
+        dose(DAY - timedelta(days=b), 9, 100, medication=TABLET) for b in range(run_day - 1, 0, -1)
+    ]
+    history = earlier + [
+        dose(DAY, 9, 200, medication=TABLET),
+        dose(DAY, 15, 200.1, "afternoon", medication=TABLET),
+    ]
+
+    expected = [
+        Reason("breach_titration", BLOCK, {"rule": "oral_daily_step", "total": 400.1, "max": 400.0})
+    ]
+    found = breaches(history, prescriptions={TABLET: rx(medication=TABLET, daily=1000)})
+    assert found == (expected if breach else [])

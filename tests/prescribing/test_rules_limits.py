@@ -13,10 +13,13 @@ import pytest
 from hab.prescribing.rules import (
     PROTOCOL_ORDERS,
     PROTOCOL_RANGES,
+    Planned,
+    PrescriptionProblem,
     Problem,
     Range,
     chain_medications,
     chain_of,
+    prescription_problems,
     protocol_changes,
     protocol_problems,
 )
@@ -196,12 +199,34 @@ def test_the_rules_between_settings_at_their_edge(values, problems) -> None:
 def test_a_setting_out_of_its_range_is_not_also_blamed_for_the_rules_it_is_in() -> None:
     above = {**VALID, "sedation_block_level": 5, "sedation_reduce_level": 3}
     below = {**VALID, "sedation_block_level": 3, "sedation_reduce_level": 1}
+    # 2 is below the block level's range and below the reduce level as well: one problem.
+    under_reduce = {**VALID, "sedation_block_level": 2, "sedation_reduce_level": 3}
     empty = {**VALID, "missed_days_reduce": None, "missed_days_block": 1}
 
     assert protocol_problems(above) == [Problem("sedation_block_level", "range")]
     assert protocol_problems(below) == [Problem("sedation_reduce_level", "range")]
+    assert protocol_problems(under_reduce) == [Problem("sedation_block_level", "range")]
     assert protocol_problems(empty) == [
         Problem("missed_days_reduce", "together", "missed_reduce_pct")
+    ]
+
+
+def test_the_rules_after_one_that_is_not_made_are_still_made() -> None:
+    # The first rule is not made (its setting is out of range), nor the third (the single
+    # maximum is empty); the second and the sixth are broken and both are listed.
+    values = {
+        **VALID,
+        "sedation_block_level": 5,
+        "day1_max_iv_dose_mg": 10,
+        "dam_max_single_mg": None,
+        "hydromorphone_max_daily_mg": 240,
+        "hydromorphone_max_single_mg": 250,
+    }
+
+    assert protocol_problems(values) == [
+        Problem("sedation_block_level", "range"),
+        Problem("day1_max_iv_dose_mg", "order", "first_iv_dose_mg"),
+        Problem("hydromorphone_max_daily_mg", "order", "hydromorphone_max_single_mg"),
     ]
 
 
@@ -266,3 +291,18 @@ def test_injected_and_oral_diacetylmorphine_are_chains_of_their_own() -> None:
     assert chain_of("dam_tablet_sr") == chain_of("dam_tablet_ir") == "dam_oral"
     assert chain_medications("dam_tablet_sr") == ["dam_tablet_ir", "dam_tablet_sr"]
     assert chain_medications("methadone_oral") == ["methadone_oral"]
+
+
+@pytest.mark.parametrize(
+    ("injected", "tablets"),
+    [({"morning": 0.5}, {"morning": 200.0}), ({"morning": 200.0}, {"morning": 0.5})],
+)
+def test_any_dose_of_both_halves_of_a_combined_regimen_in_one_session_is_refused(
+    injected, tablets
+) -> None:
+    new = Planned("dam_injectable", {**injected, "afternoon": 0}, 400.0)
+    other = Planned("dam_tablet_sr", {**tablets, "afternoon": 200.0}, 400.0)
+
+    assert prescription_problems(new, [other], dam_daily_max_mg=1000.0) == [
+        PrescriptionProblem("doses_mg.morning", "combined_session", "dam_tablet_sr", "morning")
+    ]
