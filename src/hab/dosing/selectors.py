@@ -90,6 +90,10 @@ _from_epoch = datetime.datetime.fromtimestamp
 _UTC = datetime.UTC
 
 
+def _from_utc_epoch(seconds: float) -> datetime.datetime:
+    return _from_epoch(seconds, _UTC)
+
+
 def _as_date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
@@ -129,67 +133,28 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     if sqlite:
         # A few days in the window: each parsed once.
         days = {text: date.fromisoformat(text) for text in {row[4] for row in rows}}
-        records = [
-            Record(
-                pk,
-                original,
-                patient,
-                clinic,
-                days[on],
-                slot,
-                medication,
-                group,
-                status,
-                float(mg),
-                _from_iso(at),
-                bool(top_up),
-            )
-            for (
-                pk,
-                original,
-                patient,
-                clinic,
-                on,
-                slot,
-                medication,
-                group,
-                status,
-                mg,
-                at,
-                top_up,
-            ) in rows
-        ]
+        day_of, at_of = days.__getitem__, _from_iso
     else:
-        records = [
-            Record(
-                pk,
-                original,
-                patient,
-                clinic,
-                _as_date(on),
-                slot,
-                medication,
-                group,
-                status,
-                mg,
-                _from_epoch(at, _UTC),
-                top_up,
-            )
-            for (
-                pk,
-                original,
-                patient,
-                clinic,
-                on,
-                slot,
-                medication,
-                group,
-                status,
-                mg,
-                at,
-                top_up,
-            ) in rows
-        ]
+        day_of, at_of = _as_date, _from_utc_epoch
+    records = [
+        Record(
+            pk,
+            original,
+            patient,
+            clinic,
+            day_of(on),
+            slot,
+            medication,
+            group,
+            status,
+            float(mg),
+            at_of(at),
+            bool(top_up),
+        )
+        for pk, original, patient, clinic, on, slot, medication, group, status, mg, at, top_up in (
+            rows
+        )
+    ]
     # Corrections are rare: without one in the window every row is its chain's newest.
     if any(record.original_id is not None for record in records):
         records = effective(records)
