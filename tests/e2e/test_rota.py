@@ -10,10 +10,10 @@ computed with nb(): the rota strings may not be in the bokmål catalogue yet.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
 from hab.core import clock
@@ -63,19 +63,22 @@ def planned(staff, clinics):
             roles=[(oslo, role)],
         )
     lead = Actor.system(staff["clinic_lead.oslo"])
-    services.calendar_generate(actor=lead, clinic=oslo, days=21)
-    tomorrow = clock.today() + timedelta(days=1)
-    now = clock.now()
-    plan = []
-    for session in ClinicSession.objects.filter(clinic=oslo, ends_at__gt=now):
-        i = (session.date - clock.today()).days
-        short = session.date == tomorrow and session.slot.code == "morning"
-        for k in (0,) if short else (0, 1):
-            nurse = NURSES[(2 * i + k) % 4 if not short else 0]
-            plan.append(services.Planned(session, nurse, "nurse"))
-        duty = "on_call" if session.date.weekday() >= 5 else "on_duty"
-        plan.append(services.Planned(session, DOCTORS[i % 2], "doctor", duty))
-    services.assignments_plan(actor=lead, clinic=oslo, planned=plan)
+    today = clock.today()
+    tomorrow = today + timedelta(days=1)
+    # Planned early this morning, before the first session: today's sessions are staffed
+    # too, whatever the hour the test runs at (a session that is over cannot be staffed).
+    with clock.at(timezone.make_aware(datetime.combine(today, time(6)))):
+        services.calendar_generate(actor=lead, clinic=oslo, days=21)
+        plan = []
+        for session in ClinicSession.objects.filter(clinic=oslo, ends_at__gt=clock.now()):
+            i = (session.date - today).days
+            short = session.date == tomorrow and session.slot.code == "morning"
+            for k in (0,) if short else (0, 1):
+                nurse = NURSES[(2 * i + k) % 4 if not short else 0]
+                plan.append(services.Planned(session, nurse, "nurse"))
+            duty = "on_call" if session.date.weekday() >= 5 else "on_duty"
+            plan.append(services.Planned(session, DOCTORS[i % 2], "doctor", duty))
+        services.assignments_plan(actor=lead, clinic=oslo, planned=plan)
     session = ClinicSession.objects.get(clinic=oslo, date=tomorrow, slot__code="morning")
     assert [r.session for r in selectors.warnings(oslo).understaffed] == [session]
     return session
