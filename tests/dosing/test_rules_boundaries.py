@@ -851,3 +851,20 @@ def test_the_tablets_daily_step_ends_after_day_3(run_day: int, breach: bool) -> 
     ]
     found = breaches(history, prescriptions={TABLET: rx(medication=TABLET, daily=1000)})
     assert found == (expected if breach else [])
+
+
+@pytest.mark.parametrize(
+    ("injected", "tablets", "warned"),
+    [(400.0, 0.0, False), (400.1, 0.0, True), (300.0, 100.1, False)],
+)
+def test_the_600_mg_warning_at_and_just_over_injected_diacetylmorphine(
+    injected: float, tablets: float, warned: bool
+) -> None:
+    history = stable_history() + [dose(DAY, 9, injected)]
+    if tablets:
+        history.append(dose(DAY, 12, tablets, "midday", medication=TABLET))
+
+    decision = decide(history, now=at(DAY, 15, 30), prescription=rx(daily=1000))
+
+    warning = (Reason("iv_over_warn", WARN, {"warn": 600}),)
+    assert decision == Decision(200, 200, warning if warned else ())
