@@ -868,3 +868,40 @@ def test_the_600_mg_warning_at_and_just_over_injected_diacetylmorphine(
 
     warning = (Reason("iv_over_warn", WARN, {"warn": 600}),)
     assert decision == Decision(200, 200, warning if warned else ())
+
+
+def test_the_first_days_top_up_is_15_mg_once() -> None:
+    first = [dose(DAY, 9, 15)]
+
+    top_up = decide(first, slot="morning", now=at(DAY, 9, 5), top_up=True)
+    day_2 = decide(
+        [dose(YESTERDAY, 9, 15), dose(DAY, 9, 15)], slot="morning", now=at(DAY, 9, 5), top_up=True
+    )
+
+    assert top_up == Decision(200, 15.0, (Reason("top_up", LIMIT, {"max": 15}),))
+    assert day_2 == Decision(200, 0.0, (Reason("top_up_not_allowed", BLOCK),))
+
+
+def test_the_600_mg_warning_counts_only_what_may_still_be_given() -> None:
+    # 0.5 mg is left of the day's 600 mg: 599.5 + 0.5 is not over the warning.
+    history = stable_history() + [dose(DAY, 9, 599.5)]
+
+    decision = decide(history, prescription=rx(daily=600))
+
+    assert decision == Decision(
+        200, 0.5, (Reason("daily_max", LIMIT, {"daily_max": 600, "left": 0.5}),)
+    )
+
+
+@pytest.mark.parametrize(("missed", "new_run"), [(2, False), (3, True)])
+def test_a_run_is_broken_by_the_missed_days_threshold_exactly(missed: int, new_run: bool) -> None:
+    earlier = DAY - timedelta(days=missed + 1)
+
+    assert rules.run_start([earlier, DAY], None, 3) == (DAY if new_run else earlier)
+    assert rules.run_start([DAY], earlier, 3) == (DAY if new_run else None)
+
+
+def test_a_run_that_began_before_the_window_is_not_in_its_first_days() -> None:
+    decision = decide([dose(DAY, 9, 100)], taken_before_window=YESTERDAY)
+
+    assert decision == Decision(200, 200, ())

@@ -155,3 +155,11 @@ def test_a_segment_that_ends_before_the_head_breaks_after_its_last_entry() -> No
     assert checkpoint.segment_break(entries[:4], 0, GENESIS, 6, entries[-1]["hash"]) == 5
     assert checkpoint.segment_break(entries, 0, GENESIS, 5, entries[4]["hash"]) == 7
     assert checkpoint.segment_break(entries, 0, GENESIS, 6, "cd" * 32) == 7
+
+
+def test_a_renumbered_entry_breaks_where_its_number_is_wrong() -> None:
+    entries = chained(6)
+    entries[2]["seq"] = 10
+    entries[2]["hash"] = entry_hash(entries[2], entries[1]["hash"])
+
+    assert checkpoint.segment_break(entries, 0, GENESIS, 6, entries[-1]["hash"]) == 10
