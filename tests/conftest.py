@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 from django.apps import apps as django_apps
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from hab.core import services as core_services
 from hab.core.access import Actor
@@ -25,6 +26,11 @@ from hab.patients.models import Patient
 from hab.patients.national_id import make_synthetic
 from tests import clock as test_clock
 from tests.helpers import all_yes, days_ago
+
+# No time limit per example: on CI's two shared cores a slow example is load, not a bug
+# (a property that sets its own deadline keeps it).
+hypothesis_settings.register_profile("hab", deadline=None)
+hypothesis_settings.load_profile("hab")
 
 PASSWORD = "test-pass-2026"
 _serial = itertools.count(1)
