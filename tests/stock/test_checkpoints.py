@@ -9,6 +9,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
 
@@ -22,6 +23,9 @@ from tests.stock.tamper import rehash, rewind, sql, triggers_off
 pytestmark = pytest.mark.django_db
 
 YESTERDAY = TODAY - timedelta(days=1)
+
+# The key this run signs with: tests/settings.py's default, or what scripts/test exports.
+SUITE_KEY = django_settings.LEDGER_KEY
 
 
 def waste(api, amount):
@@ -73,11 +77,9 @@ def test_the_checkpoint_signs_the_head_as_it_stands(signed):
     third = LedgerEntry.objects.get(clinic=signed, seq=3)
 
     assert (made.day, made.seq, made.head_hash) == (YESTERDAY, 3, third.hash)
-    assert made.key_id == checkpoint.key_id("test-ledger-key-" + "z" * 40)
+    assert made.key_id == checkpoint.key_id(SUITE_KEY)
     fields = {"clinic": signed.pk, "day": YESTERDAY, "seq": 3, "head_hash": third.hash}
-    assert made.signature == checkpoint.sign(
-        "test-ledger-key-" + "z" * 40, created_at=made.created_at, **fields
-    )
+    assert made.signature == checkpoint.sign(SUITE_KEY, created_at=made.created_at, **fields)
     assert made.signature != checkpoint.sign(
         "another-key-" + "z" * 40, created_at=made.created_at, **fields
     )
@@ -227,7 +229,7 @@ def test_a_checkpoint_of_another_key_says_which_key_signed_it(signed, settings):
 
     assert findings(signed) == [(YESTERDAY, 3, "key")]
     assert code == 1
-    assert checkpoint.key_id("test-ledger-key-" + "z" * 40) in report
+    assert checkpoint.key_id(SUITE_KEY) in report
     assert "give the server the key that signed it" in report
 
 
