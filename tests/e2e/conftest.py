@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,11 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="nb-NO", viewport={"width": 1280, "height": 800})
+@contextmanager
+def watched_page(browser: Browser, **context_options) -> Iterator[Page]:
+    """A page in a new Norwegian browser context, watched for static files that fail to
+    load (``assert_assets_loaded``)."""
+    context = browser.new_context(locale="nb-NO", **context_options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     broken = _broken_assets.setdefault(page, [])
@@ -85,6 +88,12 @@ def page(browser: Browser) -> Iterator[Page]:
     finally:
         _broken_assets.pop(page, None)
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    with watched_page(browser, viewport={"width": 1280, "height": 800}) as page:
+        yield page
 
 
 def _is_asset(url: str) -> bool:

@@ -29,12 +29,11 @@ from hab.prescribing import services as prescribing
 from tests.conftest import PASSWORD, synthetic_id
 from tests.dosing.helpers import TODAY, local
 from tests.e2e.conftest import (
-    _broken_assets,
-    _is_asset,
     assert_assets_loaded,
     check_accessibility,
     login,
     screenshot,
+    watched_page,
 )
 from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
     history_until,
@@ -57,27 +56,9 @@ TABLETS = [
 
 @pytest.fixture(params=TABLETS)
 def tablet(browser: Browser, request) -> Iterator[Page]:
-    """A touch screen with the room's Norwegian locale, watched for missing static files
-    as the ``page`` fixture is."""
-    context = browser.new_context(locale="nb-NO", viewport=request.param, has_touch=True)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    broken = _broken_assets.setdefault(page, [])
-    page.on(
-        "response",
-        lambda r: (
-            broken.append(f"{r.status} {r.url}") if _is_asset(r.url) and r.status >= 400 else None
-        ),
-    )
-    page.on(
-        "requestfailed",
-        lambda r: broken.append(f"{r.failure} {r.url}") if _is_asset(r.url) else None,
-    )
-    try:
+    """A touch screen in the room's sizes, watched like the ``page`` fixture."""
+    with watched_page(browser, viewport=request.param, has_touch=True) as page:
         yield page
-    finally:
-        _broken_assets.pop(page, None)
-        context.close()
 
 
 def landscape(page: Page) -> bool:
