@@ -13,20 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from hab.core import clock
-from hab.core.access import Actor
-from hab.core.models import Clinic
 from hab.dosing.models import Administration, DoseReview, Status
-from hab.intake import services as intake
-from hab.intake.selectors import active_criteria_set
 from hab.patients.models import Patient
-from hab.prescribing import services as prescribing
-from tests.conftest import PASSWORD, synthetic_id
+from tests.conftest import PASSWORD
 from tests.dosing.helpers import TODAY, local
 from tests.e2e.conftest import (
     assert_assets_loaded,
@@ -36,6 +30,7 @@ from tests.e2e.conftest import (
     watched_page,
 )
 from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
+    admit,
     history_until,
     nb,
     on_prescription,
@@ -117,48 +112,6 @@ def assert_apart(first: Locator, second: Locator) -> None:
 
 def recorded_nb(mg: str) -> str:
     return nb("Recorded: %(status)s, %(dose)s mg.") % {"status": nb(Status.GIVEN.label), "dose": mg}
-
-
-def admit(
-    given: str, family: str, born: date, staff, *, doses: dict, daily_max: int, at: datetime
-) -> Patient:
-    """A patient admitted at HAB Oslo and prescribed injectable diacetylmorphine at ``at``."""
-    oslo = Clinic.objects.get(code="oslo")
-    with clock.at(at):
-        referral = intake.referral_create(
-            actor=Actor.system(staff["coordinator.oslo"]),
-            clinic=oslo,
-            source="lar",
-            referring_organisation="LAR Oslo øst",
-            new_patient={
-                "national_id": synthetic_id(born),
-                "given_name": given,
-                "family_name": family,
-            },
-        )
-        intake.referral_assess(
-            actor=Actor.system(staff["doctor.oslo"]),
-            referral_id=referral.pk,
-            answers=dict.fromkeys(
-                active_criteria_set().criteria.values_list("code", flat=True), True
-            ),
-            eligible=True,
-        )
-        episode = intake.episode_admit(
-            actor=Actor.system(staff["clinic_lead.oslo"]),
-            patient_id=referral.patient_id,
-            clinic=oslo,
-            referral_id=referral.pk,
-        )
-        prescribing.prescription_create(
-            actor=Actor.system(staff["doctor.oslo"]),
-            episode_id=episode.pk,
-            medication="dam_injectable",
-            route="iv",
-            doses_mg=doses,
-            daily_max_mg=daily_max,
-        )
-    return episode.patient
 
 
 def test_a_nurse_tops_up_the_first_injection_on_the_tablet(

@@ -14,7 +14,7 @@ Expected texts are computed with nb(): the dosing strings may not be translated 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.utils import translation
@@ -57,6 +57,48 @@ def reason_nb(code: str, **params) -> str:
         return messages.text(Reason(code, Severity.BLOCK, params))
 
 
+def admit(
+    given: str, family: str, born: date, staff, *, doses: dict, daily_max: int, at: datetime
+) -> Patient:
+    """A patient admitted at HAB Oslo and prescribed injectable diacetylmorphine at ``at``."""
+    oslo = Clinic.objects.get(code="oslo")
+    with clock.at(at):
+        referral = intake.referral_create(
+            actor=Actor.system(staff["coordinator.oslo"]),
+            clinic=oslo,
+            source="lar",
+            referring_organisation="LAR Oslo øst",
+            new_patient={
+                "national_id": synthetic_id(born),
+                "given_name": given,
+                "family_name": family,
+            },
+        )
+        intake.referral_assess(
+            actor=Actor.system(staff["doctor.oslo"]),
+            referral_id=referral.pk,
+            answers=dict.fromkeys(
+                active_criteria_set().criteria.values_list("code", flat=True), True
+            ),
+            eligible=True,
+        )
+        episode = intake.episode_admit(
+            actor=Actor.system(staff["clinic_lead.oslo"]),
+            patient_id=referral.patient_id,
+            clinic=oslo,
+            referral_id=referral.pk,
+        )
+        prescribing.prescription_create(
+            actor=Actor.system(staff["doctor.oslo"]),
+            episode_id=episode.pk,
+            medication="dam_injectable",
+            route="iv",
+            doses_mg=doses,
+            daily_max_mg=daily_max,
+        )
+    return episode.patient
+
+
 @pytest.fixture
 def protocol(staff):
     """Oslo's dosing protocol, as the dosing tests' ``protocols`` fixture makes it."""
@@ -68,44 +110,12 @@ def on_prescription(staff, protocol):
     """A patient admitted at HAB Oslo with injectable diacetylmorphine 200 + 200 mg."""
 
     def make(given: str, family: str, born: date, *, history_days: int = 10) -> Patient:
-        oslo = Clinic.objects.get(code="oslo")
-        with clock.at(local(SET_UP_ON, 10)):
-            referral = intake.referral_create(
-                actor=Actor.system(staff["coordinator.oslo"]),
-                clinic=oslo,
-                source="lar",
-                referring_organisation="LAR Oslo øst",
-                new_patient={
-                    "national_id": synthetic_id(born),
-                    "given_name": given,
-                    "family_name": family,
-                },
-            )
-            intake.referral_assess(
-                actor=Actor.system(staff["doctor.oslo"]),
-                referral_id=referral.pk,
-                answers=dict.fromkeys(
-                    active_criteria_set().criteria.values_list("code", flat=True), True
-                ),
-                eligible=True,
-            )
-            episode = intake.episode_admit(
-                actor=Actor.system(staff["clinic_lead.oslo"]),
-                patient_id=referral.patient_id,
-                clinic=oslo,
-                referral_id=referral.pk,
-            )
-            prescribing.prescription_create(
-                actor=Actor.system(staff["doctor.oslo"]),
-                episode_id=episode.pk,
-                medication="dam_injectable",
-                route="iv",
-                doses_mg=DOSES,
-                daily_max_mg=450,
-            )
+        patient = admit(
+            given, family, born, staff, doses=DOSES, daily_max=450, at=local(SET_UP_ON, 10)
+        )
         if history_days:
-            history(episode.patient_id, history_days)
-        return episode.patient
+            history(patient.pk, history_days)
+        return patient
 
     return make
 
