@@ -51,6 +51,12 @@ CALLS = [
     (Action.PRESCRIBE, "post", "/prescriptions/{rx}/stop", {"reason": "Avsluttet"}),
     (Action.PATIENT_VIEW, "get", "/patients/{p}/prescriptions", None),
     (Action.GUEST_AUTHORISE, "post", "/patients/{p}/guest-dosing", "guest"),
+    (
+        Action.PRESCRIBE,
+        "post",
+        "/patients/{p}/dose-reviews",
+        {"group": "dam", "note": "Sett i dag, starter igjen."},
+    ),
     (Action.PROTOCOL_EDIT, "post", "/clinics/{c}/protocol", "protocol"),
     (Action.CLINIC_VIEW, "get", "/clinics/{c}/protocol", None),
     (Action.PROTOCOL_CONFIRM, "post", "/clinics/{c}/protocols/{v}/confirm", "confirm"),
@@ -117,6 +123,7 @@ PAGES = [
     (Action.PRESCRIBE, "/prescribing/patients/{p}/new/"),
     (Action.PRESCRIBE, "/prescribing/{rx}/stop/"),
     (Action.GUEST_AUTHORISE, "/prescribing/patients/{p}/guest/"),
+    (Action.PRESCRIBE, "/dosing/patients/{p}/review/"),
 ]
 
 
