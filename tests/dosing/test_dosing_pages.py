@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from hab.core import clock
 from hab.dosing.models import Administration, Observation, SessionClose
 from hab.prescribing.models import DosingProtocol, Prescription
-from tests.dosing.helpers import TODAY
+from tests.dosing.helpers import TODAY, local
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,33 @@ def test_a_correction_from_the_board(web_as, on_prescription, afternoon):
         200,
         150,
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "link", "title"),
+    [
+        ("nb", "Rett registreringen", "Rett registreringen for Kari Testesen"),
+        ("en", "Correct the record", "Correct the record of Kari Testesen"),
+    ],
+)
+def test_the_correction_link_and_page_say_what_they_do(
+    web_as, on_prescription, afternoon, language, link, title
+):
+    made = on_prescription()
+    client = web_as("nurse.oslo")
+    client.cookies["django_language"] = language
+    client.post(f"/dosing/patients/{made['patient']}/", DOSE)
+    record = Administration.objects.get(day=TODAY)
+    with clock.at(local(TODAY, 15, 30)):  # after the observation time
+        client.post(f"/dosing/records/{record.pk}/observation/", {"outcome": "no_concern"})
+
+        board = client.get("/dosing/", {"slot": "afternoon"}).content.decode()
+        page = client.get(f"/dosing/records/{record.pk}/correct/").content.decode()
+
+    assert f'<a href="/dosing/records/{record.pk}/correct/">{link}<' in board
+    # The session by the clinic's name for it, not its code.
+    assert f"{title}, {TODAY:%d.%m.%Y} Ettermiddag" in page
+    assert "afternoon" not in page.split("<h1", 1)[1].split("</h1>", 1)[0]
 
 
 def test_a_doctor_changes_a_prescription_and_the_old_one_stays(web_as, on_prescription):

@@ -314,6 +314,11 @@ def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
     selectors.patient_for_dosing(
         actor, record.patient_id, record.clinic, record.day, Action.DOSE_CORRECT
     )
+    # The clinic's name for the session ("Ettermiddag"), not its code ("afternoon").
+    slot_name = (
+        record.clinic.slots.filter(code=record.slot).values_list("name", flat=True).first()
+        or record.slot
+    )
     back = reverse("dosing:board") + f"?slot={record.slot}&date={record.day}"
     initial = {"status": record.status, "dose_mg": record.dose_mg}
     data = request.POST or None
@@ -322,7 +327,7 @@ def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
         % {
             "name": record.patient.full_name,
             "day": record.day.strftime("%d.%m.%Y"),
-            "slot": record.slot,
+            "slot": slot_name,
         },
         "intro": _("Recorded: %(status)s, %(dose)s mg. The original record stays visible.")
         % {"status": record.get_status_display(), "dose": f"{float(record.dose_mg):g}"},
