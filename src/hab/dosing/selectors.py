@@ -21,7 +21,7 @@ from hab.core.errors import Forbidden, NotFound
 from hab.core.models import AccessBasis, Clinic
 from hab.core.policy import Action
 from hab.core.sql import among
-from hab.dosing import messages, rules
+from hab.dosing import messages, rules, search
 from hab.dosing.models import (
     Administration,
     DoseReview,
@@ -614,6 +614,27 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
     _log_shown(actor, clinic, patients, guests, {"list": "board", "slot": slot, "day": str(day)})
     closed = SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists()
     return Board(clinic, day, slot, rows, closed, ctx.protocol.version if ctx.protocol else None)
+
+
+def board_matching(rows: list[BoardRow], text: str) -> list[BoardRow]:
+    """The board's rows that the nurse's search finds, in the board's order (every row
+    when it is empty): the name as the list shows it or as it is spoken, the birth date,
+    the initials on the photo placeholder (``hab.dosing.search``)."""
+    query = search.Query.parse(text)
+    if not query:
+        return rows
+    return [
+        row
+        for row in rows
+        if query.matches(
+            search.Candidate(
+                given_name=row.patient.given_name,
+                family_name=row.patient.family_name,
+                birth_date=row.patient.birth_date,
+                national_id=row.patient.national_id,
+            )
+        )
+    ]
 
 
 def board_row(

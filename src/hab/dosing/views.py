@@ -108,14 +108,9 @@ def _lines(rows: list[selectors.BoardRow], slot: str, day) -> list[dict]:
 
 def _board_context(request: HttpRequest, clinic, day, slot) -> dict:
     board = selectors.board(web_actor(request), clinic, day, slot)
-    query = (request.GET.get("q") or "").strip().lower()
-    rows = [
-        row
-        for row in board.rows
-        if not query
-        or query in row.patient.full_name.lower()
-        or row.patient.national_id.startswith(query)
-    ]
+    # As typed (the box shows it back); the match ignores case and spelling of æ, ø, å.
+    query = (request.GET.get("q") or "").strip()[:100]
+    rows = selectors.board_matching(board.rows, query)
     return {
         "board": board,
         "rows": rows,
