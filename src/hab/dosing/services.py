@@ -182,7 +182,7 @@ def administration_record(
             )
         )
         if any(r.code == "already_recorded" for r in decision.reasons):
-            raise Conflict(_("Already recorded for this patient in this session."))
+            raise already_recorded(_in_session(ctx, patient.pk, day, slot, group), clinic)
         if taken:
             _refuse_unsafe(decision, dose)
         episode = ctx.open_episode.get(patient.pk)
@@ -243,6 +243,38 @@ def administration_record(
             clinic_id=clinic.pk if guest else None,
         )
     return Recorded(record, warnings)
+
+
+def _in_session(ctx: Context, patient_id: int, day, slot: str, group: str) -> int | None:
+    """The first record of the patient's medication group in the session (its chain's
+    original: who recorded the dose, not who corrected it)."""
+    found = [
+        r
+        for r in ctx.history.get(patient_id, [])
+        if r.day == day and r.slot == slot and r.group == group
+    ]
+    return min((r.original_id or r.pk for r in found), default=None)
+
+
+def already_recorded(record_id: int | None, clinic: Clinic) -> Conflict:
+    """The refusal of a second record in a session (409), naming who recorded the first
+    and when: two nurses with the same patient's panel open learn who was first, instead
+    of the panel silently showing the other record."""
+    record = (
+        Administration.objects.select_related("nurse", "clinic").filter(pk=record_id).first()
+        if record_id is not None
+        else None
+    )
+    if record is None:
+        return Conflict(_("Already recorded for this patient in this session."))
+    values = {
+        "name": record.nurse.get_full_name() or record.nurse.username,
+        "time": timezone.localtime(record.given_at).strftime("%H:%M"),
+        "clinic": record.clinic.name,
+    }
+    if record.clinic_id != clinic.pk:
+        return Conflict(_("Already recorded by %(name)s at %(time)s at %(clinic)s.") % values)
+    return Conflict(_("Already recorded by %(name)s at %(time)s.") % values)
 
 
 def _prescription_for(in_force: list[InForce], medication: str) -> InForce | None:
@@ -771,7 +803,7 @@ def administration_back_enter(
             raise Invalid.one("medication", _("The patient had no such prescription that day."))
         decision = ctx.decide(patient.pk, prescription, slot, given_at, checked)
         if any(r.code == "already_recorded" for r in decision.reasons):
-            raise Conflict(_("Already recorded for this patient in this session."))
+            raise already_recorded(_in_session(ctx, patient.pk, day, slot, group), clinic)
         episode = ctx.open_episode.get(patient.pk)
         if episode is None:
             raise Invalid.one(

@@ -157,7 +157,12 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = DoseForm(None if top_up else request.POST or None, initial=initial)
     top_up_form = _top_up_form(clinic, day, slot, patient, row, request.POST if top_up else None)
     recorded = None
-    if top_up and top_up_form is not None and top_up_form.is_valid():
+    conflict = ""
+    if request.method == "POST" and not top_up and row is not None and row.record is not None:
+        # Another nurse recorded the patient while this panel was open (or the same tap
+        # came twice): say who and when, above the record as it now stands.
+        conflict = services.already_recorded(row.record.pk, clinic).message
+    elif top_up and top_up_form is not None and top_up_form.is_valid():
         first = Administration.objects.get(pk=row.record.pk)
         try:
             recorded = services.administration_record(
@@ -210,7 +215,10 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
         except Invalid as error:
             add_errors(form, error)
         except Conflict as error:
-            form.add_error(None, error.message)
+            # Recorded by someone else between this panel's read and the write: the
+            # panel shows who and the record as it now stands.
+            conflict = error.message
+            row = selectors.board_row(actor, clinic, day, slot, patient)
         else:
             row = selectors.board_row(actor, clinic, day, slot, patient)
             # The first injection just given: offer its top-up at once, in the same panel.
@@ -229,9 +237,11 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
             "top_up_form": top_up_form,
             "review_group": _review_group(request, clinic, row),
             "observation_left": selectors.observation_left(row),
+            "conflict": conflict,
         },
     )
-    if recorded is not None:
+    if recorded is not None or conflict:
+        # The board's rows are read again: the row shows the dose, whoever recorded it.
         response["HX-Trigger"] = "board-changed"
     return response
 
