@@ -29,7 +29,7 @@ def build(patient_id: int) -> Built:
     the first and the second that none was in force, and the sessions:
 
     - 25 days ago: both given (200 mg), the morning observed without concern;
-    - 24 days ago: morning partly given (150 mg), afternoon missed;
+    - 24 days ago: morning partly given (137.5 mg), afternoon missed;
     - 23 days ago: morning withheld at POSS 3, afternoon refused;
     - 22 days ago: morning given 200 mg, corrected to 180 mg; sedated under observation;
     - 21 days ago: morning 15 mg and a 15 mg top-up; afternoon 30 mg, an overdose
@@ -108,7 +108,7 @@ def build(patient_id: int) -> Built:
         prescription=methadone,
         minute=30,
     )
-    record(ago(24), "morning", "partial", 150)
+    record(ago(24), "morning", "partial", 137.5)
     record(ago(24), "afternoon", "missed")
     record(ago(23), "morning", "withheld", sedation=3, withheld_reason="POSS 3")
     record(ago(23), "afternoon", "refused")

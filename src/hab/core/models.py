@@ -149,6 +149,7 @@ ACCESS_WHAT_LABELS = {
     "prescription": _("prescription"),
     "prescriptions": _("prescriptions"),
     "administration": _("dose"),
+    "dose history": _("dose history (last four weeks)"),
     "observation": _("observation after a dose"),
     "guest dosing": _("guest dosing"),
     "incident": _("incident"),

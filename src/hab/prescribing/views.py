@@ -83,6 +83,9 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
         ),
         cancel_url=_back(patient.pk),
         save=save,
+        # The last four weeks of doses above the form (dosing's card, logged as read).
+        template="prescribing/prescribe.html",
+        extra={"patient": patient},
     )
 
 
