@@ -259,29 +259,70 @@ def _top_up_form(clinic, day, slot: str, patient, row, data=None) -> TopUpForm |
 @staff_view
 @require_POST
 def observation_end(request: HttpRequest, administration_id: int) -> HttpResponse:
+    """Ends the observation, from the row ("End: no concern") or the panel. Answers the
+    board with the panel: the outcome saved, or the reason it was not (beside its field,
+    so a note still needed is written there)."""
     form = ObservationForm(request.POST)
-    record = Administration.objects.filter(pk=administration_id).first()
+    record = Administration.objects.select_related("clinic").filter(pk=administration_id).first()
     if record is None:
         raise NotFound(_("No such record."))
-    target = reverse("dosing:board") + f"?slot={record.slot}&date={record.day}"
+    observation = None
+    refused = ""
     if form.is_valid():
         try:
-            services.observation_end(
+            observation = services.observation_end(
                 actor=web_actor(request),
                 administration_id=administration_id,
                 outcome=form.cleaned_data["outcome"],
                 note=form.cleaned_data["note"],
                 naloxone_mg=form.cleaned_data["naloxone_mg"],
             )
-        except (Invalid, Conflict) as error:
-            messages.error(request, error.message)
+        except Invalid as error:
+            add_errors(form, error)
+            refused = error.errors[0].message
+        except Conflict as error:
+            refused = error.message
     else:
-        messages.error(request, _("Choose the outcome of the observation."))
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
+        refused = _("Choose the outcome of the observation.")
+    done = ""
+    if observation is not None:
+        done = _("Observation ended: %(name)s, %(outcome)s, at %(time)s.") % {
+            "name": record.patient.full_name,
+            "outcome": observation.get_outcome_display().lower(),
+            "time": time_format(timezone.localtime(observation.ended_at), "H:i"),
+        }
+    if not request.headers.get("HX-Request"):
+        if done:
+            messages.success(request, done)
+        else:
+            messages.error(request, refused)
+        return redirect(reverse("dosing:board") + f"?slot={record.slot}&date={record.day}")
+    actor = web_actor(request)
+    patient = selectors.patient_for_dosing(
+        actor, record.patient_id, record.clinic, record.day, Action.BOARD_VIEW
+    )
+    row = selectors.board_row(actor, record.clinic, record.day, record.slot, patient)
+    response = render(
+        request,
+        "dosing/_panel.html",
+        {
+            "patient": patient,
+            "row": row,
+            "form": DoseForm(),
+            "day": record.day,
+            "slot": record.slot,
+            # Refused: the outcome and note as typed, the reason beside its field.
+            "observation_form": ObservationForm() if done else form,
+            # A conflict (already ended, no dose) has no field: above the panel.
+            "conflict": refused if refused and not form.errors else "",
+            "observed": done,
+            "review_group": _review_group(request, record.clinic, row),
+            "observation_left": selectors.observation_left(row),
+        },
+    )
+    if done:
         response["HX-Trigger"] = "board-changed"
-        return response
-    return redirect(target)
+    return response
 
 
 @staff_view
