@@ -262,8 +262,10 @@ def test_closing_a_session_writes_missed_for_those_not_seen(api_as, on_prescript
     seen, absent = on_prescription(), on_prescription()
     api_as("nurse.oslo").post("/administrations", dose_body(seen["patient"]))
 
+    # The patient just dosed is still under observation: the close names them.
     closed = api_as("nurse.oslo").post(
-        "/clinics/oslo/sessions/close", {"date": str(TODAY), "slot": "afternoon"}
+        "/clinics/oslo/sessions/close",
+        {"date": str(TODAY), "slot": "afternoon", "confirm_observing": [seen["patient"]]},
     )
     again = api_as("nurse.oslo").post(
         "/clinics/oslo/sessions/close", {"date": str(TODAY), "slot": "afternoon"}

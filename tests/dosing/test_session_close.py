@@ -12,9 +12,10 @@ from tests.dosing.helpers import TODAY, dose_body
 pytestmark = pytest.mark.django_db
 
 
-def close(api_as, clinic: str, slot: str = "afternoon"):
+def close(api_as, clinic: str, slot: str = "afternoon", observing: tuple[int, ...] = ()):
     response = api_as(f"nurse.{clinic}").post(
-        f"/clinics/{clinic}/sessions/close", {"date": str(TODAY), "slot": slot}
+        f"/clinics/{clinic}/sessions/close",
+        {"date": str(TODAY), "slot": slot, "confirm_observing": list(observing)},
     )
     assert response.status_code == 201, response.content
     return response.json()
@@ -80,7 +81,8 @@ def test_a_dose_given_at_the_other_clinic_is_not_missed_at_home(api_as, guest_in
         "/administrations", dose_body(guest_in_bergen["patient"], clinic="bergen")
     )
     # Bergen closes first, so nothing but the dose itself keeps Oslo from writing missed.
-    at_bergen = close(api_as, "bergen")
+    # The guest is under observation at Bergen, not at home: only Bergen names them.
+    at_bergen = close(api_as, "bergen", observing=(guest_in_bergen["patient"],))
 
     at_home = close(api_as, "oslo")
 

@@ -86,6 +86,9 @@ class ObservationIn(Schema):
 class CloseIn(Schema):
     date: datetime.date
     slot: str
+    # The patients still under observation that the caller confirms the session closes
+    # over (patient ids); without each of them: 422 naming them, field observing_confirmed.
+    confirm_observing: list[int] = []
 
 
 class GuestIn(Schema):
@@ -274,6 +277,7 @@ def session_close(request: HttpRequest, code: str, payload: CloseIn):
         clinic=clinic_by_code(code),
         day=payload.date,
         slot=payload.slot,
+        observing_confirmed=payload.confirm_observing,
     )
     return Status(201, {"date": closed.day, "slot": closed.slot, "missed": closed.missed})
 

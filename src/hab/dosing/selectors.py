@@ -504,6 +504,103 @@ def dosable_elsewhere(clinic: Clinic, day: date, slot: str, patient_ids: list[in
     return {patient_id for patient_id, found in places.items() if found & open_there}
 
 
+class ToMiss(NamedTuple):
+    """A dose the session's close records as ``missed`` (not attended)."""
+
+    patient: Shown
+    prescription: InForce
+    group: str
+
+
+def doses_to_miss(
+    clinic: Clinic, day: date, slot: str, patients: list[Shown], ctx: Context
+) -> list[ToMiss]:
+    """What closing the session records as missed: one per patient and medication group
+    prescribed in the session and not seen here or at another clinic, leaving out those
+    another clinic may still dose in this session (a missed record here would refuse their
+    dose there; the last of their clinics to close writes it). The close and the
+    confirmation before it both read it here, so the list shown is the list written."""
+    found: list[ToMiss] = []
+    for patient in patients:
+        seen = {r.group for r in ctx.history.get(patient.pk, []) if r.day == day and r.slot == slot}
+        for prescription in ctx.prescriptions.get(patient.pk, []):
+            group = rules.MEDICATION_GROUP[prescription.medication]
+            if prescription.dose_for(slot) <= 0 or group in seen:
+                continue
+            found.append(ToMiss(patient, prescription, group))
+            seen.add(group)
+    elsewhere = dosable_elsewhere(clinic, day, slot, sorted({m.patient.pk for m in found}))
+    return [m for m in found if m.patient.pk not in elsewhere]
+
+
+def under_observation(clinic: Clinic, day: date, slot: str) -> list[Shown]:
+    """The patients dosed here in the session whose observation has no outcome yet (the
+    board's "in observation"), by name. A correction continues its record: an outcome on
+    any record of the chain ends the observation."""
+    records = list(
+        Administration.objects.filter(clinic=clinic, day=day, slot=slot).values_list(
+            "id", "original_id", "patient_id", "status"
+        )
+    )
+    newest: dict[int, tuple[int, int, str]] = {}
+    for pk, original, patient_id, status in records:
+        chain = original or pk
+        if chain not in newest or pk > newest[chain][0]:
+            newest[chain] = (pk, patient_id, status)
+    ended_chains = {
+        original or pk
+        for pk, original in Administration.objects.filter(
+            pk__in=[r[0] for r in records], observation__isnull=False
+        ).values_list("id", "original_id")
+    }
+    watched = {
+        patient_id
+        for chain, (_pk, patient_id, status) in newest.items()
+        if status in (Status.GIVEN, Status.PARTIAL) and chain not in ended_chains
+    }
+    return [
+        Shown(*values)
+        for values in Patient.objects.filter(pk__in=watched)
+        .order_by("family_name", "given_name", "id")
+        .values_list(*_SHOWN)
+    ]
+
+
+@dataclass
+class ClosePreview:
+    """What closing a session will do, shown for the nurse to confirm."""
+
+    clinic: Clinic
+    day: date
+    slot: str
+    closed: bool
+    missed: list[Shown]  # recorded as not attended, by name (once per patient)
+    observing: list[Shown]  # still under observation: the close must name them
+
+
+def session_close_preview(actor: Actor, clinic: Clinic, day: date, slot: str) -> ClosePreview:
+    """Who the close would record as missed and who is still under observation."""
+    _check_board(actor, clinic, slot)
+    closed = SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists()
+    if closed:
+        return ClosePreview(clinic, day, slot, True, [], [])
+    patients, guests = expected_patients(clinic, day)
+    ctx = context_for(clinic, [p.pk for p in patients], day)
+    missed: dict[int, Shown] = {}
+    for to_miss in doses_to_miss(clinic, day, slot, patients, ctx):
+        missed.setdefault(to_miss.patient.pk, to_miss.patient)
+    observing = under_observation(clinic, day, slot)
+    shown = list(missed.values()) + [p for p in observing if p.pk not in missed]
+    _log_shown(
+        actor,
+        clinic,
+        shown,
+        {p.pk for p in shown if p.pk in guests or p.clinic_id != clinic.pk},
+        {"list": "session close", "slot": slot, "day": str(day)},
+    )
+    return ClosePreview(clinic, day, slot, False, list(missed.values()), observing)
+
+
 def _check_board(actor: Actor, clinic: Clinic, slot: str) -> list[str]:
     if not policy.is_member(actor.user, clinic):
         raise NotFound(_("No such clinic."))

@@ -4,6 +4,7 @@ with the patient's row locked, so two nurses can never dose the same patient twi
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -33,11 +34,12 @@ from hab.dosing.selectors import (
     as_dose,
     clinic_slots,
     context_for,
-    dosable_elsewhere,
+    doses_to_miss,
     effective,
     expected_patients,
     patient_for_dosing,
     slot_codes,
+    under_observation,
 )
 from hab.incidents import services as incident_services
 from hab.patients.selectors import clinic_for_action, patient_for_user
@@ -625,9 +627,25 @@ def _observation_left(record: Administration, now: datetime.datetime) -> int:
     return rules.observation_minutes_left(record.given_at, now, minutes)
 
 
-def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str) -> SessionClose:
+def session_close(
+    *,
+    actor: Actor,
+    clinic: Clinic,
+    day: datetime.date,
+    slot: str,
+    observing_confirmed: Collection[int] = (),
+) -> SessionClose:
     """Closes the session: ``missed`` for every expected patient not seen here or at
-    another clinic, unless another clinic may still dose them in this session."""
+    another clinic, unless another clinic may still dose them in this session.
+
+    A patient still under observation (dosed here, no outcome yet) does not stop the
+    close, but the close must name them: 422 on ``observing_confirmed`` listing them,
+    unless the caller confirms each of them by patient id. The session ends when the
+    doors close, while the last patients dosed are often still watched for their 20
+    minutes; refusing until then would keep no-shows unrecorded for nothing (the
+    observation's outcome is still recorded from the board after the close). Naming them
+    keeps the nurse from closing up believing the room is empty; ids, not a yes, so a
+    patient dosed after the confirmation was shown is not closed over unseen."""
     clinic_for_action(actor.user, clinic, Action.SESSION_CLOSE)
     if slot not in slot_codes(clinic):
         raise Invalid.one("slot", _("No such session at the clinic."))
@@ -636,42 +654,44 @@ def session_close(*, actor: Actor, clinic: Clinic, day: datetime.date, slot: str
     with transaction.atomic():
         if SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists():
             raise Conflict(_("The session is already closed."))
+        unconfirmed = [
+            p for p in under_observation(clinic, day, slot) if p.pk not in set(observing_confirmed)
+        ]
+        if unconfirmed:
+            raise Invalid.one(
+                "observing_confirmed",
+                ngettext(
+                    "Still under observation: %(names)s. Confirm that the session closes "
+                    "while this patient is observed.",
+                    "Still under observation: %(names)s. Confirm that the session closes "
+                    "while these patients are observed.",
+                    len(unconfirmed),
+                )
+                % {"names": ", ".join(p.full_name for p in unconfirmed)},
+            )
         patients, _guests = expected_patients(clinic, day)
         ctx = context_for(clinic, [p.pk for p in patients], day)
         now = clock.now()
-        missed: list[Administration] = []
-        for patient in patients:
-            seen = {
-                r.group for r in ctx.history.get(patient.pk, []) if r.day == day and r.slot == slot
-            }
-            for prescription in ctx.prescriptions.get(patient.pk, []):
-                group = rules.MEDICATION_GROUP[prescription.medication]
-                if prescription.dose_for(slot) <= 0 or group in seen:
-                    continue
-                missed.append(
-                    Administration(
-                        patient_id=patient.pk,
-                        episode_id=ctx.open_episode[patient.pk],
-                        prescription_id=prescription.pk,
-                        protocol_id=ctx.protocol_id,
-                        clinic=clinic,
-                        day=day,
-                        slot=slot,
-                        medication=prescription.medication,
-                        group=group,
-                        route=prescription.route,
-                        status=Status.MISSED,
-                        dose_mg=0,
-                        prescribed_mg=prescription.dose_for(slot),
-                        given_at=now,
-                        nurse=actor.user,
-                    )
-                )
-                seen.add(group)
-        # Never those another clinic may still dose in this session: a missed record here
-        # would refuse their dose there. The last of their clinics to close writes it.
-        elsewhere = dosable_elsewhere(clinic, day, slot, sorted({r.patient_id for r in missed}))
-        missed = [record for record in missed if record.patient_id not in elsewhere]
+        missed = [
+            Administration(
+                patient_id=to_miss.patient.pk,
+                episode_id=ctx.open_episode[to_miss.patient.pk],
+                prescription_id=to_miss.prescription.pk,
+                protocol_id=ctx.protocol_id,
+                clinic=clinic,
+                day=day,
+                slot=slot,
+                medication=to_miss.prescription.medication,
+                group=to_miss.group,
+                route=to_miss.prescription.route,
+                status=Status.MISSED,
+                dose_mg=0,
+                prescribed_mg=to_miss.prescription.dose_for(slot),
+                given_at=now,
+                nurse=actor.user,
+            )
+            for to_miss in doses_to_miss(clinic, day, slot, patients, ctx)
+        ]
         try:
             with transaction.atomic():
                 closed = SessionClose.objects.create(

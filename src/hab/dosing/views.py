@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -326,25 +327,64 @@ def observation_end(request: HttpRequest, administration_id: int) -> HttpRespons
 
 
 @staff_view
-@require_POST
 def session_close(request: HttpRequest) -> HttpResponse:
+    """The close of a session, confirmed: the page lists by name who will be recorded as
+    not attended and who is still under observation; the close itself is its POST."""
     clinic = current_clinic(request)
     day, slot = _day_slot(request, clinic)
-    try:
-        closed = services.session_close(actor=web_actor(request), clinic=clinic, day=day, slot=slot)
-    except (Invalid, Conflict) as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "The session is closed; %(n)s missed dose recorded.",
-                "The session is closed; %(n)s missed doses recorded.",
-                closed.missed,
-            )
-            % {"n": closed.missed},
+    actor = web_actor(request)
+    board_url = reverse("dosing:board") + f"?slot={slot}&date={day}"
+    error = ""
+    if request.method == "POST":
+        # The ids of the patients in observation the page named, when the nurse ticked
+        # the box: one dosed after the page was shown is not closed over unseen.
+        confirmed = (
+            [int(pk) for pk in request.POST.getlist("observing") if pk.isdigit()]
+            if request.POST.get("confirm_observing")
+            else []
         )
-    return redirect(reverse("dosing:board") + f"?slot={slot}&date={day}")
+        try:
+            closed = services.session_close(
+                actor=actor, clinic=clinic, day=day, slot=slot, observing_confirmed=confirmed
+            )
+        except Invalid as refusal:
+            error = "; ".join(e.message for e in refusal.errors)
+        except Conflict as refusal:
+            messages.error(request, refusal.message)
+            return redirect(board_url)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The session is closed; %(n)s missed dose recorded.",
+                    "The session is closed; %(n)s missed doses recorded.",
+                    closed.missed,
+                )
+                % {"n": closed.missed},
+            )
+            if confirmed:
+                messages.warning(
+                    request,
+                    _("Still under observation: end their observation on the board."),
+                )
+            return redirect(board_url)
+    preview = selectors.session_close_preview(actor, clinic, day, slot)
+    if preview.closed:
+        messages.error(request, _("The session is already closed."))
+        return redirect(board_url)
+    if not policy.can(request.user, Action.SESSION_CLOSE, clinic):
+        raise PermissionDenied(_("Your role does not give access to this."))
+    slot_name = next((s.name for s in selectors.clinic_slots(clinic) if s.code == slot), slot)
+    return render(
+        request,
+        "dosing/close_confirm.html",
+        {
+            "preview": preview,
+            "slot_name": slot_name,
+            "error": error,
+            "board_url": board_url,
+        },
+    )
 
 
 @staff_view
