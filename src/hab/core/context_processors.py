@@ -9,6 +9,7 @@ from hab.core.policy import Action
 
 # The menu: (label, url name, action that must be allowed at the current clinic).
 MENU = [
+    (_("Awaiting review"), "dosing:alerts", Action.PRESCRIBE),
     (_("Dosing"), "dosing:board", Action.BOARD_VIEW),
     (_("Patients"), "patients:list", Action.PATIENT_LIST),
     (_("Referrals"), "intake:inbox", Action.REFERRAL_VIEW),

@@ -51,6 +51,11 @@ class Action(StrEnum):
     DOSE = "dose.record"
     DOSE_CORRECT = "dose.correct"
     SESSION_CLOSE = "session.close"
+    # Asking the doctor to look at a blocked patient ("Varsle lege").
+    DOCTOR_ALERT = "doctor_alert.raise"
+    # Stopping a patient's dosing until a doctor lifts it ("Stopp dosering").
+    DOSE_HOLD = "dose_hold.place"
+    DOSE_HOLD_LIFT = "dose_hold.lift"
     GUEST_AUTHORISE = "guest.authorise"
     STOCK_VIEW = "stock.view"
     STOCK_RECEIVE = "stock.receive"
@@ -89,7 +94,7 @@ _CLINICAL_READ = {
     A.BOARD_VIEW,
 }
 # The dosing room: nurses dose; doctors and the clinic lead can step in.
-_DOSING = {A.DOSE, A.DOSE_CORRECT, A.SESSION_CLOSE}
+_DOSING = {A.DOSE, A.DOSE_CORRECT, A.SESSION_CLOSE, A.DOCTOR_ALERT, A.DOSE_HOLD}
 _CONTACT = {A.CONSENT_RECORD, A.RELATIVE_EDIT}
 # Incidents are reported and read by everyone in the care team; followed up by the lead.
 _INCIDENTS = {A.INCIDENT_VIEW, A.INCIDENT_REPORT}
@@ -108,6 +113,8 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_MANAGE, A.REFERRAL_ASSESS}
         | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
         | {A.PRESCRIBE, A.GUEST_AUTHORISE, A.PROTOCOL_CONFIRM}
+        # Only a doctor lifts a stop-dose hold, whoever placed it.
+        | {A.DOSE_HOLD_LIFT}
         | _DOSING
         | _STOCK
     ),

@@ -14,9 +14,17 @@ from hab.core.roles import Role
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     clinic = request.clinic
-    # Nurses start their day at the dosing board.
-    if clinic is not None and Role.NURSE in policy.roles_at(request.user, clinic):
+    roles = policy.roles_at(request.user, clinic) if clinic is not None else frozenset()
+    # Each role starts where its work is: nurses at the dosing board, doctors at what
+    # awaits their review, researchers at the export, the programme owner at the evaluation.
+    if Role.NURSE in roles:
         return redirect("dosing:board")
+    if Role.DOCTOR in roles:
+        return redirect("dosing:alerts")
+    if Role.RESEARCHER in roles and policy.can(request.user, Action.RESEARCH_EXPORT, clinic):
+        return redirect("research-export")
+    if Role.PROGRAMME in roles and policy.can(request.user, Action.EVALUATION_VIEW, clinic):
+        return redirect("evaluation:dashboard")
     if clinic is not None and policy.can(request.user, Action.PATIENT_LIST, clinic):
         return redirect("patients:list")
     if clinic is not None and policy.can(request.user, Action.CAPACITY_VIEW, clinic):

@@ -348,3 +348,138 @@ def dose_review(request: HttpRequest, patient_id: int, payload: DoseReviewIn):
             "note": review.note,
         },
     )
+
+
+class DoctorAlertIn(Schema):
+    # The medication group of the blocked row (dam, hydromorphone, methadone, morphine);
+    # empty: the first blocked one.
+    group: str = Field("", max_length=15)
+    # The session whose block is meant; empty: the clinic's current session.
+    slot: str = Field("", max_length=32)
+    # Why the doctor is wanted; needed when nothing blocks the patient's dose.
+    note: str = Field("", max_length=300)
+
+
+class DoctorAlertOut(Schema):
+    id: int
+    patient: int
+    patient_name: str
+    clinic: str
+    group: str
+    reason: str
+    note: str
+    raised_by: str
+    raised_at: datetime.datetime
+
+
+def doctor_alert_out(alert) -> dict:
+    return {
+        "id": alert.pk,
+        "patient": alert.patient_id,
+        "patient_name": alert.patient.full_name,
+        "clinic": alert.clinic.code,
+        "group": alert.group,
+        "reason": alert.reason,
+        "note": alert.note,
+        "raised_by": alert.raised_by.username,
+        "raised_at": alert.raised_at,
+    }
+
+
+@router.post(
+    "/patients/{int:patient_id}/doctor-alerts",
+    response={201: DoctorAlertOut},
+    summary="Notify the doctor about a blocked patient (Varsle lege)",
+)
+def doctor_alert_raise(request: HttpRequest, patient_id: int, payload: DoctorAlertIn):
+    """Puts the patient on the doctors' "awaiting review" list with what blocks their dose
+    now, in words. 422 when nothing blocks the dose and no ``note`` says why; 409 while an
+    earlier alert for the same medication is unanswered. A dose review of the group, a new
+    prescription or the lifting of a stop-dose hold answers it."""
+    alert = services.doctor_alert_raise(
+        actor=request_actor(request),
+        patient_id=patient_id,
+        group=payload.group,
+        slot=payload.slot,
+        note=payload.note,
+    )
+    return Status(201, doctor_alert_out(alert))
+
+
+@router.get(
+    "/clinics/{code}/doctor-alerts",
+    response=list[DoctorAlertOut],
+    summary="Unanswered doctor alerts at a clinic, newest first (doctor)",
+)
+def doctor_alerts(request: HttpRequest, code: str):
+    """Every patient named is written to the access log as listed."""
+    found = selectors.awaiting_review(request_actor(request), clinic_by_code(code))
+    return [doctor_alert_out(alert) for alert in found.alerts]
+
+
+class DoseHoldIn(Schema):
+    reason: str = Field(..., max_length=500)
+
+
+class DoseHoldLiftIn(Schema):
+    note: str = Field(..., max_length=500)
+
+
+class DoseHoldOut(Schema):
+    id: int
+    patient: int
+    reason: str
+    placed_by: str
+    placed_at: datetime.datetime
+    lifted_by: str | None = None
+    lifted_at: datetime.datetime | None = None
+    lift_note: str = ""
+
+
+@router.post(
+    "/patients/{int:patient_id}/dose-holds",
+    response={201: DoseHoldOut},
+    summary="Stop the patient's dosing until a doctor lifts it (doctor, nurse)",
+)
+def dose_hold_place(request: HttpRequest, patient_id: int, payload: DoseHoldIn):
+    """Every dose of the patient is refused (422, with the reason) while the hold lasts,
+    at any clinic. 409 when dosing is already stopped."""
+    hold = services.dose_hold_place(
+        actor=request_actor(request), patient_id=patient_id, reason=payload.reason
+    )
+    return Status(
+        201,
+        {
+            "id": hold.pk,
+            "patient": hold.patient_id,
+            "reason": hold.reason,
+            "placed_by": hold.placed_by.username,
+            "placed_at": hold.placed_at,
+        },
+    )
+
+
+@router.post(
+    "/patients/{int:patient_id}/dose-holds/lift",
+    response={201: DoseHoldOut},
+    summary="Lift the patient's stop-dose hold (doctor)",
+)
+def dose_hold_lift(request: HttpRequest, patient_id: int, payload: DoseHoldLiftIn):
+    """403 for anyone but a doctor; 409 when dosing is not stopped."""
+    lift = services.dose_hold_lift(
+        actor=request_actor(request), patient_id=patient_id, note=payload.note
+    )
+    hold = lift.hold
+    return Status(
+        201,
+        {
+            "id": hold.pk,
+            "patient": hold.patient_id,
+            "reason": hold.reason,
+            "placed_by": hold.placed_by.username,
+            "placed_at": hold.placed_at,
+            "lifted_by": lift.lifted_by.username,
+            "lifted_at": lift.lifted_at,
+            "lift_note": lift.note,
+        },
+    )

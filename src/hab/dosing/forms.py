@@ -206,3 +206,24 @@ class DoseReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The next dose follows the protocol's restart limits."),
     )
+
+
+class DoseHoldForm(forms.Form):
+    """Stopping a patient's dosing until a doctor lifts it."""
+
+    reason = forms.CharField(
+        label=_("Why is dosing stopped?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown on the dosing board and the record until a doctor lifts the stop."),
+    )
+
+
+class DoseHoldLiftForm(forms.Form):
+    """A doctor's lifting of a stop-dose hold."""
+
+    note = forms.CharField(
+        label=_("Assessment: why dosing may go on"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

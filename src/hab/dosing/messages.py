@@ -38,6 +38,10 @@ def text(reason: Reason) -> str:
         return _(
             "Already recorded in this session (%(status)s). Use a correction to change it."
         ) % {"status": p["status"]}
+    if code == "hold":
+        return _("Dosing stopped: %(reason)s – only a doctor can lift the stop.") % {
+            "reason": p["reason"]
+        }
     if code == "interval":
         return _("Last dose %(elapsed)s ago; the minimum interval is %(required)s.") % {
             "elapsed": duration(p["elapsed_minutes"]),

@@ -292,3 +292,82 @@ class DoseReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient_id} {self.group} {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class DoctorAlert(models.Model):
+    """A nurse's "Varsle lege" on a blocked row: the patient is put on the doctor's start
+    page. Append-only; it is never closed by changing it. It stays open until the doctor
+    acts on the patient after it was raised: a dose review of its medication group, a new
+    prescription or the lifting of a stop-dose hold (see ``selectors.open_alerts``)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="doctor_alerts")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    # The medication group of the blocked row ("" when the alert is about the patient).
+    group = models.CharField(_("medication group"), max_length=15, blank=True)
+    reason = models.CharField(_("reason"), max_length=1000)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    raised_at = models.DateTimeField(_("alerted"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("doctor alert")
+        verbose_name_plural = _("doctor alerts")
+        indexes = [
+            models.Index(fields=["clinic", "raised_at"], name="doctor_alert_clinic"),
+            models.Index(fields=["patient", "raised_at"], name="doctor_alert_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="doctor_alert_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.group} {self.raised_at:%Y-%m-%d %H:%M}"
+
+
+class DoseHold(models.Model):
+    """A stop on all of a patient's dosing ("Stopp dosering"), placed by a doctor or a
+    nurse with a reason. Append-only: it ends with a ``DoseHoldLift`` by a doctor."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_holds")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=500)
+    placed_at = models.DateTimeField(_("stopped"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("stop-dose hold")
+        verbose_name_plural = _("stop-dose holds")
+        indexes = [models.Index(fields=["patient", "placed_at"], name="dose_hold_patient")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="dose_hold_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.placed_at:%Y-%m-%d %H:%M}"
+
+
+class DoseHoldLift(models.Model):
+    """A doctor's lifting of a stop-dose hold, with a note. One per hold."""
+
+    hold = models.OneToOneField(DoseHold, on_delete=models.PROTECT, related_name="lift")
+    note = models.CharField(_("note"), max_length=500)
+    lifted_at = models.DateTimeField(_("lifted"))
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("lifted stop-dose hold")
+        verbose_name_plural = _("lifted stop-dose holds")
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="dose_hold_lift_has_note"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hold_id} {self.lifted_at:%Y-%m-%d %H:%M}"

@@ -216,6 +216,7 @@ def decide(
     assessment: Assessment | None = None,
     breach_at: datetime | None = None,
     top_up: bool = False,
+    hold: str | None = None,
 ) -> Decision:
     """The dose decision for one patient, medication group and session slot.
 
@@ -225,7 +226,8 @@ def decide(
     ``breach_at`` is when the newest confirmed breach of this group was recorded (a
     correction or paper dose over a limit): the group is blocked until a doctor's review
     made after it. ``top_up`` asks for the first day's immediate top-up after the first
-    injection, a second record in the slot.
+    injection, a second record in the slot. ``hold`` is the reason of a stop-dose hold on
+    the patient ("Stopp dosering"): nothing may be given until a doctor lifts it.
 
     Every blocking and limiting reason is collected, so the nurse sees all that stands in
     the way, not only the first.
@@ -259,6 +261,9 @@ def decide(
     )
     taken_today = [d for d in taken if d.day == day]
     given_today = sum(d.mg for d in taken_today)
+
+    if hold is not None:
+        blocks.append(Reason("hold", Severity.BLOCK, {"reason": hold}))
 
     if breach_at is not None and (
         prescription.reviewed_at is None or prescription.reviewed_at <= breach_at

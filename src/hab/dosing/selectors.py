@@ -24,6 +24,9 @@ from hab.core.sql import among
 from hab.dosing import messages, rules, search
 from hab.dosing.models import (
     Administration,
+    DoctorAlert,
+    DoseHold,
+    DoseHoldLift,
     DoseReview,
     GuestAuthorisation,
     Observation,
@@ -32,6 +35,7 @@ from hab.dosing.models import (
 )
 from hab.intake.models import Episode
 from hab.patients.models import Patient
+from hab.prescribing.models import Prescription
 from hab.prescribing.selectors import InForce, prescriptions_in_force, protocol_rules, to_rule
 from hab.prescribing.selectors import active_protocol as clinic_protocol
 
@@ -197,6 +201,16 @@ def clinic_slots(clinic: Clinic) -> list:
     return slots
 
 
+def current_slot(clinic: Clinic) -> str:
+    """The session going on now, or the next one today, or the last one."""
+    slots = clinic_slots(clinic)
+    now = timezone.localtime(clock.now()).time()
+    for slot in slots:
+        if now <= slot.ends_at:
+            return slot.code
+    return slots[-1].code if slots else ""
+
+
 def slot_codes(clinic: Clinic) -> list[str]:
     return [slot.code for slot in clinic_slots(clinic)]
 
@@ -219,6 +233,8 @@ class Context:
     # When the newest confirmed breach per (patient, group) was recorded: the group waits
     # for a doctor's review made after it.
     breaches: dict[tuple[int, str], datetime.datetime] = field(default_factory=dict)
+    # The reason of each held patient's stop-dose hold: nothing may be given while it lasts.
+    holds: dict[int, str] = field(default_factory=dict)
     _doses: dict[int, list[rules.Dose]] = field(default_factory=dict, repr=False)
 
     def doses(self, patient_id: int, ignore: int | None = None) -> list[rules.Dose]:
@@ -265,6 +281,7 @@ class Context:
             assessment=assessment,
             top_up=top_up,
             breach_at=self.breaches.get((patient_id, group)),
+            hold=self.holds.get(patient_id),
         )
 
 
@@ -305,6 +322,7 @@ def context_for(
         open_episode=open_episodes(patient_ids),
         reviews=latest_reviews(patient_ids),
         breaches=latest_breaches(patient_ids),
+        holds={pk: hold.reason for pk, hold in active_holds(patient_ids).items()},
     )
 
 
@@ -322,6 +340,68 @@ def latest_breaches(patient_ids: list[int]) -> dict[tuple[int, str], datetime.da
         .order_by()
     )
     return {(patient, group): newest for patient, group, newest in rows}
+
+
+def active_holds(patient_ids: list[int]) -> dict[int, DoseHold]:
+    """Each patient's stop-dose hold that no doctor has lifted (the newest, should there be
+    more than one)."""
+    if not patient_ids:
+        return {}
+    found: dict[int, DoseHold] = {}
+    for hold in (
+        DoseHold.objects.filter(patient_id__in=patient_ids, lift__isnull=True)
+        .select_related("placed_by")
+        .order_by("placed_at", "id")
+    ):
+        found[hold.patient_id] = hold
+    return found
+
+
+def open_alerts(
+    *, patient_ids: list[int] | None = None, clinic_ids: list[int] | None = None
+) -> list[DoctorAlert]:
+    """The doctor alerts not yet answered, newest first: of these patients, or raised at
+    these clinics. An alert is answered by what a doctor did for the patient after it was
+    raised: a dose review of its medication group (of any, for an alert without one), a
+    new prescription, or the lifting of a stop-dose hold. The alert row itself never
+    changes (append-only)."""
+    alerts = DoctorAlert.objects.select_related("patient", "raised_by", "clinic")
+    if patient_ids is not None:
+        alerts = alerts.filter(patient_id__in=patient_ids)
+    if clinic_ids is not None:
+        alerts = alerts.filter(clinic_id__in=clinic_ids)
+    found = list(alerts.order_by("-raised_at", "-id"))
+    if not found:
+        return []
+    whose = sorted({alert.patient_id for alert in found})
+    reviews = latest_reviews(whose)
+    prescribed = dict(
+        Prescription.objects.filter(patient_id__in=whose)
+        .values_list("patient_id")
+        .annotate(newest=Max("created_at"))
+        .order_by()
+    )
+    lifted = dict(
+        DoseHoldLift.objects.filter(hold__patient_id__in=whose)
+        .values_list("hold__patient_id")
+        .annotate(newest=Max("lifted_at"))
+        .order_by()
+    )
+
+    def answered(alert: DoctorAlert) -> bool:
+        after = alert.raised_at
+        reviewed = [
+            at
+            for (patient, group), at in reviews.items()
+            if patient == alert.patient_id and (not alert.group or group == alert.group)
+        ]
+        return (
+            any(at > after for at in reviewed)
+            or (prescribed.get(alert.patient_id) or after) > after
+            or (lifted.get(alert.patient_id) or after) > after
+        )
+
+    return [alert for alert in found if not answered(alert)]
 
 
 def latest_reviews(patient_ids: list[int]) -> dict[tuple[int, str], datetime.datetime]:
@@ -421,6 +501,8 @@ class BoardRow:
     elsewhere: str = ""  # the clinic where this slot's dose was recorded, if not here
     observe_until: datetime.datetime | None = None
     observation_done: bool = False
+    # The open "Varsle lege" for this row's patient and medication group, if any.
+    alert: DoctorAlert | None = None
 
     @property
     def state(self) -> str:
@@ -681,6 +763,20 @@ def _add_records(clinic: Clinic, recorded: list[tuple[BoardRow, int]]) -> None:
         row.observation_done = record.pk in ended
 
 
+def _add_alerts(rows: list[BoardRow]) -> None:
+    """The open doctor alerts on the blocked rows they were raised for (one query when
+    no patient on the board has an alert)."""
+    blocked = [row for row in rows if row.decision.blocked and row.record is None]
+    if not blocked:
+        return
+    alerts: dict[tuple[int, str], DoctorAlert] = {}
+    for alert in open_alerts(patient_ids=sorted({row.patient.pk for row in blocked})):
+        alerts.setdefault((alert.patient_id, alert.group), alert)
+    for row in blocked:
+        group = rules.MEDICATION_GROUP[row.prescription.medication].value
+        row.alert = alerts.get((row.patient.pk, group)) or alerts.get((row.patient.pk, ""))
+
+
 def _log_shown(
     actor: Actor,
     clinic: Clinic,
@@ -708,6 +804,7 @@ def board(actor: Actor, clinic: Clinic, day: date | None, slot: str) -> Board:
     patients, guests = expected_patients(clinic, day)
     ctx = context_for(clinic, [p.pk for p in patients], day, slots)
     rows = _rows(clinic, day, slot, patients, guests, ctx)
+    _add_alerts(rows)
     _log_shown(actor, clinic, patients, guests, {"list": "board", "slot": slot, "day": str(day)})
     closed = SessionClose.objects.filter(clinic=clinic, day=day, slot=slot).exists()
     return Board(clinic, day, slot, rows, closed, ctx.protocol.version if ctx.protocol else None)
@@ -742,6 +839,7 @@ def board_row(
     guests = set() if patient.clinic_id == clinic.pk else {patient.pk}
     ctx = context_for(clinic, [patient.pk], day, slots)
     rows = _rows(clinic, day, slot, [patient], guests, ctx)
+    _add_alerts(rows)
     _log_shown(actor, clinic, [patient], guests, {"list": "board", "slot": slot, "day": str(day)})
     return rows[0] if rows else None
 
@@ -768,3 +866,53 @@ def observation_left(row: BoardRow | None) -> int:
     if row is None or row.record is None or row.record.observe_until is None:
         return 0
     return max(0, -int((clock.now() - row.record.observe_until).total_seconds() // 60))
+
+
+@dataclass
+class AwaitingReview:
+    """The doctor's start page: open alerts newest first, stop-dose holds waiting for a
+    doctor, and the doctor's own patients (those they prescribe for)."""
+
+    clinic: Clinic
+    alerts: list[DoctorAlert]
+    holds: list[DoseHold]
+    own: list[Patient]
+
+
+def awaiting_review(actor: Actor, clinic: Clinic) -> AwaitingReview:
+    """What waits for a doctor at the clinic. Every patient named is logged as listed."""
+    if not policy.is_member(actor.user, clinic):
+        raise NotFound(_("No such clinic."))
+    if not policy.can(actor.user, Action.PRESCRIBE, clinic):
+        raise Forbidden(_("Your role does not give access to this."))
+    alerts = open_alerts(clinic_ids=[clinic.pk])
+    holds = sorted(
+        (
+            hold
+            for hold in DoseHold.objects.filter(clinic=clinic, lift__isnull=True).select_related(
+                "patient", "placed_by"
+            )
+        ),
+        key=lambda hold: (hold.placed_at, hold.pk),
+        reverse=True,
+    )
+    own = list(
+        Patient.objects.filter(
+            clinic=clinic,
+            episodes__ended_on__isnull=True,
+            prescriptions__created_by=actor.user,
+        )
+        .distinct()
+        .order_by("family_name", "given_name", "id")[:100]
+    )
+    shown = {p.pk: p for p in [*(a.patient for a in alerts), *(h.patient for h in holds), *own]}
+    if shown:
+        access_log_listed(
+            actor=actor, patients=list(shown.values()), details={"list": "awaiting review"}
+        )
+    return AwaitingReview(clinic, alerts, holds, own)
+
+
+def hold_of(patient_id: int) -> DoseHold | None:
+    """The patient's stop-dose hold in force (the caller has opened the record)."""
+    return active_holds([patient_id]).get(patient_id)

@@ -16,12 +16,15 @@ from django.utils.translation import ngettext
 
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
-from hab.core.errors import Conflict, FieldError, Invalid, NotFound
+from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from hab.core.models import AccessAction, AccessBasis, Clinic
 from hab.core.policy import Action
 from hab.dosing import messages, rules
 from hab.dosing.models import (
     Administration,
+    DoctorAlert,
+    DoseHold,
+    DoseHoldLift,
     DoseReview,
     GuestAuthorisation,
     Observation,
@@ -31,12 +34,15 @@ from hab.dosing.models import (
 )
 from hab.dosing.selectors import (
     Context,
+    active_holds,
     as_dose,
     clinic_slots,
     context_for,
+    current_slot,
     doses_to_miss,
     effective,
     expected_patients,
+    open_alerts,
     patient_for_dosing,
     slot_codes,
     under_observation,
@@ -953,3 +959,150 @@ def dose_review(*, actor: Actor, patient_id: int, group: str, note: str) -> Dose
             policy_action=Action.PRESCRIBE,
         )
     return review
+
+
+def _blocking_reasons(patient, group: str, slot: str) -> dict[str, list[str]]:
+    """What stands in the way of each of the patient's prescribed medication groups in the
+    session now, in words: {group: [reason, ...]} for the blocked ones."""
+    clinic = patient.clinic
+    day = clock.today()
+    ctx = context_for(clinic, [patient.pk], day)
+    now = clock.now()
+    blocked: dict[str, list[str]] = {}
+    for prescription in ctx.prescriptions.get(patient.pk, []):
+        this = rules.MEDICATION_GROUP[prescription.medication].value
+        if (group and this != group) or prescription.dose_for(slot) <= 0:
+            continue
+        decision = ctx.decide(patient.pk, prescription, slot, now)
+        if decision.blocked:
+            blocked.setdefault(this, []).extend(messages.texts(decision.blocks))
+    return blocked
+
+
+def doctor_alert_raise(
+    *, actor: Actor, patient_id: int, group: str = "", note: str = "", slot: str = ""
+) -> DoctorAlert:
+    """Notify the doctor ("Varsle lege"): puts a blocked patient on the doctor's start
+    page, with what blocks them in words (the rows' own reasons, worked out here, not
+    taken from the caller). A patient who is not blocked needs a note saying why the
+    doctor is wanted. 409 while the doctor's answer to an earlier alert for the same
+    medication is still awaited."""
+    group, note = (group or "").strip(), (note or "").strip()
+    errors: list[FieldError] = []
+    if group and group not in rules.Group.__members__.values():
+        errors.append(FieldError("group", _("Choose the medication group.")))
+    if len(note) > 300:
+        errors.append(FieldError("note", _("At most 300 characters.")))
+    if errors:
+        raise Invalid(errors)
+    with transaction.atomic():
+        # Locks the patient's row: two nurses alerting at once write one alert.
+        patient = patient_for_user(actor, patient_id, Action.DOCTOR_ALERT, lock=True)
+        slot = slot or current_slot(patient.clinic)
+        if slot not in slot_codes(patient.clinic):
+            raise Invalid.one("slot", _("No such session at the clinic."))
+        blocked = _blocking_reasons(patient, group, slot)
+        if not blocked and not note:
+            raise Invalid.one(
+                "note", _("Nothing blocks this patient's dose now: write why the doctor is needed.")
+            )
+        group = group or next(iter(blocked), "")
+        reason = " ".join(blocked.get(group, [])) or note
+        for alert in open_alerts(patient_ids=[patient.pk]):
+            if not alert.group or not group or alert.group == group:
+                raise Conflict(
+                    _("The doctor was already alerted at %(time)s by %(who)s.")
+                    % {
+                        "time": timezone.localtime(alert.raised_at).strftime("%H:%M"),
+                        "who": alert.raised_by.get_full_name() or alert.raised_by.username,
+                    }
+                )
+        alert = DoctorAlert.objects.create(
+            patient=patient,
+            clinic_id=patient.clinic_id,
+            group=group,
+            reason=reason[:1000],
+            note=note,
+            raised_at=clock.now(),
+            raised_by=actor.user,
+        )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="doctor alert",
+            details={"doctor_alert": alert.pk, "group": group},
+            policy_action=Action.DOCTOR_ALERT,
+        )
+    return alert
+
+
+def dose_hold_place(*, actor: Actor, patient_id: int, reason: str) -> DoseHold:
+    """Stop dosing ("Stopp dosering"): no dose of any medication may be given to the
+    patient, at any clinic, until a doctor lifts the hold. A doctor or a nurse places it,
+    with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid.one("reason", _("Write why dosing is stopped."))
+    if len(reason) > 500:
+        raise Invalid.one("reason", _("At most 500 characters."))
+    with transaction.atomic():
+        patient = patient_for_user(actor, patient_id, Action.DOSE_HOLD, lock=True)
+        current = active_holds([patient.pk]).get(patient.pk)
+        if current is not None:
+            raise Conflict(
+                _("Dosing is already stopped (%(reason)s), since %(time)s.")
+                % {
+                    "reason": current.reason,
+                    "time": timezone.localtime(current.placed_at).strftime("%d.%m.%Y %H:%M"),
+                }
+            )
+        hold = DoseHold.objects.create(
+            patient=patient,
+            clinic_id=patient.clinic_id,
+            reason=reason,
+            placed_at=clock.now(),
+            placed_by=actor.user,
+        )
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="dose hold",
+            details={"dose_hold": hold.pk},
+            policy_action=Action.DOSE_HOLD,
+        )
+    return hold
+
+
+def dose_hold_lift(*, actor: Actor, patient_id: int, note: str) -> DoseHoldLift:
+    """A doctor lifts the patient's stop-dose hold, with a note; dosing follows the
+    prescription and the protocol again. Anyone else is refused, whoever placed it."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        patient = patient_for_user(actor, patient_id, Action.PATIENT_VIEW, lock=True)
+        if not policy.can(actor.user, Action.DOSE_HOLD_LIFT, patient.clinic_id):
+            raise Forbidden(_("Only a doctor can lift a stop-dose hold."))
+        if not note:
+            raise Invalid.one("note", _("Write your assessment: why dosing may go on."))
+        if len(note) > 500:
+            raise Invalid.one("note", _("At most 500 characters."))
+        hold = active_holds([patient.pk]).get(patient.pk)
+        if hold is None:
+            raise Conflict(_("Dosing is not stopped for this patient."))
+        try:
+            with transaction.atomic(savepoint=False):
+                lift = DoseHoldLift.objects.create(
+                    hold=hold, note=note, lifted_at=clock.now(), lifted_by=actor.user
+                )
+        except IntegrityError:
+            raise Conflict(_("Dosing is not stopped for this patient.")) from None
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.CREATE,
+            what="dose hold lifted",
+            details={"dose_hold": hold.pk, "lift": lift.pk},
+            policy_action=Action.DOSE_HOLD_LIFT,
+        )
+    return lift

@@ -20,6 +20,7 @@ from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.policy import Action
 from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
 from hab.dosing import rules, selectors, services
+from hab.dosing.alert_views import alerted_text
 from hab.dosing.forms import (
     CorrectionForm,
     DoseForm,
@@ -63,6 +64,7 @@ def _lines(rows: list[selectors.BoardRow], slot: str, day) -> list[dict]:
     panel = _url_for_ids("dosing:panel") + f"?slot={slot}&date={day:%Y-%m-%d}"
     observation = _url_for_ids("dosing:observation")
     correct = _url_for_ids("dosing:correct")
+    alert = _url_for_ids("dosing:alert")
     formatted: dict[tuple, str] = {}
 
     def mg(value) -> str:
@@ -102,6 +104,10 @@ def _lines(rows: list[selectors.BoardRow], slot: str, day) -> list[dict]:
                 "panel": panel.format(patient.pk),
                 "observation": observation.format(record.pk) if record else "",
                 "correct": correct.format(record.pk) if record else "",
+                # "Varsle lege" on a blocked row, or the answer once the doctor is alerted.
+                "alert": alert.format(patient.pk),
+                "group": rules.MEDICATION_GROUP[row.prescription.medication].value,
+                "alerted": alerted_text(row.alert) if row.alert else "",
             }
         )
     return lines
@@ -123,6 +129,9 @@ def _board_context(request: HttpRequest, clinic, day, slot) -> dict:
         "can_dose": policy.can(request.user, Action.DOSE, clinic),
         # A doctor opens a blocked row to see why and to review it (the panel links there).
         "can_review": policy.can(request.user, Action.PRESCRIBE, clinic),
+        # A nurse puts a blocked patient on the doctor's start page ("Varsle lege").
+        "can_alert": policy.can(request.user, Action.DOCTOR_ALERT, clinic)
+        and not policy.can(request.user, Action.PRESCRIBE, clinic),
         "can_close": policy.can(request.user, Action.SESSION_CLOSE, clinic) and not board.closed,
         "counts": {
             state: board.count(state)
@@ -239,6 +248,7 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
             "review_group": _review_group(request, clinic, row),
             "observation_left": selectors.observation_left(row),
             "conflict": conflict,
+            "can_hold": policy.can(request.user, Action.DOSE_HOLD, clinic),
         },
     )
     if recorded is not None or conflict:
@@ -464,6 +474,9 @@ def dose_review(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = web_actor(request)
     patient = patient_for_user(actor, patient_id, Action.PRESCRIBE)
     back = reverse("patients:detail", args=[patient.pk])
+    if request.GET.get("from") == "alerts":
+        # Opened from the doctor's start page: back there, where the answered alert is gone.
+        back = reverse("dosing:alerts")
     initial = {"group": request.GET.get("group", "dam")}
 
     def save(cleaned: dict) -> HttpResponse:
