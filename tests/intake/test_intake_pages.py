@@ -156,10 +156,11 @@ def test_the_capacity_page_is_for_researchers_too_but_names_nobody(web_as, admit
     assert len(lead.context["missing"]) == 1
 
 
-def test_researchers_land_on_the_capacity_page(web_as):
+def test_researchers_land_on_the_research_export(web_as):
+    # Their work is the export; capacity stays in the menu (tests/core/test_home.py).
     response = web_as("researcher.oslo").get("/")
 
-    assert response["Location"] == "/intake/capacity/"
+    assert response["Location"] == "/research/export/"
 
 
 def test_a_malformed_patient_in_the_referral_link_is_404(web_as):
