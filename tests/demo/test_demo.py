@@ -98,3 +98,19 @@ def test_at_full_scale_oslo_has_a_waitlist_and_bergen_is_near_capacity(settings)
     assert Referral.objects.filter(clinic__code="oslo", status="waitlisted").count() >= 10
     assert 180 <= open_at["oslo"] <= 200
     assert 95 <= open_at["bergen"] <= 100
+
+
+def test_the_doctors_start_page_has_alerts_and_a_stopped_patient(demo, client):
+    from hab.core.models import User as Staff
+    from hab.dosing import selectors
+    from hab.dosing.models import DoseHold
+
+    client.force_login(Staff.objects.get(username="doctor.oslo"))
+    page = client.get("/dosing/awaiting-review/")
+
+    assert page.status_code == 200
+    found = page.context["found"]
+    assert len(found.alerts) == 2
+    assert len(found.holds) == 1
+    assert DoseHold.objects.filter(lift__isnull=True).count() == 2  # one a clinic
+    assert selectors.open_alerts(clinic_ids=[found.clinic.pk]) == found.alerts

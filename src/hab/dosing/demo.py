@@ -19,7 +19,7 @@ from hab.core.access import Actor, access_log_listed
 from hab.core.errors import DomainError
 from hab.core.models import AccessBasis
 from hab.dosing import services
-from hab.dosing.models import Administration
+from hab.dosing.models import Administration, DoseReview
 from hab.intake.models import Episode
 from hab.prescribing.models import Prescription
 
@@ -120,6 +120,7 @@ def contribute(ctx) -> None:
         )
     _this_morning(ctx, episodes, away_three | away_two, prescriptions)
     _reviewed(ctx, [e for e in episodes if e.patient_id in away_three])
+    _alerts_and_holds(ctx, episodes, away_three)
     ctx.log.append(f"Dosing: {len(rows)} past administrations over {HISTORY_DAYS} days.")
 
 
@@ -208,3 +209,38 @@ def _reviewed(ctx, away: list) -> None:
                 note="Samtale i dag: ingen tegn til rus, vil starte igjen. Oppstart etter "
                 "første-dags-grensene.",
             )
+
+
+def _alerts_and_holds(ctx, episodes: list, away: set[int]) -> None:
+    """What waits for the doctor this morning: the nurses have alerted the doctor about
+    two patients a clinic (those still blocked after days away first), and stopped one
+    patient's dosing, so the doctor's start page and the board show both."""
+    reviewed = set(DoseReview.objects.values_list("patient_id", flat=True))
+    notes = [
+        "Virker ruset og forvirret ved oppmøte, ønsker legevurdering.",
+        "Klager over brystsmerter etter forrige dose.",
+    ]
+    for code in sorted({e.clinic.code for e in episodes}):
+        here = sorted((e for e in episodes if e.clinic.code == code), key=lambda e: e.patient_id)
+        nurse = Actor.system(ctx.users[f"nurse.{code}"])
+        blocked = [e for e in here if e.patient_id in away and e.patient_id not in reviewed]
+        others = [e for e in here if e.patient_id not in away]
+        chosen = (blocked + others)[:2]
+        for minutes, episode in zip((50, 15), chosen, strict=False):
+            with clock.at(clock.now() - timedelta(minutes=minutes)):
+                try:
+                    services.doctor_alert_raise(
+                        actor=nurse,
+                        patient_id=episode.patient_id,
+                        note="" if episode.patient_id in away else notes[minutes % 2],
+                    )
+                except DomainError:
+                    continue
+        held = next((e for e in reversed(others) if e not in chosen), None)
+        if held is not None:
+            with clock.at(clock.now() - timedelta(minutes=40)):
+                services.dose_hold_place(
+                    actor=nurse,
+                    patient_id=held.patient_id,
+                    reason="Innlagt på sykehus i går kveld, avventer epikrise.",
+                )
