@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 CARE = {"doctor", "nurse", "psychologist", "coordinator", "clinic_lead"}
 ALLOWED: dict[Action, set[str]] = {
     Action.CLINIC_VIEW: set(Role.values),
+    Action.CLINIC_SETTINGS_EDIT: {"clinic_lead"},
     Action.PATIENT_LIST: CARE,
     Action.PATIENT_VIEW: CARE | {"admin"},
     Action.PATIENT_CREATE: {"doctor", "coordinator", "clinic_lead"},

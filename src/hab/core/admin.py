@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
 
-from hab.core.models import AccessLog, ApiToken, Clinic, Membership, SessionSlot, User
+from hab.core.models import (
+    AccessLog,
+    ApiToken,
+    Clinic,
+    Membership,
+    SecurityEvent,
+    SessionSlot,
+    User,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,7 +32,7 @@ class SlotInline(admin.TabularInline):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "health_region", "capacity")
+    list_display = ("code", "name", "health_region", "capacity", "idle_lock_minutes")
     inlines = [SlotInline]
 
 
@@ -69,6 +77,26 @@ class AccessLogAdmin(admin.ModelAdmin):
     @admin.display(description="patient")
     def patient_ref(self, obj):
         return obj.patient_id
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the security log is append-only."""
+
+    list_display = ("at", "username", "kind", "clinic", "ip")
+    fields = ("at", "username", "kind", "clinic", "details", "ip")
+    readonly_fields = fields
+    list_filter = ("kind", "clinic")
+    search_fields = ("username",)
 
     def has_add_permission(self, request):
         return False

@@ -74,6 +74,7 @@ TABLES = (
     "evaluation_costinput",
     "evaluation_grant",
     "stock_ledgercheckpoint",
+    "core_securityevent",
 )
 
 PG_FUNCTION = """

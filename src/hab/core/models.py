@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from hab.core import rules
 from hab.core.roles import HealthRegion, Role
 
 hpr_validator = RegexValidator(
@@ -22,6 +24,9 @@ class User(AbstractUser):
     hpr_number = models.CharField(
         _("HPR number"), max_length=9, blank=True, validators=[hpr_validator]
     )
+    # The short PIN that unlocks a shared tablet's lock screen, hashed like a password
+    # (empty: none set; the password unlocks as well).
+    lock_pin = models.CharField(_("lock-screen PIN"), max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("staff member")
@@ -38,6 +43,16 @@ class Clinic(models.Model):
         _("health region"), max_length=32, choices=HealthRegion.choices
     )
     capacity = models.PositiveIntegerField(_("capacity (patients)"))
+    # Minutes without activity before a shared tablet hides patient data behind the lock
+    # screen (hab.core.lock). Set by the clinic lead on the clinic settings page.
+    idle_lock_minutes = models.PositiveSmallIntegerField(
+        _("lock shared tablets after (minutes)"),
+        default=rules.IDLE_LOCK_DEFAULT_MINUTES,
+        validators=[
+            MinValueValidator(rules.IDLE_LOCK_MIN_MINUTES),
+            MaxValueValidator(rules.IDLE_LOCK_MAX_MINUTES),
+        ],
+    )
 
     class Meta:
         ordering = ["name"]
@@ -45,6 +60,13 @@ class Clinic(models.Model):
         verbose_name_plural = _("clinics")
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gt=0), name="clinic_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(
+                    idle_lock_minutes__gte=rules.IDLE_LOCK_MIN_MINUTES,
+                    idle_lock_minutes__lte=rules.IDLE_LOCK_MAX_MINUTES,
+                ),
+                name="clinic_idle_lock_minutes_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -209,3 +231,38 @@ class AccessLog(models.Model):
     def roles_label(self) -> str:
         labels = [Role(code).label for code in self.roles.split(",") if code in Role.values]
         return ", ".join(str(label) for label in labels)
+
+
+class SecurityEventKind(models.TextChoices):
+    LOCKED = "locked", _("Screen locked")
+    UNLOCKED = "unlocked", _("Screen unlocked")
+    UNLOCK_FAILED = "unlock_failed", _("Wrong PIN or password at the lock screen")
+    UNLOCK_LOGOUT = "unlock_logout", _("Logged out after too many wrong tries")
+    PIN_SET = "pin_set", _("Lock-screen PIN set")
+    PIN_REMOVED = "pin_removed", _("Lock-screen PIN removed")
+    SETTINGS_CHANGED = "settings_changed", _("Clinic settings changed")
+
+
+class SecurityEvent(models.Model):
+    """The security log of sessions: the lock screen of shared tablets, PINs and the
+    clinic's security settings. Logins and failed logins are django-axes' (AccessLog,
+    AccessAttempt). Append-only: database triggers refuse UPDATE and DELETE."""
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    username = models.CharField(_("user"), max_length=150)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    kind = models.CharField(_("event"), max_length=20, choices=SecurityEventKind.choices)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        indexes = [models.Index(fields=["user", "-at"], name="securityevent_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.kind}"

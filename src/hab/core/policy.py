@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 class Action(StrEnum):
     CLINIC_VIEW = "clinic.view"
+    # The clinic's own settings (the idle lock of shared tablets).
+    CLINIC_SETTINGS_EDIT = "clinic.settings"
     PATIENT_LIST = "patient.list"
     PATIENT_VIEW = "patient.view"
     PATIENT_CREATE = "patient.create"
@@ -152,6 +154,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _CARE
         | {A.INCIDENT_MANAGE, A.INCIDENT_SUMMARY, A.CARE_EDIT, A.CARE_NOTE_WRITE}
         | {A.ROTA_EDIT, A.CONTINGENCY, A.EVALUATION_VIEW, A.COSTS_EDIT}
+        | {A.CLINIC_SETTINGS_EDIT}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW, A.PATIENT_ACCESS_REPORT}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}

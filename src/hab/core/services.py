@@ -1,4 +1,5 @@
-"""Writes of the core app: API tokens and the demo/admin set-up of clinics and staff."""
+"""Writes of the core app: API tokens, the demo/admin set-up of clinics and staff, the
+clinic settings, lock-screen PINs and the security log."""
 
 from __future__ import annotations
 
@@ -7,15 +8,25 @@ import secrets
 from datetime import time, timedelta
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hab.core import two_factor
-from hab.core.errors import DomainError
-from hab.core.models import ApiToken, Clinic, Membership, SessionSlot, User
+from hab.core import clock, policy, rules, two_factor
+from hab.core.access import client_ip
+from hab.core.errors import DomainError, Forbidden, Invalid
+from hab.core.models import (
+    ApiToken,
+    Clinic,
+    Membership,
+    SecurityEvent,
+    SecurityEventKind,
+    SessionSlot,
+    User,
+)
 from hab.core.roles import Role
 from hab.env import envint
 
@@ -134,3 +145,88 @@ def staff_create(
         Membership(user=user, clinic=clinic, role=role) for clinic, role in roles
     )
     return user
+
+
+def security_event_record(
+    *,
+    user: User,
+    kind: SecurityEventKind,
+    request: HttpRequest | None = None,
+    clinic: Clinic | None = None,
+    details: dict | None = None,
+) -> SecurityEvent:
+    """One row of the security log (append-only), at the clock's time."""
+    return SecurityEvent.objects.create(
+        at=clock.now(),
+        user=user,
+        username=user.get_username(),
+        clinic=clinic,
+        kind=kind,
+        details=details or {},
+        ip=client_ip(request) if request is not None else None,
+    )
+
+
+def pin_message(problem: str) -> str:
+    messages = {
+        rules.PinProblem.NOT_DIGITS: _("The PIN is digits only."),
+        rules.PinProblem.LENGTH: _("The PIN is %(min)d to %(max)d digits.")
+        % {"min": rules.PIN_MIN_DIGITS, "max": rules.PIN_MAX_DIGITS},
+        rules.PinProblem.GUESSABLE: _(
+            "Choose a PIN that is harder to guess: not one digit repeated or a straight run "
+            "such as 1234."
+        ),
+    }
+    return str(messages[problem])
+
+
+@transaction.atomic
+def pin_set(*, user: User, pin: str, password: str, request: HttpRequest | None = None) -> None:
+    """Sets the user's lock-screen PIN, stored hashed with the password hasher. Asks for
+    the password: whoever finds a tablet unlocked must not give themselves a PIN."""
+    if not user.check_password(password):
+        raise Invalid.one("password", _("The password is not right."))
+    problem = rules.pin_problem(pin)
+    if problem is not None:
+        raise Invalid.one("pin", pin_message(problem))
+    user.lock_pin = make_password(pin)
+    user.save(update_fields=["lock_pin"])
+    security_event_record(user=user, kind=SecurityEventKind.PIN_SET, request=request)
+
+
+@transaction.atomic
+def pin_remove(*, user: User, password: str, request: HttpRequest | None = None) -> None:
+    if not user.check_password(password):
+        raise Invalid.one("password", _("The password is not right."))
+    user.lock_pin = ""
+    user.save(update_fields=["lock_pin"])
+    security_event_record(user=user, kind=SecurityEventKind.PIN_REMOVED, request=request)
+
+
+@transaction.atomic
+def clinic_settings_update(
+    *, by: User, clinic: Clinic, idle_lock_minutes: int, request: HttpRequest | None = None
+) -> Clinic:
+    """The clinic lead's settings of the clinic; the change is in the security log."""
+    if not policy.can(by, policy.Action.CLINIC_SETTINGS_EDIT, clinic):
+        raise Forbidden(_("Only the clinic lead changes the clinic's settings."))
+    if not rules.idle_lock_minutes_valid(idle_lock_minutes):
+        raise Invalid.one(
+            "idle_lock_minutes",
+            _("Give %(min)d to %(max)d minutes.")
+            % {"min": rules.IDLE_LOCK_MIN_MINUTES, "max": rules.IDLE_LOCK_MAX_MINUTES},
+        )
+    clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    before = clinic.idle_lock_minutes
+    if before == idle_lock_minutes:
+        return clinic
+    clinic.idle_lock_minutes = idle_lock_minutes
+    clinic.save(update_fields=["idle_lock_minutes"])
+    security_event_record(
+        user=by,
+        kind=SecurityEventKind.SETTINGS_CHANGED,
+        request=request,
+        clinic=clinic,
+        details={"idle_lock_minutes": {"before": before, "after": idle_lock_minutes}},
+    )
+    return clinic
