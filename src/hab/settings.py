@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "hab.core.security.IdleTimeoutMiddleware",
     "hab.core.security.SecondFactorMiddleware",
     "hab.core.middleware.CurrentClinicMiddleware",
+    # After the clinic: a shared tablet locks after the clinic's idle minutes.
+    "hab.core.lock.IdleLockMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]

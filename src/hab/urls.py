@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 
 from hab.api import api
 from hab.core import auth_views as hab_auth_views
+from hab.core import clinic_views as core_clinic_views
+from hab.core import lock_views as core_lock_views
 from hab.core import oidc as hab_oidc
 from hab.core import views as core_views
 from hab.research import export_views as research_export_views
@@ -20,6 +22,10 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/", core_views.clinic_switch, name="clinic-switch"),
+    path("clinic/settings/", core_clinic_views.clinic_settings, name="clinic-settings"),
+    path("lock/", core_lock_views.lock_screen, name="lock"),
+    path("lock/alive/", core_lock_views.lock_alive, name="lock-alive"),
+    path("me/pin/", core_lock_views.my_pin, name="my-pin"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("patients/", include("hab.patients.urls")),
     path("intake/", include("hab.intake.urls")),

@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import pre_save
 
         # HAB's deployment checks and the login signal receivers register on import.
-        from hab.core import checks, checks_database, security  # noqa: F401
+        from hab.core import checks, checks_database, lock, security  # noqa: F401
         from hab.core.storable import refuse_unstorable
 
         pre_save.connect(refuse_unstorable, dispatch_uid="hab-refuse-unstorable")

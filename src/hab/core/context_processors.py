@@ -22,6 +22,7 @@ MENU = [
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
     (_("Rota"), "operations:week", Action.ROTA_VIEW),
     (_("Evaluation"), "evaluation:dashboard", Action.EVALUATION_VIEW),
+    (_("Clinic settings"), "clinic-settings", Action.CLINIC_SETTINGS_EDIT),
 ]
 # Aggregates for those who see no records: (label, url name, action, unless this action).
 MENU_AGGREGATES = [
