@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hab.core.forms import QuantityField, WholeNumberField
 from hab.dosing.models import Intoxication, Outcome, Status
 
 # Numbers as people write them: "7,5" in Norwegian, "7.5" in English.
@@ -26,7 +27,7 @@ class DoseForm(forms.Form):
     sedation = forms.TypedChoiceField(
         label=_("Sedation (POSS)"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
     )
-    breath_alcohol_permille = forms.DecimalField(
+    breath_alcohol_permille = QuantityField(
         label=_("Breath alcohol (‰)"),
         min_value=0,
         max_value=5,
@@ -34,7 +35,7 @@ class DoseForm(forms.Form):
         localize=True,
         widget=NUMBER,
     )
-    respiratory_rate = forms.IntegerField(
+    respiratory_rate = WholeNumberField(
         label=_("Respiratory rate (/min)"), required=False, min_value=1, max_value=79
     )
     intoxication = forms.ChoiceField(
@@ -52,7 +53,7 @@ class DoseForm(forms.Form):
         initial=Status.GIVEN,
         widget=forms.RadioSelect,
     )
-    dose_mg = forms.DecimalField(
+    dose_mg = QuantityField(
         label=_("Dose given (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
     withheld_reason = forms.CharField(
@@ -67,14 +68,14 @@ class TopUpForm(forms.Form):
     sedation = forms.TypedChoiceField(
         label=_("Sedation (POSS) now"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
     )
-    dose_mg = forms.DecimalField(
+    dose_mg = QuantityField(
         label=_("Top-up (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
 
 
 class ObservationForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
-    naloxone_mg = forms.DecimalField(
+    naloxone_mg = QuantityField(
         label=_("Naloxone given (mg)"),
         required=False,
         min_value=0,
@@ -119,7 +120,7 @@ class BreachConfirmation(forms.Form):
 
 class CorrectionForm(BreachConfirmation):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
-    dose_mg = forms.DecimalField(
+    dose_mg = QuantityField(
         label=_("Dose (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER
     )
     reason = forms.CharField(label=_("Why is the record corrected?"), max_length=500)
@@ -146,7 +147,7 @@ class BackEntryForm(BreachConfirmation):
             ("missed", _("Did not come")),
         ],
     )
-    dose_mg = forms.DecimalField(label=_("Dose (mg)"), required=False, decimal_places=1)
+    dose_mg = QuantityField(label=_("Dose (mg)"), required=False, decimal_places=1)
     time = forms.TimeField(label=_("Time"), widget=forms.TimeInput(attrs={"type": "time"}))
     given_by = forms.ChoiceField(label=_("Signed by"))
     sedation = forms.ChoiceField(
@@ -154,7 +155,7 @@ class BackEntryForm(BreachConfirmation):
         required=False,
         choices=[("", "–"), ("1", "1"), ("2", "2"), ("3", "3"), ("4", "4")],
     )
-    breath_alcohol_permille = forms.DecimalField(
+    breath_alcohol_permille = QuantityField(
         label=_("Breath alcohol (‰)"), required=False, decimal_places=2, min_value=0, max_value=5
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
