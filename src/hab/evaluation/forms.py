@@ -6,12 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hab.core import clock
+from hab.core.forms import QuantityField, WholeNumberField
 from hab.core.models import Clinic
 from hab.evaluation.models import Category
 
 
-def _year() -> forms.IntegerField:
-    return forms.IntegerField(label=_("Year"), initial=lambda: clock.today().year)
+def _year() -> WholeNumberField:
+    return WholeNumberField(label=_("Year"), initial=lambda: clock.today().year)
 
 
 class CostInputForm(forms.Form):
@@ -20,15 +21,15 @@ class CostInputForm(forms.Form):
     )
     year = _year()
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
-    amount_nok = forms.DecimalField(
+    amount_nok = QuantityField(
         label=_("Amount (NOK)"),
         required=False,
         max_digits=14,
         decimal_places=2,
         help_text=_("For staff, you may give FTEs and cost per FTE instead."),
     )
-    fte = forms.DecimalField(label=_("FTEs"), required=False, max_digits=7, decimal_places=2)
-    cost_per_fte = forms.DecimalField(
+    fte = QuantityField(label=_("FTEs"), required=False, max_digits=7, decimal_places=2)
+    cost_per_fte = QuantityField(
         label=_("Cost per FTE (NOK)"), required=False, max_digits=12, decimal_places=2
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
@@ -41,7 +42,7 @@ class CostInputForm(forms.Form):
 class GrantForm(forms.Form):
     funder = forms.CharField(label=_("Funder"), max_length=120)
     year = _year()
-    amount_nok = forms.DecimalField(label=_("Amount (NOK)"), max_digits=14, decimal_places=2)
+    amount_nok = QuantityField(label=_("Amount (NOK)"), max_digits=14, decimal_places=2)
     clinic = forms.ModelChoiceField(
         label=_("Clinic"),
         queryset=Clinic.objects.none(),

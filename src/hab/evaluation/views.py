@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
 from hab.core.errors import Forbidden, Invalid
+from hab.core.formats import number
 from hab.core.models import Clinic
+from hab.core.numbers import NumberError, parse_decimal
 from hab.core.policy import Action
 from hab.core.web import form_page, staff_view, web_actor
 from hab.evaluation import charts, costbenefit, indicators, report, selectors, services
@@ -40,18 +42,19 @@ def _unit_costs(request: HttpRequest) -> tuple[dict[str, float], str]:
     """The unit costs the user entered for the cost-benefit model (query string)."""
     values: dict[str, float] = {}
     for name, (low, high) in costbenefit.USER_INPUTS.items():
-        raw = (request.GET.get(name) or "").replace(",", ".").replace(" ", "")
+        raw = (request.GET.get(name) or "").strip()
         if not raw:
             continue
         try:
-            value = float(raw)
-        except ValueError:
+            # The shared parser: "12 000,5" and "12000.5" are read, "1.000,5" refused.
+            value = float(parse_decimal(raw))
+        except NumberError:
             value = float("nan")
         if not low <= value <= high:  # also refuses NaN
             return {}, _("%(name)s must be a number from %(low)s to %(high)s.") % {
                 "name": UNIT_LABELS[name],
-                "low": f"{low:g}",
-                "high": f"{high:g}",
+                "low": number(low),
+                "high": number(high),
             }
         values[name] = value
     return values, ""

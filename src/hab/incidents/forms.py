@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hab.core import policy
+from hab.core.forms import QuantityField, WholeNumberField
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.incidents.models import Kind, Severity, Status
@@ -39,10 +40,10 @@ class IncidentForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    naloxone_mg = forms.DecimalField(
+    naloxone_mg = QuantityField(
         label=_("Naloxone given (mg)"), required=False, decimal_places=2, min_value=0
     )
-    naloxone_doses = forms.IntegerField(label=_("Naloxone doses"), required=False, min_value=0)
+    naloxone_doses = WholeNumberField(label=_("Naloxone doses"), required=False, min_value=0)
     ambulance = forms.BooleanField(label=_("Ambulance called"), required=False)
     hospital = forms.BooleanField(label=_("Taken to hospital"), required=False)
     owner = forms.ChoiceField(label=_("Follow-up owner"), required=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hab.core.forms import WholeNumberField
 from hab.operations.models import Duty, StaffRole, Weekday
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -50,7 +51,7 @@ class RemoveForm(forms.Form):
 
 
 class GenerateForm(forms.Form):
-    days = forms.IntegerField(label=_("Days ahead"), min_value=1, max_value=400, initial=60)
+    days = WholeNumberField(label=_("Days ahead"), min_value=1, max_value=400, initial=60)
 
 
 class TemplateForm(forms.Form):
@@ -137,8 +138,8 @@ class WithdrawForm(forms.Form):
 
 
 class RuleForm(forms.Form):
-    min_nurses = forms.IntegerField(label=_("Nurses on duty, at least"), min_value=0, max_value=20)
-    min_doctors = forms.IntegerField(label=_("Doctors, at least"), min_value=0, max_value=10)
+    min_nurses = WholeNumberField(label=_("Nurses on duty, at least"), min_value=0, max_value=20)
+    min_doctors = WholeNumberField(label=_("Doctors, at least"), min_value=0, max_value=10)
     doctor_on_call_counts = forms.BooleanField(
         label=_("A doctor on call counts (otherwise only on duty)"), required=False
     )

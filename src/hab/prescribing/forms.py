@@ -6,37 +6,29 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hab.core.forms import QuantityField, quantity_formfield
 from hab.prescribing.models import DosingProtocol, Medication, Route
 from hab.prescribing.services import PROTOCOL_FIELDS, protocol_range_text
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def DecimalField(**kwargs) -> forms.DecimalField:
-    """A number field that takes the decimal comma in Norwegian."""
-    return forms.DecimalField(
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-        **kwargs,
-    )
-
-
 class PrescriptionForm(forms.Form):
     medication = forms.ChoiceField(label=_("Medication"), choices=Medication.choices)
     route = forms.ChoiceField(label=_("Route"), choices=Route.choices)
-    daily_max_mg = DecimalField(label=_("Daily maximum (mg)"), min_value=0, decimal_places=1)
+    daily_max_mg = QuantityField(label=_("Daily maximum (mg)"), min_value=0, decimal_places=1)
     valid_from = forms.DateField(label=_("Valid from"), widget=DATE, initial=timezone.localdate)
     valid_to = forms.DateField(label=_("Valid to"), widget=DATE, required=False)
-    titration_start_mg = DecimalField(
+    titration_start_mg = QuantityField(
         label=_("Titration: first dose (mg)"), required=False, min_value=0, decimal_places=1
     )
-    titration_step_mg = DecimalField(
+    titration_step_mg = QuantityField(
         label=_("Titration: largest step per dose (mg)"),
         required=False,
         min_value=0,
         decimal_places=1,
     )
-    titration_target_mg = DecimalField(
+    titration_target_mg = QuantityField(
         label=_("Titration: target dose (mg)"), required=False, min_value=0, decimal_places=1
     )
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
@@ -51,7 +43,7 @@ class PrescriptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.slots = list(slots)
         for index, slot in enumerate(self.slots):
-            field = DecimalField(
+            field = QuantityField(
                 label=_("Dose, %(session)s (mg)") % {"session": slot.name},
                 min_value=0,
                 decimal_places=1,
@@ -107,6 +99,8 @@ class ProtocolForm(forms.ModelForm):
         model = DosingProtocol
         fields = PROTOCOL_FIELDS
         localized_fields = PROTOCOL_FIELDS
+        # Every number setting through HAB's quantity fields ("0,2" and "0.2" alike).
+        formfield_callback = quantity_formfield
 
     def __init__(self, *args, doctors, **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,7 +40,8 @@ def _field(item: Item) -> forms.Field:
             attrs["max"] = item.max_value
         return AnswerText(
             label=label,
-            widget=forms.NumberInput(attrs=attrs),
+            # Text, not type=number: a browser's number input turns "1,5" into 15.
+            widget=forms.TextInput(attrs=attrs),
             help_text=_("%(low)s to %(high)s") % {"low": item.min_value, "high": item.max_value}
             if item.min_value is not None and item.max_value is not None
             else "",

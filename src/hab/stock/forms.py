@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hab.core import policy
+from hab.core.formats import mg_text
+from hab.core.forms import QuantityField
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.prescribing.models import Medication
@@ -14,7 +16,7 @@ def _batch_choices(clinic: Clinic, lines) -> list[tuple[str, str]]:
     return [("", _("Choose a batch"))] + [
         (
             str(line.batch.pk),
-            f"{line.product.name} · {line.batch.lot} · {line.balance_mg.normalize():f} mg",
+            f"{line.product.name} · {line.batch.lot} · {mg_text(line.balance_mg)} mg",
         )
         for line in lines
     ]
@@ -75,7 +77,7 @@ class ReceiptForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Needed for a batch not received before."),
     )
-    quantity_mg = forms.DecimalField(label=_("Quantity (mg)"), decimal_places=1, min_value=0.1)
+    quantity_mg = QuantityField(label=_("Quantity (mg)"), decimal_places=1, min_value=0.1)
     reference = forms.CharField(label=_("Delivery reference"), max_length=100, required=False)
 
     def __init__(self, *args, clinic: Clinic, **kwargs):
@@ -86,7 +88,7 @@ class ReceiptForm(forms.Form):
 
 
 class WasteForm(WitnessedMixin, BatchForm):
-    quantity_mg = forms.DecimalField(label=_("Quantity wasted (mg)"), decimal_places=1)
+    quantity_mg = QuantityField(label=_("Quantity wasted (mg)"), decimal_places=1)
     reason = forms.CharField(
         label=_("What was wasted and why"),
         max_length=300,
@@ -99,7 +101,7 @@ class WasteForm(WitnessedMixin, BatchForm):
 
 
 class CountForm(WitnessedMixin, BatchForm):
-    counted_mg = forms.DecimalField(label=_("Counted (mg)"), decimal_places=1, min_value=0)
+    counted_mg = QuantityField(label=_("Counted (mg)"), decimal_places=1, min_value=0)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
     def __init__(self, *args, user: User, **kwargs):
@@ -109,7 +111,7 @@ class CountForm(WitnessedMixin, BatchForm):
 
 class TransferForm(BatchForm):
     to_clinic = forms.ChoiceField(label=_("To clinic"))
-    quantity_mg = forms.DecimalField(label=_("Quantity (mg)"), decimal_places=1)
+    quantity_mg = QuantityField(label=_("Quantity (mg)"), decimal_places=1)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
     def __init__(self, *args, **kwargs):
@@ -120,9 +122,10 @@ class TransferForm(BatchForm):
 
 
 class AdjustmentForm(BatchForm):
-    quantity_mg = forms.DecimalField(
+    quantity_mg = QuantityField(
         label=_("Change (mg)"),
         decimal_places=1,
+        keyboard="text",  # a minus sign is needed
         help_text=_("Negative takes from the book, positive adds to it."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=300)
@@ -142,7 +145,7 @@ class ProductForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     medication = forms.ChoiceField(label=_("Medication"), choices=Medication.choices)
     form = forms.ChoiceField(label=_("Form"), choices=Form.choices)
-    concentration_mg_per_ml = forms.DecimalField(
+    concentration_mg_per_ml = QuantityField(
         label=_("Concentration (mg/ml)"),
         required=False,
         decimal_places=2,
