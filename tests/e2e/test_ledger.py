@@ -103,13 +103,13 @@ def test_a_shift_in_the_ledger_and_the_leads_follow_up(live_server, page: Page, 
     expect(page).to_have_url(re.compile(r"/stock/$"))
     expect(messages(page)).to_contain_text(
         nb("Received %(mg)s mg of %(product)s, batch %(lot)s.")
-        % {"mg": "10000", "product": "Diacetylmorfin 10 g pulver til injeksjon", "lot": LOT}
+        % {"mg": "10 000", "product": "Diacetylmorfin 10 g pulver til injeksjon", "lot": LOT}
     )
     batch = Batch.objects.get(lot=LOT, product__clinic__code="oslo")
     balances = page.locator("section[aria-labelledby=balance-title] table tbody tr")
     expect(balances).to_have_count(1)
     expect(balances.first).to_contain_text(LOT)
-    expect(balances.first).to_contain_text("10000 mg")
+    expect(balances.first).to_contain_text("10 000 mg")
     expect(balances.first.locator(".badge.warn")).to_have_text(nb("count due"))
 
     # Waste: the doctor witnesses and confirms with their own password.
@@ -127,7 +127,7 @@ def test_a_shift_in_the_ledger_and_the_leads_follow_up(live_server, page: Page, 
         nb("Waste of %(mg)s mg recorded, witnessed by %(witness)s.")
         % {"mg": "40", "witness": str(staff["doctor.oslo"])}
     )
-    expect(balances.first).to_contain_text("9960 mg")
+    expect(balances.first).to_contain_text("9 960 mg")
 
     # The count at the shift change: two people, and 10 mg less than the book.
     balances.first.locator("a[href^='/stock/count/?batch=']").click()
@@ -146,7 +146,7 @@ def test_a_shift_in_the_ledger_and_the_leads_follow_up(live_server, page: Page, 
             "The count differs from the book by %(diff)s mg (counted %(counted)s, "
             "book %(book)s). A discrepancy is opened for the clinic lead."
         )
-        % {"diff": "-10", "counted": "9950", "book": "9960"}
+        % {"diff": "-10", "counted": "9 950", "book": "9 960"}
     )
     check_accessibility(page)
     # The nurse sees the discrepancy, but resolving it is the clinic lead's.
@@ -178,7 +178,7 @@ def test_a_shift_in_the_ledger_and_the_leads_follow_up(live_server, page: Page, 
     expect(page).to_have_url(re.compile(r"/stock/$"))
     expect(messages(page)).to_contain_text(nb("The discrepancy is resolved."))
     expect(discrepancies).to_have_count(0)
-    expect(balances.first).to_contain_text("9950 mg")
+    expect(balances.first).to_contain_text("9 950 mg")
 
     # The chain check.
     page.locator(".head-actions a[href='/stock/verify/']").click()

@@ -94,7 +94,7 @@ def test_the_two_daily_maxima_share_the_dam_maximum(
     if status == 422:
         [(field, message)] = problems(response)
         assert field == "daily_max_mg"
-        assert "1000.1 mg a day" in message and "maximum of 1000 mg" in message
+        assert "1,000.1 mg a day" in message and "maximum of 1,000 mg" in message
 
 
 def test_an_injection_is_checked_against_coming_tablets(api_as, injected, afternoon):

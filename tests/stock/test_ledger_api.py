@@ -150,7 +150,7 @@ def test_the_balance_never_goes_negative(stocked, api_as):
     assert response.status_code == 422
     detail = response.json()["detail"][0]
     assert detail["field"] == "quantity_mg"
-    assert "only 10000 mg" in detail["message"]
+    assert "only 10,000 mg" in detail["message"]
     assert LedgerEntry.objects.count() == before
     assert balance_of(api_as("nurse.oslo")) == 10000
 

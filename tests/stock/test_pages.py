@@ -113,7 +113,7 @@ def test_the_overview_shows_balances_and_what_is_due(web_as, stocked):
     assert response.status_code == 200
     [line] = response.context["lines"]
     assert (line.batch.lot, line.balance_mg, line.count_due) == ("A1", 10000, True)
-    assert "10000 mg" in content
+    assert "10,000 mg" in content
     assert "count due" in content
     assert "at least every 8 hours" in content
 
@@ -135,7 +135,7 @@ def test_a_receipt_from_the_page(web_as, stocked):
 
     entry = LedgerEntry.objects.get(batch__lot="T-77")
     assert (entry.kind, entry.quantity_mg, entry.balance_mg) == (Kind.RECEIPT, 2000, 2000)
-    assert "Received 2000 mg of Diacetylmorfin 200 mg tabletter, batch T-77." in (
+    assert "Received 2,000 mg of Diacetylmorfin 200 mg tabletter, batch T-77." in (
         response.content.decode()
     )
 
@@ -226,7 +226,7 @@ def test_a_count_that_differs_opens_a_discrepancy_for_the_lead(web_as, stocked):
     response = count_with_difference(web_as, counted="9990")
 
     assert (
-        "The count differs from the book by -10 mg (counted 9990, book 10000). "
+        "The count differs from the book by -10 mg (counted 9,990, book 10,000). "
         "A discrepancy is opened for the clinic lead."
     ) in response.content.decode()
     discrepancy = Discrepancy.objects.get()
@@ -258,7 +258,7 @@ def test_the_lead_resolves_a_discrepancy_with_an_adjustment(web_as, stocked):
         follow=True,
     )
 
-    assert "counted 9990 mg, book 10000 mg, difference -10 mg" in page.content.decode()
+    assert "counted 9,990 mg, book 10,000 mg, difference -10 mg" in page.content.decode()
     assert "The discrepancy is resolved." in resolved.content.decode()
     assert not resolved.context["discrepancies"]
     adjustment = LedgerEntry.objects.get(kind=Kind.COUNT_ADJUSTMENT)

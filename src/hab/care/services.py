@@ -28,6 +28,7 @@ from hab.care.selectors import note_levels, relatives_consent
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid
+from hab.core.formats import number
 from hab.core.models import AccessAction, User
 from hab.core.policy import Action
 from hab.intake.models import Episode
@@ -45,7 +46,9 @@ def _text(errors: list[FieldError], field: str, value: str, *, required: bool, l
     if required and not value:
         errors.append(FieldError(field, _("This field is required.")))
     elif len(value) > limit:
-        errors.append(FieldError(field, _("Write at most %(n)s characters.") % {"n": f"{limit:,}"}))
+        errors.append(
+            FieldError(field, _("Write at most %(n)s characters.") % {"n": number(limit)})
+        )
     return value
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from hab.core.formats import number
 from hab.dosing.rules import Reason
 
 
@@ -19,8 +20,8 @@ def duration(minutes: int) -> str:
 
 
 def mg(value) -> str:
-    number = float(value)
-    return f"{number:g} mg"
+    """7,5 mg in bokmål, 7.5 mg in English."""
+    return f"{number(value)} mg"
 
 
 def text(reason: Reason) -> str:
@@ -94,8 +95,8 @@ def text(reason: Reason) -> str:
         }
     if code == "alcohol":
         return _("Breath alcohol %(value)s ‰ is above the limit of %(max)s ‰.") % {
-            "value": p["value"],
-            "max": p["max"],
+            "value": number(p["value"]),
+            "max": number(p["max"]),
         }
     if code == "respiration":
         return _("Respiratory rate %(value)s/min is below %(min)s/min.") % {

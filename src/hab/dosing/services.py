@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from hab.core.formats import number
 from hab.core.models import AccessAction, AccessBasis, Clinic
 from hab.core.policy import Action
 from hab.dosing import messages, rules
@@ -316,7 +317,7 @@ def _refuse_unsafe(decision: rules.Decision, dose: Decimal) -> None:
             FieldError(
                 "dose_mg",
                 _("%(dose)s mg is more than the %(max)s mg that may be given now.")
-                % {"dose": f"{float(dose):g}", "max": f"{decision.max_mg:g}"},
+                % {"dose": number(dose), "max": number(decision.max_mg)},
             )
         ]
         problems += [

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
+from hab.core.formats import number
 from hab.core.policy import Action
 from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
 from hab.dosing import rules, selectors, services
@@ -426,7 +427,7 @@ def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
             "slot": slot_name,
         },
         "intro": _("Recorded: %(status)s, %(dose)s mg. The original record stays visible.")
-        % {"status": record.get_status_display(), "dose": f"{float(record.dose_mg):g}"},
+        % {"status": record.get_status_display(), "dose": number(record.dose_mg)},
         "cancel_url": back,
     }
 

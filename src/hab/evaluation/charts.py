@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from hab.core.formats import number
 from hab.evaluation import costbenefit, indicators
 
 STYLE = {
@@ -205,10 +206,10 @@ def costs(data: dict) -> Figure:
     lar = LAR_COST
     labels = [_("HAB"), _("LAR (SERAF)")]
     bars = axes.barh(labels, [hab, lar], color=[BLUE, GREY])
-    axes.bar_label(bars, labels=[f"{v:,.0f}".replace(",", " ") for v in (hab, lar)], padding=6)
+    axes.bar_label(bars, labels=[number(v, 0) for v in (hab, lar)], padding=6)
     axes.invert_yaxis()
     axes.set_xlim(0, max(hab, lar) * 1.25)
-    axes.xaxis.set_major_formatter(lambda x, _pos: f"{x / 1000:,.0f}k")
+    axes.xaxis.set_major_formatter(lambda x, _pos: f"{number(x / 1000, 0)}k")
     return figure
 
 
@@ -243,8 +244,8 @@ def alt_text(name: str, data: dict) -> str:
         ),
         "costs": _("Cost per patient-year: HAB NOK %(hab)s, LAR NOK %(lar)s.")
         % {
-            "hab": "–" if c is None else f"{c:,.0f}".replace(",", " "),
-            "lar": f"{LAR_COST:,.0f}".replace(",", " "),
+            "hab": "–" if c is None else number(c, 0),
+            "lar": number(LAR_COST, 0),
         },
     }
     return texts[name]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from hab.core import clock, policy, two_factor
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from hab.core.formats import number
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.policy import Action
 from hab.dosing import rules
@@ -225,7 +226,7 @@ def _check_together(
                 "Together with the daily maximum of the prescription of %(other)s, "
                 "%(total)s mg a day, above the protocol's diacetylmorphine maximum of "
                 "%(limit)s mg: the two share it."
-            ) % {"other": other, "total": f"{problem.total:g}", "limit": f"{problem.limit:g}"}
+            ) % {"other": other, "total": number(problem.total), "limit": number(problem.limit)}
         else:
             message = _(
                 "The patient has a prescription of %(other)s: methadone or slow-release "

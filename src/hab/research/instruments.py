@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from hab.core.formats import number as number_text
 from hab.research.models import Instrument, Item, ItemType, Option
 
 CORE = "hab_core"
@@ -124,7 +125,7 @@ def check_value(item: Item, value) -> tuple[int | datetime.date | str | None, st
     if not isinstance(value, str):
         return None, _("Text.")
     if len(value) > TEXT_MAX:
-        return None, _("At most %(n)s characters.") % {"n": f"{TEXT_MAX:,}"}
+        return None, _("At most %(n)s characters.") % {"n": number_text(TEXT_MAX)}
     return value.strip(), ""
 
 

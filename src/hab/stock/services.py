@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from hab.core import clock, policy
 from hab.core.access import Actor
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
-from hab.core.formats import mg_text
+from hab.core.formats import mg_text, plain
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
 from hab.incidents import services as incident_services
@@ -869,7 +869,7 @@ def reconcile_doses(clinic: Clinic) -> list[DoseMismatch]:
                 problem=(
                     f"batch {lot} is of another medication or clinic"
                     if other
-                    else f"batch {lot} was credited {mg_text(_mg(net))} mg more than it gave"
+                    else f"batch {lot} was credited {plain(_mg(net))} mg more than it gave"
                 ),
             )
         )

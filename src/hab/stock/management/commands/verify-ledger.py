@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from hab.core import clock
-from hab.core.formats import mg_text
+from hab.core.formats import plain as mg_text  # read by people and scripts alike
 from hab.core.models import Clinic
 from hab.stock import services
 
