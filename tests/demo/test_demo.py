@@ -114,3 +114,19 @@ def test_the_doctors_start_page_has_alerts_and_a_stopped_patient(demo, client):
     assert len(found.holds) == 1
     assert DoseHold.objects.filter(lift__isnull=True).count() == 2  # one a clinic
     assert selectors.open_alerts(clinic_ids=[found.clinic.pk]) == found.alerts
+
+
+def test_the_nurses_unlock_a_shared_tablet_with_the_pin_the_demo_prints(settings):
+    from django.contrib.auth.hashers import check_password
+
+    from hab.core.demo import NURSE_PIN
+
+    settings.DEMO_PASSWORD = "demo-pass-2026"
+    out = io.StringIO()
+    call_command("demo", "--scale", "0.1", stdout=out)
+
+    assert f"lock-screen PIN: {NURSE_PIN}" in out.getvalue()
+    for clinic in ("oslo", "bergen"):
+        assert check_password(NURSE_PIN, User.objects.get(username=f"nurse.{clinic}").lock_pin)
+        assert Clinic.objects.get(code=clinic).idle_lock_minutes == 2
+    assert User.objects.get(username="doctor.oslo").lock_pin == ""

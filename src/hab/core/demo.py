@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 from hab.core.roles import HealthRegion, Role
-from hab.core.services import clinic_create, staff_create
+from hab.core.services import clinic_create, pin_set, staff_create
 
 SLOTS = [
     ("morning", "Formiddag", time(8, 0), time(11, 0)),
@@ -41,6 +41,8 @@ STAFF = {
     },
 }
 CLINICAL = {Role.DOCTOR, Role.NURSE, Role.PSYCHOLOGIST}
+# The demo nurses' lock-screen PIN, for trying the shared tablet's lock (printed at start).
+NURSE_PIN = "2580"
 
 
 def contribute(ctx) -> None:
@@ -60,4 +62,6 @@ def contribute(ctx) -> None:
                 roles=[(clinic, role)],
                 hpr_number=hpr,
             )
+            if role == Role.NURSE:
+                pin_set(user=ctx.users[username], pin=NURSE_PIN, password=ctx.password)
     ctx.log.append(f"Clinics: {', '.join(ctx.clinics)}; staff: {len(ctx.users)} users.")

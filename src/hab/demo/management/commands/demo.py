@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from hab.core.demo import NURSE_PIN
 from hab.core.roles import Role
 from hab.demo.builder import build, demo_exists
 
@@ -31,3 +32,6 @@ class Command(BaseCommand):
         self.stdout.write(f"  roles:    {roles}")
         self.stdout.write("  clinics:  oslo bergen      e.g. nurse.oslo, doctor.bergen")
         self.stdout.write(f"  password: {settings.DEMO_PASSWORD}")
+        self.stdout.write(
+            f"  nurses' lock-screen PIN: {NURSE_PIN} (tick 'Shared tablet or PC' at login)"
+        )
