@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hab.core.errors import Invalid
 from hab.dosing import rules as dosing
 from hab.prescribing.models import DosingProtocol
-from hab.prescribing.rules import PROTOCOL_RANGES, Problem, protocol_problems
+from hab.prescribing.rules import PROTOCOL_RANGES, PROTOCOL_SWITCHES, Problem, protocol_problems
 from hab.prescribing.selectors import protocol_rules
 from hab.prescribing.services import PROTOCOL_FIELDS
 from tests.prescribing.helpers import DEMO, in_force, propose
@@ -63,8 +63,17 @@ def as_value(name: str, value: Decimal):
     return value if step(name) < 1 else int(value)
 
 
-def test_every_protocol_setting_has_a_range():
-    assert set(PROTOCOL_RANGES) == set(PROTOCOL_FIELDS)
+def test_every_protocol_setting_has_a_range_or_is_a_switch():
+    assert not set(PROTOCOL_RANGES) & set(PROTOCOL_SWITCHES)
+    assert set(PROTOCOL_RANGES) | set(PROTOCOL_SWITCHES) == set(PROTOCOL_FIELDS)
+
+
+def test_the_protocol_docs_give_every_switch():
+    text = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text()
+    for name, switch in PROTOCOL_SWITCHES.items():
+        default = "on" if switch.default else "off"
+        assert f"| `{name}` | {default} | {switch.why} |" in text, name
+        assert DosingProtocol._meta.get_field(name).default is switch.default
 
 
 def test_the_protocol_docs_give_every_range():

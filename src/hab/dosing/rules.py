@@ -83,6 +83,8 @@ class Protocol:
     # After missed days and a doctor's review, methadone or slow-release morphine restarts
     # at most at this share of the prescribed dose on the first day.
     oral_restart_pct: int = 50
+    # Breath alcohol is measured only on suspicion: a dose without a measurement is allowed.
+    breath_alcohol_on_suspicion_only: bool = False
 
 
 @dataclass(frozen=True)

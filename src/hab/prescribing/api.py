@@ -13,7 +13,7 @@ from hab.core.policy import Action
 from hab.patients.selectors import clinic_for_action, patient_open
 from hab.prescribing import services
 from hab.prescribing.models import DosingProtocol, Prescription, ProtocolSignoff
-from hab.prescribing.rules import PROTOCOL_RANGES
+from hab.prescribing.rules import PROTOCOL_RANGES, PROTOCOL_SWITCHES
 from hab.prescribing.selectors import protocol_diff, protocol_in_force, protocol_pending
 from hab.prescribing.services import PROTOCOL_FIELDS
 
@@ -68,7 +68,7 @@ class StopIn(Schema):
 class ProtocolIn(Schema):
     doctor: str
     reason: str = Field(..., max_length=500)
-    values: dict[str, Decimal | int | None]
+    values: dict[str, bool | Decimal | int | None]
 
 
 class ConfirmIn(Schema):
@@ -104,8 +104,9 @@ def prescription_out(p: Prescription) -> dict:
     }
 
 
-def _number(value) -> float | None:
-    return None if value is None else float(value)
+def _number(value) -> float | bool | None:
+    # A switch (prescribing.rules.PROTOCOL_SWITCHES) stays true or false.
+    return value if value is None or isinstance(value, bool) else float(value)
 
 
 def protocol_out(protocol: DosingProtocol | None) -> dict:
@@ -220,6 +221,16 @@ def protocol_ranges(request: HttpRequest):
             "why": r.why,
         }
         for r in PROTOCOL_RANGES.values()
+    ] + [
+        {
+            "setting": s.setting,
+            "min": 0,
+            "max": 1,
+            "unit": "on/off",
+            "optional": False,
+            "why": s.why,
+        }
+        for s in PROTOCOL_SWITCHES.values()
     ]
 
 

@@ -196,6 +196,11 @@ class DosingProtocol(models.Model):
     respiratory_rate_min = models.PositiveSmallIntegerField(
         _("respiratory rate below which no dose (/min)"), null=True, blank=True
     )
+    # Off: breath alcohol is measured before every dose (an empty field is refused). On:
+    # only when intoxication is suspected, and an empty field means "not measured".
+    breath_alcohol_on_suspicion_only = models.BooleanField(
+        _("breath alcohol measured only on suspicion"), default=False
+    )
     stock_count_hours = models.PositiveSmallIntegerField(
         _("count controlled drugs at least every (hours; 8 = every shift change)"), default=8
     )

@@ -290,6 +290,30 @@ PROTOCOL_RANGES: dict[str, Range] = {
 
 
 @dataclass(frozen=True)
+class Switch:
+    """A protocol setting that is on or off. It has no range: each answer is a safe way
+    of working, with its own check in the dosing room (``why`` says which)."""
+
+    setting: str
+    default: bool
+    why: str
+
+
+PROTOCOL_SWITCHES: dict[str, Switch] = {
+    s.setting: s
+    for s in (
+        Switch(
+            "breath_alcohol_on_suspicion_only",
+            False,
+            "Off: breath alcohol is measured before every dose and an empty field is refused. "
+            "On: measured when intoxication is suspected; an empty field means not measured "
+            "(the alcohol limit still stops a dose when a measurement is over it).",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
 class Order:
     """A rule between two settings: ``setting`` must be above (or at least) ``other``.
     Made only when both have a value."""
@@ -414,6 +438,11 @@ def protocol_changes(
         old = None if before is None else before.get(name)
         new = after.get(name)
         if _number(old) != _number(new) or (old is None) != (new is None):
+            changed.append((name, old, new))
+    for name in PROTOCOL_SWITCHES:
+        old = None if before is None else before.get(name)
+        new = after.get(name)
+        if old != new:
             changed.append((name, old, new))
     return changed
 

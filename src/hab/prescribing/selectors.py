@@ -21,7 +21,7 @@ from hab.prescribing.models import (
     ProtocolSignoff,
     Route,
 )
-from hab.prescribing.rules import PROTOCOL_RANGES, protocol_changes
+from hab.prescribing.rules import PROTOCOL_RANGES, PROTOCOL_SWITCHES, protocol_changes
 
 _MEDICATIONS = dict(Medication.choices)
 _ROUTES = dict(Route.choices)
@@ -78,7 +78,8 @@ def protocol_diff(protocol: DosingProtocol) -> list[ProtocolChange]:
         return []
 
     def values(p: DosingProtocol | None) -> dict | None:
-        return None if p is None else {name: getattr(p, name) for name in PROTOCOL_RANGES}
+        names = [*PROTOCOL_RANGES, *PROTOCOL_SWITCHES]
+        return None if p is None else {name: getattr(p, name) for name in names}
 
     return [
         ProtocolChange(name, str(DosingProtocol._meta.get_field(name).verbose_name), before, after)
@@ -129,6 +130,7 @@ def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
         respiratory_rate_min=protocol.respiratory_rate_min,
         intoxication_reduce_pct=protocol.intoxication_reduce_pct,
         oral_restart_pct=protocol.oral_restart_pct,
+        breath_alcohol_on_suspicion_only=protocol.breath_alcohol_on_suspicion_only,
     )
 
 

@@ -29,7 +29,12 @@ from hab.prescribing.models import (
     Prescription,
     ProtocolSignoff,
 )
-from hab.prescribing.rules import PROTOCOL_ORDERS, PROTOCOL_RANGES, protocol_problems
+from hab.prescribing.rules import (
+    PROTOCOL_ORDERS,
+    PROTOCOL_RANGES,
+    PROTOCOL_SWITCHES,
+    protocol_problems,
+)
 from hab.prescribing.selectors import (
     active_prescriptions,
     chain_head,
@@ -361,6 +366,11 @@ UNITS = {
 
 def protocol_range_text(name: str) -> str:
     """The setting's allowed values in words, shown beside the field."""
+    if name in PROTOCOL_SWITCHES:
+        return _(
+            "Off: measured before every dose, an empty field is refused. On: measured when "
+            "intoxication is suspected, an empty field means not measured."
+        )
     bounds = PROTOCOL_RANGES[name]
     text = _("Allowed: %(low)s–%(high)s %(unit)s") % {
         "low": bounds.low,
