@@ -821,7 +821,7 @@ def test_the_600_mg_warning_at_and_just_over_injected_diacetylmorphine(
 
     decision = decide(history, now=at(DAY, 15, 30), prescription=rx(daily=1000))
 
-    warning = (Reason("iv_over_warn", WARN, {"warn": 600}),)
+    warning = (Reason("iv_over_warn", WARN, {"warn": 600, "injected": injected, "dose": 200}),)
     assert decision == Decision(200, 200, warning if warned else ())
 
 

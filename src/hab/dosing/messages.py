@@ -104,7 +104,9 @@ def text(reason: Reason) -> str:
             "min": p["min"],
         }
     if code == "iv_over_warn":
-        return _("More than %(warn)s injected today.") % {"warn": mg(p["warn"])}
+        return _(
+            "%(injected)s injected today: this dose of %(dose)s takes the day over %(warn)s."
+        ) % {"injected": mg(p["injected"]), "dose": mg(p["dose"]), "warn": mg(p["warn"])}
     if code == "breach_review":
         return _(
             "A dose over the limits was recorded after the fact: a doctor must review "

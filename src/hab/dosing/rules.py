@@ -394,18 +394,47 @@ def decide(
     if reduce_pct:
         max_mg *= 1 - reduce_pct / 100
 
-    # The warning counts injected diacetylmorphine only (tablets are not in it).
+    # The warning counts injected diacetylmorphine only (tablets are not in it), and only
+    # when this dose (what may be given now) would take the day's total over the line.
     if prescription.medication == "dam_injectable":
         injected = sum(d.mg for d in taken_today if d.medication == "dam_injectable")
-        if injected + min(max(0.0, max_mg), prescribed) > protocol.iv_warn_daily_mg:
-            reasons.append(
-                Reason("iv_over_warn", Severity.WARN, {"warn": protocol.iv_warn_daily_mg})
-            )
+        warning = iv_over_warn(
+            protocol.iv_warn_daily_mg, injected, floor_mg(min(max(0.0, max_mg), prescribed))
+        )
+        if warning is not None:
+            reasons.append(warning)
     if blocks:
         return Decision(prescribed_mg=prescribed, max_mg=0.0, reasons=(*blocks, *reasons))
     return Decision(
         prescribed_mg=prescribed, max_mg=floor_mg(max(0.0, max_mg)), reasons=tuple(reasons)
     )
+
+
+def iv_over_warn(warn_mg: float, injected_mg: float, dose_mg: float) -> Reason | None:
+    """The warning that this dose takes the day's injected diacetylmorphine over the
+    protocol's line (600 mg by default): only when ``injected_mg`` already given today and
+    ``dose_mg`` together are above it; at the line exactly it is not over."""
+    if dose_mg <= 0 or injected_mg + dose_mg <= warn_mg:
+        return None
+    return Reason(
+        "iv_over_warn",
+        Severity.WARN,
+        {"warn": warn_mg, "injected": injected_mg, "dose": dose_mg},
+    )
+
+
+def for_dose_given(reasons: Iterable[Reason], dose_mg: float) -> tuple[Reason, ...]:
+    """The decision's reasons for the dose actually given (a nurse may give less than
+    allowed): the 600 mg warning is kept, with this dose, only when it still holds."""
+    kept: list[Reason] = []
+    for reason in reasons:
+        if reason.code == "iv_over_warn":
+            p = reason.params
+            reason = iv_over_warn(float(p["warn"]), float(p.get("injected", 0)), dose_mg)
+            if reason is None:
+                continue
+        kept.append(reason)
+    return tuple(kept)
 
 
 def _top_up_block(

@@ -199,7 +199,12 @@ def administration_record(
             raise Invalid.one(
                 "patient", messages.text(rules.Reason("no_episode", rules.Severity.BLOCK))
             )
-        warnings = messages.texts(r for r in decision.reasons if r.severity != rules.Severity.BLOCK)
+        # The warnings for the dose given, which may be less than the most allowed.
+        warnings = messages.texts(
+            r
+            for r in rules.for_dose_given(decision.reasons, float(dose))
+            if r.severity != rules.Severity.BLOCK
+        )
         warnings += _late(clinic, slot, now)
         observe = (
             now + timedelta(minutes=ctx.protocol.observation_minutes)

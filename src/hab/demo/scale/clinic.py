@@ -344,8 +344,10 @@ class ClinicRun:
             most *= 0.5
         if reduce:
             most *= 1 - MISSED_REDUCE_PCT / 100
-        if g.medication == "dam_injectable" and given_today + min(most, prescribed) > IV_WARN:
-            reasons.append(("iv_over_warn", "warn", (("warn", IV_WARN),)))
+        dose = rules.floor_mg(max(0.0, min(most, prescribed)))
+        if g.medication == "dam_injectable" and dose > 0 and given_today + dose > IV_WARN:
+            params = (("dose", dose), ("injected", given_today), ("warn", IV_WARN))
+            reasons.append(("iv_over_warn", "warn", params))
         return prescribed, rules.floor_mg(max(0.0, most)), reasons, run_day
 
     # --- the days -----------------------------------------------------------------------
