@@ -272,6 +272,15 @@ def test_the_close_confirmation_names_the_missed_and_those_in_observation(
     assert not SessionClose.objects.exists()  # looking closes nothing
 
 
+def test_only_who_may_close_sees_the_close_confirmation(web_as, session, afternoon):
+    page = web_as("coordinator.oslo").get("/dosing/close/", {"slot": "afternoon"})
+    closed = web_as("coordinator.oslo").post("/dosing/close/", {"slot": "afternoon"})
+
+    assert page.status_code == 403
+    assert closed.status_code == 403
+    assert not SessionClose.objects.exists()
+
+
 def test_the_close_refuses_over_an_observation_it_was_not_told_of(web_as, session, afternoon):
     client = english(web_as("nurse.oslo"))
 

@@ -379,12 +379,13 @@ def session_close(request: HttpRequest) -> HttpResponse:
                     _("Still under observation: end their observation on the board."),
                 )
             return redirect(board_url)
+    # Before the names are read (and logged): only those who may close see the list.
+    if not policy.can(request.user, Action.SESSION_CLOSE, clinic):
+        raise PermissionDenied(_("Your role does not give access to this."))
     preview = selectors.session_close_preview(actor, clinic, day, slot)
     if preview.closed:
         messages.error(request, _("The session is already closed."))
         return redirect(board_url)
-    if not policy.can(request.user, Action.SESSION_CLOSE, clinic):
-        raise PermissionDenied(_("Your role does not give access to this."))
     slot_name = next((s.name for s in selectors.clinic_slots(clinic) if s.code == slot), slot)
     return render(
         request,
