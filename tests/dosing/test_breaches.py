@@ -479,7 +479,7 @@ def test_raising_a_dose_over_the_days_limits_is_refused_listing_every_breach(
     detail = response.json()["detail"]
     on_dose = [d["message"] for d in detail if d["field"] == "dose_mg"]
     assert len(on_dose) == 3  # the day's total, the single maximum, the prescribed dose
-    assert any("1100 mg" in m and "450 mg" in m for m in on_dose)
+    assert any("1,100 mg" in m and "450 mg" in m for m in on_dose)
     assert any("900 mg" in m and "400 mg" in m for m in on_dose)
     assert any("900 mg" in m and "200 mg" in m for m in on_dose)
     assert [d["field"] for d in detail].count("confirm_breach") == 1
@@ -693,7 +693,7 @@ def test_the_correction_page_asks_for_the_confirmation_once_the_breaches_are_lis
 
     assert 'name="confirm_breach"' not in first
     assert 'name="confirm_breach"' in listed and 'name="breach_reason"' in listed
-    assert "1100 mg" in listed and "450 mg" in listed
+    assert "1,100 mg" in listed and "450 mg" in listed
     assert 'name="confirm_breach"' in unticked
     assert Administration.objects.count() == before + 1  # only the confirmed one
     assert confirmed.status_code == 302

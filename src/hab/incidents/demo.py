@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import translation
+
 from hab.core import clock
+from hab.core.formats import mg_text
 from hab.dosing.models import Administration
 from hab.incidents.models import Incident, IncidentEvent, Kind, Severity, Source, Status
 from hab.stock.models import Discrepancy
@@ -170,6 +173,12 @@ def contribute(ctx) -> None:
     ctx.log.append(f"Incidents: {made} over two months, some still open.")
 
 
+def _nb_mg(amount: Decimal) -> str:
+    """An amount written the Norwegian way (9 990,5), as the text around it is."""
+    with translation.override("nb"):
+        return mg_text(amount)
+
+
 def _for_discrepancy(discrepancy, nurse) -> None:
     count = discrepancy.count
     incident = Incident.objects.create(
@@ -180,7 +189,7 @@ def _for_discrepancy(discrepancy, nurse) -> None:
         discrepancy=discrepancy,
         description=(
             f"Telling av {count.batch.product.name}, batch {count.batch.lot}: telt "
-            f"{count.counted_mg:f} mg, bokført {count.book_mg:f} mg."
+            f"{_nb_mg(count.counted_mg)} mg, bokført {_nb_mg(count.book_mg)} mg."
         ),
         source=Source.STOCK_COUNT,
         reported_at=count.counted_at,
