@@ -97,8 +97,16 @@ def test_the_report_command_writes_a_norwegian_pdf(world, costs, tmp_path):
             shown = translation.gettext(heading.replace("%", "%%")).replace("%%", "%")
             assert shown in text
     assert "Periode:" in text and "januar" in text  # the bokmål catalogue and dates
-    for name in ("cost_per_crime_day", "lar_cost_per_patient_year", "lar_effect_share"):
-        assert name in text
+    # The model's inputs by their Norwegian names, never their codes.
+    text = " ".join(text.split())  # table cells break lines
+    for name, shown in [
+        ("cost_per_crime_day", "Kostnad per dag med kriminalitet"),
+        ("lar_cost_per_patient_year", "LARs kostnad per pasientår"),
+        ("lar_effect_share", "Andel av HABs effekt som LAR ville oppnådd"),
+    ]:
+        assert shown in text
+        assert name not in text
+    assert "antakelse" in text and "assumption" not in text
     assert "Helse Sør-Øst" in text
 
 

@@ -41,28 +41,51 @@ class Inputs:
     lar_effect_share: float = 0.0
 
 
+def gettext_noop(text: str) -> str:
+    """Marks text for the translation catalogue (Django's makemessages finds the name)
+    without importing Django: the pages translate it where they show it
+    (evaluation/report.py)."""
+    return text
+
+
+# What each input is called, where its figure comes from and its unit, in English.
+LABELS = {
+    "hab_cost_per_patient_year": gettext_noop("HAB cost per patient-year"),
+    "crime_days_change": gettext_noop("Change in days with crime"),
+    "hospital_days_change": gettext_noop("Change in days in hospital"),
+    "overdoses_change": gettext_noop("Change in overdoses"),
+    "cost_per_crime_day": gettext_noop("Cost per day with crime"),
+    "cost_per_hospital_day": gettext_noop("Cost per day in hospital"),
+    "cost_per_overdose": gettext_noop("Cost per overdose"),
+    "lar_cost_per_patient_year": gettext_noop("LAR cost per patient-year"),
+    "lar_effect_share": gettext_noop("Share of HAB's effect that LAR would achieve"),
+}
+ASSUMPTION = gettext_noop("assumption")
 SOURCES = {
-    "hab_cost_per_patient_year": "HAB cost inputs (this period)",
-    "crime_days_change": "HAB follow-up interviews (mean change, 12 months or 6 months)",
-    "hospital_days_change": "HAB follow-up interviews (mean change)",
-    "overdoses_change": "HAB follow-up interviews (mean change)",
-    "cost_per_crime_day": "assumption",
-    "cost_per_hospital_day": "assumption",
-    "cost_per_overdose": "assumption",
-    "lar_cost_per_patient_year": "SERAF report quoted by fmr.no (2009–11): LAR about "
-    "NOK 105,800 per patient-year",
-    "lar_effect_share": "assumption",
+    "hab_cost_per_patient_year": gettext_noop("HAB cost inputs (this period)"),
+    "crime_days_change": gettext_noop(
+        "HAB follow-up interviews (mean change, 12 months or 6 months)"
+    ),
+    "hospital_days_change": gettext_noop("HAB follow-up interviews (mean change)"),
+    "overdoses_change": gettext_noop("HAB follow-up interviews (mean change)"),
+    "cost_per_crime_day": ASSUMPTION,
+    "cost_per_hospital_day": ASSUMPTION,
+    "cost_per_overdose": ASSUMPTION,
+    "lar_cost_per_patient_year": gettext_noop(
+        "SERAF report quoted by fmr.no (2009–11): LAR about NOK 105,800 per patient-year"
+    ),
+    "lar_effect_share": ASSUMPTION,
 }
 UNITS = {
     "hab_cost_per_patient_year": "NOK",
-    "crime_days_change": "days / 30 days",
-    "hospital_days_change": "days / 3 months",
-    "overdoses_change": "per 3 months",
+    "crime_days_change": gettext_noop("days in 30 days"),
+    "hospital_days_change": gettext_noop("days in 3 months"),
+    "overdoses_change": gettext_noop("per 3 months"),
     "cost_per_crime_day": "NOK",
     "cost_per_hospital_day": "NOK",
     "cost_per_overdose": "NOK",
     "lar_cost_per_patient_year": "NOK",
-    "lar_effect_share": "share",
+    "lar_effect_share": gettext_noop("share"),
 }
 
 

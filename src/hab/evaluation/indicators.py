@@ -32,6 +32,7 @@ from django.db.models import Case, Count, F, Max, Q, Sum, When, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import Lead, RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from hab.core.models import Clinic
 from hab.core.sql import not_corrected
@@ -69,6 +70,19 @@ OUTCOME_ITEMS = (
     "mental_health",
     "quality_of_life",
 )
+# The items by name in the report's tables (their codes are the research export's).
+OUTCOME_LABELS = {
+    "heroin_days": gettext_lazy("Days with heroin (last 30)"),
+    "other_opioid_days": gettext_lazy("Days with other opioids (last 30)"),
+    "benzodiazepine_days": gettext_lazy("Days with benzodiazepines (last 30)"),
+    "stimulant_days": gettext_lazy("Days with cocaine or amphetamines (last 30)"),
+    "crime_days": gettext_lazy("Days with crime (last 30)"),
+    "overdose_count": gettext_lazy("Overdoses (last 3 months)"),
+    "hospital_days": gettext_lazy("Days in hospital (last 3 months)"),
+    "physical_health": gettext_lazy("Physical health (0–10)"),
+    "mental_health": gettext_lazy("Mental health (0–10)"),
+    "quality_of_life": gettext_lazy("Quality of life (0–10)"),
+}
 OUTCOME_TIMEPOINTS = ("m6", "m12")
 
 

@@ -4,12 +4,16 @@ with its sensitivity table and every assumption. Norwegian unless asked otherwis
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 
 from hab.core import clock
 from hab.core.models import Clinic
 from hab.evaluation import charts, costbenefit, indicators, selectors
+from hab.evaluation.models import Category
 
 
 def context(
@@ -28,11 +32,33 @@ def context(
         "period": period,
         "clinic_names": [clinic.name for clinic in clinics],
         "model": model and costbenefit.evaluate(model),
-        "assumptions": model and costbenefit.assumptions(model),
-        "sensitivity": model and costbenefit.sensitivity(model),
+        # The model's inputs by their names in the active language, not their codes.
+        "assumptions": model
+        and [
+            replace(
+                a,
+                name=gettext(costbenefit.LABELS[a.name]),
+                unit=gettext(a.unit),
+                source=gettext(a.source),
+            )
+            for a in costbenefit.assumptions(model)
+        ],
+        "sensitivity": model
+        and [
+            row | {"input": gettext(costbenefit.LABELS[row["input"]])}
+            for row in costbenefit.sensitivity(model)
+        ],
         "grants": data["costs"]["grants"],
+        "cost_rows": [
+            (Category(code).label if code in Category.values else code, nok)
+            for code, nok in data["costs"]["by_category_nok"].items()
+        ],
         "outcome_rows": [
-            (code, data["outcomes"]["m6"][code], data["outcomes"]["m12"][code])
+            (
+                indicators.OUTCOME_LABELS[code],
+                data["outcomes"]["m6"][code],
+                data["outcomes"]["m12"][code],
+            )
             for code in indicators.OUTCOME_ITEMS
         ],
     }
