@@ -28,10 +28,14 @@ navigation's start), not by Playwright's polling:
 
 The stable hooks are the dose form's field names (``identity_checked``, ``sedation``,
 ``breath_alcohol_permille``), ``form.dose-form``'s submit button, ``#rows``, ``#panel`` and
-the ``role=status`` message, so the round survives changes to the panel's layout.
+the ``role=status`` message, so the round survives changes to the panel's layout. A tap
+whose target stays outside the screen scrolls the page to the list's end first (where the
+pinned panel's foot was before issue 17); the table's header counts those taps and how the
+breath alcohol was entered.
 
-``--profile`` then records a further few doses in-process (Django's test client, the same
-clock) and prints the record POST's queries, their time and the slowest ones. With ``--out``
+``--profile`` then records ten more doses in-process (Django's test client, the same clock)
+and prints the record POST's time, its queries and their time, the slowest ones, and a
+cProfile of one more (HAB's functions by cumulative time). With ``--out``
 the table replaces the section between ``<!-- browser-dosing-room -->`` markers in that file.
 Takes about two to four minutes on 2 cores, most of it building the demo.
 """
@@ -249,8 +253,10 @@ def board_refresh(page) -> dict:
     )
 
 
-# The taps that needed the page scrolled first (see ``tap``).
+# The taps that needed the page scrolled first (see ``tap``), and how each breath alcohol
+# was entered.
 SCROLLED: list[str] = []
+ALCOHOL: list[str] = []
 
 
 def tap(target, what: str) -> None:
@@ -295,9 +301,13 @@ def dose(page, row_id: str) -> dict:
     alcohol = form.locator("input[name=breath_alcohol_permille]")
     if measured.count():
         tap(measured.first, "0,00 målt")
+        ALCOHOL.append("by the one-tap button")
     elif alcohol.count() and alcohol.is_visible():
         tap(alcohol, "breath_alcohol_permille")
         alcohol.fill("0,00")
+        ALCOHOL.append("typed")
+    else:
+        ALCOHOL.append("not asked")
     record = form.locator("[type=submit]").last
     page.evaluate(
         """() => {
@@ -419,6 +429,7 @@ def drive(base: str, loads: int, patients: int, slot_url: str) -> dict:
                 sys.exit(f"Only {dosed} of {patients} patients could be dosed: {extras}")
             extras["version"] = browser.version
             extras["scrolled"] = {what: SCROLLED.count(what) for what in dict.fromkeys(SCROLLED)}
+            extras["alcohol"] = {how: ALCOHOL.count(how) for how in dict.fromkeys(ALCOHOL)}
             context.close()
         finally:
             browser.close()
@@ -426,13 +437,30 @@ def drive(base: str, loads: int, patients: int, slot_url: str) -> dict:
 
 
 # --- the server's side of a dose -------------------------------------------------------------
+class Timed:
+    """Each query's SQL and milliseconds on the connection (an execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.queries: list[tuple[float, str]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.queries.append(((time.perf_counter() - start) * 1000, sql))
+
+
 def profile(moment: datetime.datetime, count: int = 10) -> str:
     """The record POST in-process (the data dir gunicorn served, after the round): its
-    time and queries, the slowest queries of the last one first."""
+    time, its queries and their time, the slowest of them, and where the rest goes
+    (cProfile of one more dose: HAB's functions by their own and their callees' time)."""
+    import cProfile
+    import pstats
+
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop ran in this thread
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from hab.core import clock
     from hab.core.access import Actor
@@ -443,12 +471,17 @@ def profile(moment: datetime.datetime, count: int = 10) -> str:
     client = Client(HTTP_ACCEPT_LANGUAGE="nb")
     client.force_login(nurse)
     day = moment.date()
-    times, queries = [], []
+    times: list[float] = []
+    runs: list[Timed] = []
+    profiler = cProfile.Profile()
     with clock.at(moment):
         oslo = Clinic.objects.get(code="oslo")
         board = selectors.board(Actor.system(nurse), oslo, day, "afternoon")
-        due = [r.patient.pk for r in board.rows if r.state == "due" and not r.decision.blocked]
-        for patient in due[:count]:
+        # Patients with nothing recorded yet (the panel doses a patient's first prescription
+        # due; a second one, e.g. of a patient the round dosed, is not the panel's).
+        touched = {r.patient.pk for r in board.rows if r.state != "due" or r.decision.blocked}
+        due = list(dict.fromkeys(r.patient.pk for r in board.rows if r.patient.pk not in touched))
+        for number, patient in enumerate(due[: count + 1]):
             url = f"/dosing/patients/{patient}/?slot=afternoon&date={day}"
             panel = client.get(url, headers={"HX-Request": "true"}).content.decode()
             dose_mg = re.search(r'name="dose_mg"[^>]*value="([^"]*)"', panel)
@@ -462,21 +495,39 @@ def profile(moment: datetime.datetime, count: int = 10) -> str:
                 "intoxication": "none",
                 "dose_mg": dose_mg.group(1) if dose_mg else "",
             }
-            with CaptureQueriesContext(connection) as captured:
+            timed = Timed()
+            last = number == count
+            with connection.execute_wrapper(timed):
                 start = time.perf_counter()
+                if last:
+                    profiler.enable()
                 response = client.post(url, body, headers={"HX-Request": "true"})
-                times.append((time.perf_counter() - start) * 1000)
+                if last:
+                    profiler.disable()
+                elapsed = (time.perf_counter() - start) * 1000
             if not re.search(CONFIRMATION, response.content.decode()):
                 sys.exit(f"The in-process dose was not recorded:\n{response.content[:3000]!r}")
-            queries.append(list(captured.captured_queries))
-    in_queries = [sum(float(q["time"]) for q in each) * 1000 for each in queries]
+            if not last:
+                times.append(elapsed)
+                runs.append(timed)
+    in_queries = [sum(ms for ms, _sql in run.queries) for run in runs]
     lines = [
         f"record POST in-process, {len(times)} doses: median {statistics.median(times):.1f} ms, "
-        f"max {max(times):.1f} ms; {statistics.median([len(q) for q in queries]):.0f} queries "
-        f"(median), {statistics.median(in_queries):.1f} ms in them (median)"
+        f"max {max(times):.1f} ms; {statistics.median([len(r.queries) for r in runs]):.0f} "
+        f"queries, {statistics.median(in_queries):.1f} ms in them (medians)",
+        "slowest queries of the last dose:",
     ]
-    for query in sorted(queries[-1], key=lambda q: float(q["time"]), reverse=True)[:8]:
-        lines.append(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:160]}")
+    for ms, sql in sorted(runs[-1].queries, reverse=True)[:6]:
+        lines.append(f"  {ms:6.2f} ms  {' '.join(sql.split())[:150]}")
+    lines.append("one more dose under cProfile, HAB's functions by cumulative time:")
+    stats = pstats.Stats(profiler)
+    rows = [
+        (cumulative, calls, f"{Path(file).name}:{line} {name}")
+        for (file, line, name), (_cc, calls, _tt, cumulative, _callers) in stats.stats.items()
+        if "/hab/" in file
+    ]
+    for cumulative, calls, where in sorted(rows, reverse=True)[:15]:
+        lines.append(f"  {cumulative * 1000:7.1f} ms  ×{calls:<4} {where}")
     return "\n".join(lines)
 
 
@@ -563,6 +614,8 @@ def main() -> None:
             if result["scrolled"]
             else "every tap on the screen where it was"
         )
+        + "; breath alcohol "
+        + ", ".join(f"{how} ×{n}" for how, n in result["alcohol"].items())
         + f"); whole run {time.perf_counter() - started:.0f} s."
     )
     table = report.table(
