@@ -50,7 +50,18 @@ def test_the_chart_is_an_svg_image_with_a_title_and_a_description(found):
     assert title.text.startswith("Diacetylmorfin (injeksjoner og tabletter): forskrevet og gitt")
     assert desc.tag == f"{SVG}desc"
     assert desc.text.startswith("Siste 28 dager.")
+    assert "Forskrevet per økt: 200–250 mg." in desc.text
     assert "Ikke møtt: 1. Holdt tilbake: 1. Avslått av pasienten: 1." in desc.text
+
+
+def test_the_description_names_one_dose_when_the_prescription_did_not_change(built):
+    patient = Patient.objects.get(pk=built.patient_id)
+    week = history.dose_history(patient, end=ago(20), days=7)
+
+    with translation.override("nb"):
+        text = charts.summary(week, "dam")
+
+    assert text.startswith("Siste 7 dager. Forskrevet per økt: 200 mg. Doser gitt: 7 ")
 
 
 def test_each_session_has_its_mark(found):

@@ -144,15 +144,14 @@ def summary(history: DoseHistory, group: str) -> str:
     sedated = sum(1 for s in sessions if s.outcome in OBSERVED)
     high_poss = sum(1 for s in sessions if (s.sedation or 0) >= POSS_REDUCE)
     return _(
-        "Last %(days)s days. Prescribed per session: %(low)s–%(high)s mg. "
+        "Last %(days)s days. Prescribed per session: %(prescribed)s mg. "
         "Doses given: %(given)s (%(partial)s of them partly), mean %(mean)s mg. "
         "Missed: %(missed)s. Withheld: %(withheld)s. Refused: %(refused)s. "
         "Sedation POSS 3 or more before a dose: %(poss)s. "
         "Observations with sedation or overdose: %(observed)s."
     ) % {
         "days": len(history.days),
-        "low": mg(min(prescribed)) if prescribed else "–",
-        "high": mg(max(prescribed)) if prescribed else "–",
+        "prescribed": _span(prescribed),
         "given": len(given),
         "partial": counts.get("partial", 0),
         "mean": mg(round(sum(given) / len(given), 1)) if given else "–",
@@ -162,6 +161,14 @@ def summary(history: DoseHistory, group: str) -> str:
         "poss": high_poss,
         "observed": sedated,
     }
+
+
+def _span(amounts: list[float]) -> str:
+    """180, or 200–250 when the prescription changed, or – when there was none."""
+    if not amounts:
+        return "–"
+    low, high = min(amounts), max(amounts)
+    return mg(low) if low == high else f"{mg(low)}–{mg(high)}"
 
 
 def _label(text: str, heading: str, description: str) -> str:
@@ -224,7 +231,8 @@ def _prescribed(axes, sessions: list[Session], placed: Placed) -> None:
         level = session.prescribed_mg if session.prescribed_mg else math.nan
         xs += [centre - half, centre + half]
         ys += [level, level]
-    axes.plot(xs, ys, color=DARK, linewidth=2, gid="prescribed", label=_("Prescribed"))
+    # Above the bars: a dose given as prescribed meets the line, it does not hide it.
+    axes.plot(xs, ys, color=DARK, linewidth=2, gid="prescribed", label=_("Prescribed"), zorder=3)
 
 
 def _given(axes, sessions: list[Session], placed: Placed) -> None:

@@ -10,6 +10,7 @@ per patient. Today's doses go through the dosing service like any other.
 from __future__ import annotations
 
 import datetime
+import random
 from datetime import timedelta
 
 from django.utils import timezone
@@ -19,7 +20,7 @@ from hab.core.access import Actor, access_log_listed
 from hab.core.errors import DomainError
 from hab.core.models import AccessBasis
 from hab.dosing import services
-from hab.dosing.models import Administration, DoseReview
+from hab.dosing.models import Administration, DoseReview, Observation
 from hab.intake.models import Episode
 from hab.prescribing.models import Prescription
 
@@ -107,7 +108,9 @@ def contribute(ctx) -> None:
                     )
                 )
             day += timedelta(days=1)
+    _assessed(rows)
     Administration.objects.bulk_create(rows, batch_size=2000)
+    _observed(rows)
     by_clinic: dict[str, list] = {}
     for episode in episodes:
         by_clinic.setdefault(episode.clinic.code, []).append(episode.patient)
@@ -146,6 +149,40 @@ def _row(episode, rx, day, slot, when, status, mg, reason, prescribed) -> Admini
         nurse=episode.created_by,
         observe_until=when + timedelta(minutes=20) if mg else None,
     )
+
+
+def _assessed(rows: list[Administration]) -> None:
+    """POSS scores as nurses record them: 1 nearly always, now and then 2, and 3 where a
+    dose was withheld for sedation. A random source of its own: the rest of the demo
+    draws the same numbers as before."""
+    rng = random.Random(20261204)
+    for row in rows:
+        if row.withheld_reason.startswith("Sedert"):
+            row.sedation = 3
+        elif row.status in ("given", "partial") and rng.random() < 0.04:
+            row.sedation = 2
+
+
+def _observed(rows: list[Administration]) -> None:
+    """The end of each past dose's observation: without concern, but for the odd patient
+    who was drowsy and was watched until awake (an overdose would have an incident
+    report; the demo's incidents have their own)."""
+    rng = random.Random(20261205)
+    ended = []
+    for row in rows:
+        if row.status not in ("given", "partial") or row.observe_until is None:
+            continue
+        drowsy = rng.random() < 0.01
+        ended.append(
+            Observation(
+                administration_id=row.pk,
+                ended_at=row.observe_until,
+                outcome="sedated" if drowsy else "no_concern",
+                note="Døsig etter dosen; fulgt til våken." if drowsy else "",
+                by_id=row.nurse_id,
+            )
+        )
+    Observation.objects.bulk_create(ended, batch_size=2000)
 
 
 def _this_morning(ctx, episodes, away, prescriptions) -> None:
