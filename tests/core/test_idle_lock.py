@@ -283,6 +283,9 @@ def test_the_page_tells_its_script_when_to_lock(staff, clinics):
     assert 'data-lock-after="180"' in board
     assert 'data-lock-url="/lock/"' in board
     assert "hab/js/lock.js" in board
+    # On the shared tablet: its PIN and a lock at once, in the top bar.
+    assert 'href="/me/pin/"' in board
+    assert 'href="/lock/?next=/dosing/" data-lock-now' in board
 
 
 def test_a_page_of_a_shared_tablet_is_not_kept_by_the_browser(staff):
@@ -299,6 +302,7 @@ def test_a_session_not_logged_in_as_shared_never_locks(staff):
     assert board.status_code == 200
     assert "data-lock-after" not in board.content.decode()
     assert "hab/js/lock.js" not in board.content.decode()
+    assert 'href="/me/pin/"' not in board.content.decode()
     # Nothing to lock: straight back.
     assert lock_page["Location"] == "/dosing/"
     assert events() == []

@@ -69,6 +69,9 @@ def test_an_idle_shared_tablet_locks_and_the_nurse_taps_her_pin(
     expect(page.locator("main")).to_contain_text(patient.family_name)
     # The board tells its script the clinic's limit: two minutes by default.
     expect(page.locator("body")).to_have_attribute("data-lock-after", "120")
+    # The top bar of a shared tablet: the nurse's PIN and a lock at once.
+    expect(page.locator("header a[data-lock-now]")).to_be_visible()
+    expect(page.locator("header a.my-pin")).to_be_visible()
 
     # Just under the limit the board stays.
     with test_clock.fixed(clock.now() + timedelta(seconds=110)):
