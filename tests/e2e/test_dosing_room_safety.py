@@ -36,6 +36,7 @@ from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
     on_prescription,
     protocol,
     reason_nb,
+    row_of,
 )
 
 AFTERNOON = local(TODAY, 15)
@@ -82,7 +83,7 @@ def tap_afternoon_board(page: Page) -> None:
 
 
 def tap_open(page: Page, patient: Patient) -> Locator:
-    page.locator(f"#row-{patient.pk} .act button.primary").tap()
+    row_of(page, patient).locator(".act button.primary").tap()
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", level=2)).to_have_text(patient.full_name)
     return panel
@@ -133,7 +134,7 @@ def test_a_nurse_tops_up_the_first_injection_on_the_tablet(
     page = tablet
     tap_login(page, live_server, "nurse.oslo")
     tap_afternoon_board(page)
-    row = page.locator(f"#row-{patient.pk}")
+    row = row_of(page, patient)
     expect(row).to_have_class(re.compile(r"\bstate-due\b"))
     expect(row.locator(".badge.warn")).to_have_text(f"{nb('Max now')} 15 mg")
 
@@ -183,7 +184,7 @@ def test_a_nurse_tops_up_the_first_injection_on_the_tablet(
     # and a second look at the patient does not offer it either
     page.reload()
     tap_afternoon_board(page)
-    page.locator(f"#row-{patient.pk} .act button.link").tap()
+    row_of(page, patient).locator(".act button.link").tap()
     expect(panel.get_by_role("heading", level=2)).to_have_text(patient.full_name)
     expect(panel.locator("form.observation")).to_be_visible()
     expect(panel.locator("form.top-up")).to_have_count(0)
@@ -216,7 +217,7 @@ def test_suspected_intoxication_halves_the_dose_on_the_tablet(
     expect(errors).to_contain_text("100")
     expect(panel.locator("input[name=intoxication][value=suspected]")).to_be_checked()
     expect(panel.locator("p.message")).to_have_count(0)
-    expect(page.locator(f"#row-{patient.pk}")).to_have_class(re.compile(r"\bstate-due\b"))
+    expect(row_of(page, patient)).to_have_class(re.compile(r"\bstate-due\b"))
     assert not Administration.objects.filter(patient=patient, day=TODAY).exists()
 
     # when: half the dose
@@ -225,7 +226,7 @@ def test_suspected_intoxication_halves_the_dose_on_the_tablet(
 
     # then: recorded, with the assessment
     expect(panel.locator("p.message[role=status]")).to_contain_text(recorded_nb("100"))
-    expect(page.locator(f"#row-{patient.pk}")).to_have_class(re.compile(r"\bstate-observing\b"))
+    expect(row_of(page, patient)).to_have_class(re.compile(r"\bstate-observing\b"))
     record = Administration.objects.get(patient=patient, day=TODAY)
     assert (record.dose_mg, record.intoxication, record.slot) == (100, "suspected", "afternoon")
 
@@ -256,7 +257,7 @@ def test_a_refusal_on_the_tablet_lists_every_reason(
     )
     expect(errors.last).to_be_visible()
     expect(panel.locator("input[name=intoxication][value=obvious]")).to_be_checked()
-    expect(page.locator(f"#row-{patient.pk}")).to_have_class(re.compile(r"\bstate-due\b"))
+    expect(row_of(page, patient)).to_have_class(re.compile(r"\bstate-due\b"))
     assert not Administration.objects.filter(patient=patient, day=TODAY).exists()
 
 
@@ -284,7 +285,7 @@ def test_a_doctor_reviews_a_patient_the_board_stopped(
     page.locator("header nav a[href$='/dosing/']").click()
     page.locator("nav.tabs a[href^='?slot=afternoon']").click()
     expect(page).to_have_url(re.compile(r"/dosing/\?slot=afternoon"))
-    row = page.locator(f"#row-{patient.pk}")
+    row = row_of(page, patient)
     expect(row).to_have_class(re.compile(r"\bstate-blocked\b"))
     expect(row.locator(".reasons li")).to_contain_text([missed])
 

@@ -175,8 +175,13 @@ def count_inputs(page: Page) -> None:
     )
 
 
+def row_of(page: Page, patient: Patient) -> Locator:
+    """The patient's row on the board (ids are row-<patient>-<prescription>: one a row)."""
+    return page.locator(f"#rows li.board-row[data-patient='{patient.pk}']")
+
+
 def open_panel(page: Page, patient: Patient) -> Locator:
-    page.locator(f"#row-{patient.pk} .act button.primary").click()
+    row_of(page, patient).locator(".act button.primary").click()
     panel = page.locator("#panel")
     expect(panel.get_by_role("heading", level=2)).to_have_text(patient.full_name)
     expect(panel).to_contain_text(patient.birth_date.strftime("%d.%m.%Y"))
@@ -201,7 +206,7 @@ def test_a_nurse_doses_three_patients_and_sees_why_one_is_blocked(
     expect(rows).to_have_count(4)
 
     # The blocked patient: the reason, and nothing to open.
-    blocked = page.locator(f"#row-{away.pk}")
+    blocked = row_of(page, away)
     expect(blocked).to_have_class(re.compile(r"\bstate-blocked\b"))
     expect(blocked).to_contain_text("Aas, Jon")
     expect(blocked.locator(".reasons li")).to_have_text([reason_nb("missed_days", days=3)])
@@ -216,37 +221,38 @@ def test_a_nurse_doses_three_patients_and_sees_why_one_is_blocked(
     }
     count_inputs(page)
     for number, patient in enumerate(dosed, start=1):
-        row = page.locator(f"#row-{patient.pk}")
+        row = row_of(page, patient)
         expect(row).to_have_class(re.compile(r"\bstate-due\b"))
         expect(row.locator(".mg")).to_have_text("200 mg")
         before = page.evaluate("window.habInputs")
 
         panel = open_panel(page, patient)
         form = panel.locator("form.dose-form")
-        # Prefilled: breath alcohol 0.00, outcome given, the prescribed dose.
-        expect(form.locator("input[name=breath_alcohol_permille]")).to_have_value(
-            re.compile(r"^0[.,]00$")
-        )
+        # Prefilled: outcome given, the prescribed dose. Breath alcohol is measured, never
+        # prefilled: one tap on "0,00 målt" enters a measured zero.
+        alcohol = form.locator("input[name=breath_alcohol_permille]")
+        expect(alcohol).to_have_value("")
         expect(form.locator("input[name=status][value=given]")).to_be_checked()
         expect(form.locator("input[name=dose_mg]")).to_have_value("200")
         form.locator("input[name=identity_checked]").check()
         form.locator("input[name=sedation][value='1']").check()
+        form.locator("button.quick[data-fill]").click()
+        expect(alcohol).to_have_value(re.compile(r"^0[.,]00$"))
         if number == 1:
             check_accessibility(page)
-            screenshot(page, "dose-panel")
         form.locator("button[type=submit].primary.big").click()
 
         expect(panel.locator("p.message[role=status]")).to_contain_text(recorded)
         expect(row).to_have_class(re.compile(r"\bstate-observing\b"))
         expect(row.locator(".badge.warn")).to_contain_text(nb("Observing until"))
         inputs = page.evaluate("window.habInputs") - before
-        assert inputs <= 4, f"an ordinary dose took {inputs} clicks or keystrokes"
+        assert inputs <= 5, f"an ordinary dose took {inputs} clicks or keystrokes"
 
     expect(page.locator("#rows .counts")).to_contain_text(f"{nb('In observation')}: 3")
 
     # The protocol's 20 minutes later, the first patient's observation ends without
     # concern, from the row (earlier it needs a note, in the panel).
-    first = page.locator(f"#row-{dosed[0].pk}")
+    first = row_of(page, dosed[0])
     with test_clock.fixed(clock.now() + timedelta(minutes=21)):
         first.locator("form button[type=submit]").click()
         expect(first).to_have_class(re.compile(r"\bstate-given\b"))
@@ -254,7 +260,6 @@ def test_a_nurse_doses_three_patients_and_sees_why_one_is_blocked(
     expect(page.locator("#rows .counts")).to_contain_text(f"{nb('In observation')}: 2")
     expect(blocked).to_have_class(re.compile(r"\bstate-blocked\b"))
     check_accessibility(page)
-    screenshot(page, "dosing-board")
 
     given = doses_today()
     assert given.count() == 3
@@ -278,6 +283,7 @@ def test_a_refused_dose_shows_every_reason(live_server, page: Page, on_prescript
     form = panel.locator("form.dose-form")
     form.locator("input[name=identity_checked]").check()
     form.locator("input[name=sedation][value='4']").check()
+    form.locator("button.quick[data-fill]").click()  # breath alcohol: a measured 0,00
     form.locator("button[type=submit].primary.big").click()
 
     # Refused: the reason beside the dose, the answers kept, the patient still due.
@@ -287,7 +293,7 @@ def test_a_refused_dose_shows_every_reason(live_server, page: Page, on_prescript
     expect(panel.locator("p.message")).to_have_count(0)
     expect(panel.locator("input[name=sedation][value='4']")).to_be_checked()
     expect(panel.locator("input[name=identity_checked]")).to_be_checked()
-    expect(page.locator(f"#row-{patient.pk}")).to_have_class(re.compile(r"\bstate-due\b"))
+    expect(row_of(page, patient)).to_have_class(re.compile(r"\bstate-due\b"))
     check_accessibility(page)
     screenshot(page, "dose-refused")
     assert doses_today().count() == 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
+from django.utils.formats import number_format
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from hab.core.forms import QuantityField, WholeNumberField
@@ -17,6 +21,22 @@ SEDATION = [
     ("3", _("3 – frequently drowsy, drifts off mid-sentence")),
     ("4", _("4 – somnolent, minimal or no response")),
 ]
+# The dose panel shows POSS as one row of four buttons with short names; the scale's
+# full wording stays beside them.
+SEDATION_SHORT = [
+    ("1", _("1 awake")),
+    ("2", _("2 slightly drowsy")),
+    ("3", _("3 often drowsy")),
+    ("4", _("4 somnolent")),
+]
+
+
+def alcohol_zero() -> str:
+    """A measured 0.00 ‰ written the active language's way ("0,00" in bokmål)."""
+    return number_format(Decimal("0.00"), 2)
+
+
+SEDATION_SCALE = format_lazy("{} · {} · {} · {}", *(label for _value, label in SEDATION))
 
 
 class DoseForm(forms.Form):
@@ -25,7 +45,11 @@ class DoseForm(forms.Form):
         error_messages={"required": _("Check the patient's identity first.")},
     )
     sedation = forms.TypedChoiceField(
-        label=_("Sedation (POSS)"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
+        label=_("Sedation (POSS)"),
+        choices=SEDATION_SHORT,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=SEDATION_SCALE,
     )
     breath_alcohol_permille = QuantityField(
         label=_("Breath alcohol (‰)"),
@@ -61,12 +85,35 @@ class DoseForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), required=False, max_length=500)
 
+    def __init__(self, *args, alcohol_on_suspicion_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The one-tap "0,00 measured" beside the field writes this (dosing/_alcohol.html).
+        self.alcohol_zero = alcohol_zero()
+        alcohol = self.fields["breath_alcohol_permille"]
+        if alcohol_on_suspicion_only:
+            # The clinic's protocol measures alcohol only on suspicion: empty is "not measured".
+            alcohol.required = False
+            alcohol.help_text = _("Leave empty when not measured (measured on suspicion).")
+        else:
+            alcohol.error_messages["required"] = _(
+                "Measure the breath alcohol and enter it, or tap “%(zero)s measured”."
+            ) % {"zero": self.alcohol_zero}
+
+    @staticmethod
+    def field_for(name: str) -> str:
+        """The service names the assessment's fields "assessment.<name>"."""
+        return name.removeprefix("assessment.")
+
 
 class TopUpForm(forms.Form):
     """The first day's top-up right after the first injection, when it was tolerated."""
 
     sedation = forms.TypedChoiceField(
-        label=_("Sedation (POSS) now"), choices=SEDATION, coerce=int, widget=forms.RadioSelect
+        label=_("Sedation (POSS) now"),
+        choices=SEDATION_SHORT,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text=SEDATION_SCALE,
     )
     dose_mg = QuantityField(
         label=_("Top-up (mg)"), min_value=0, decimal_places=1, localize=True, widget=NUMBER

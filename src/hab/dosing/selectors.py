@@ -861,6 +861,12 @@ def top_up_allowed(clinic: Clinic, day: date, slot: str, patient: Patient, row: 
     return 0.0 if decision.blocked else decision.max_mg
 
 
+def alcohol_on_suspicion_only(clinic: Clinic) -> bool:
+    """Whether the clinic's protocol in force measures breath alcohol only on suspicion."""
+    protocol = protocol_rules(clinic_protocol(clinic.pk))
+    return protocol is not None and protocol.breath_alcohol_on_suspicion_only
+
+
 def observation_left(row: BoardRow | None) -> int:
     """Minutes of the protocol's observation left for the row's dose (0 when over)."""
     if row is None or row.record is None or row.record.observe_until is None:

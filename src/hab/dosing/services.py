@@ -74,7 +74,12 @@ def _amount(errors: list[FieldError], field: str, value) -> Decimal:
     return amount
 
 
-def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> rules.Assessment:
+def _assessment(
+    errors: list[FieldError], values: dict | None, needed: bool, alcohol_needed: bool = True
+) -> rules.Assessment:
+    """The pre-dose assessment, checked; ``needed`` for a dose given. Whether breath
+    alcohol may be missing depends on the protocol (``_alcohol_missing``): a caller that
+    reads it later passes ``alcohol_needed=False`` and asks then."""
     values = values or {}
     sedation = values.get("sedation")
     alcohol = values.get("breath_alcohol_permille")
@@ -88,7 +93,7 @@ def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> 
         errors.append(FieldError("assessment.sedation", _("Record the sedation score (POSS).")))
     if sedation is not None and sedation not in (1, 2, 3, 4):
         errors.append(FieldError("assessment.sedation", _("POSS is 1, 2, 3 or 4.")))
-    if needed and alcohol is None:
+    if needed and alcohol_needed and alcohol is None:
         errors.append(
             FieldError("assessment.breath_alcohol_permille", _("Record the breath alcohol."))
         )
@@ -111,6 +116,15 @@ def _assessment(errors: list[FieldError], values: dict | None, needed: bool) -> 
         respiratory_rate=None if rate is None else int(rate),
         intoxication=intoxication,
     )
+
+
+def _alcohol_missing(protocol: rules.Protocol | None, checked: rules.Assessment) -> None:
+    """A dose needs a breath-alcohol measurement unless the clinic's protocol measures it
+    only on suspicion (then an empty field means "not measured")."""
+    if checked.breath_alcohol_permille is None and not (
+        protocol is not None and protocol.breath_alcohol_on_suspicion_only
+    ):
+        raise Invalid.one("assessment.breath_alcohol_permille", _("Record the breath alcohol."))
 
 
 def _check_status(errors, status: str, dose: Decimal, reason: str) -> None:
@@ -149,7 +163,7 @@ def administration_record(
         errors.append(FieldError("medication", _("Choose the medication.")))
     dose = _amount(errors, "dose_mg", dose_mg)
     taken = status in (Status.GIVEN, Status.PARTIAL)
-    checked = _assessment(errors, assessment, needed=taken)
+    checked = _assessment(errors, assessment, needed=taken, alcohol_needed=False)
     _check_status(errors, status, dose, withheld_reason)
     if top_up and not taken:
         errors.append(FieldError("status", _("A top-up is a dose given.")))
@@ -175,6 +189,8 @@ def administration_record(
             raise Invalid.one("medication", _("The prescription is for another form."))
         if prescription is not None and route and route != prescription.route:
             raise Invalid.one("route", _("The prescription is for another route."))
+        if taken:
+            _alcohol_missing(ctx.protocol, checked)
         now = clock.now()
         decision = (
             ctx.decide(patient.pk, prescription, slot, now, checked, top_up=top_up)
@@ -467,10 +483,11 @@ def administration_correct(
         )
         checked = rules.Assessment()
         if starts_dose:
-            checked = _assessment(errors, assessment, needed=True)
+            checked = _assessment(errors, assessment, needed=True, alcohol_needed=False)
             if errors:
                 raise Invalid(errors)
             ctx = context_for(target.clinic, [patient.pk], target.day)
+            _alcohol_missing(ctx.protocol, checked)
             if target.day != clock.today() or target.prescription is None:
                 raise Conflict(_("A dose can only be recorded for today."))
             decision = ctx.decide(

@@ -81,6 +81,8 @@ def _lines(rows: list[selectors.BoardRow], slot: str, day) -> list[dict]:
         lines.append(
             {
                 "pk": patient.pk,
+                # A patient with two prescriptions (injections and tablets) has two rows.
+                "rx": row.prescription.pk,
                 "state": row.state,
                 "photo": photo.format(patient.pk) if patient.photo else "",
                 "initials": patient.given_name[:1] + patient.family_name[:1],
@@ -159,13 +161,18 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = web_actor(request)
     patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
     row = selectors.board_row(actor, clinic, day, slot, patient)
-    # Decimals, not text, so the form shows them the local way ("0,00" in Norwegian).
-    initial = {"breath_alcohol_permille": Decimal("0.00"), "status": "given"}
+    # Breath alcohol is never prefilled: an empty box is a measurement not yet made (the
+    # panel's "0,00 measured" fills it in one tap). A Decimal dose shows the local way.
+    initial = {"status": "given"}
     if row is not None and not row.decision.blocked:
         allowed = min(row.decision.max_mg, row.decision.prescribed_mg)
         initial["dose_mg"] = Decimal(f"{allowed:g}")
     top_up = request.POST.get("top_up") == "1"
-    form = DoseForm(None if top_up else request.POST or None, initial=initial)
+    form = DoseForm(
+        None if top_up else request.POST or None,
+        initial=initial,
+        alcohol_on_suspicion_only=selectors.alcohol_on_suspicion_only(clinic),
+    )
     top_up_form = _top_up_form(clinic, day, slot, patient, row, request.POST if top_up else None)
     recorded = None
     conflict = ""
