@@ -144,8 +144,11 @@ def check_accessibility(page: Page) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    """Saves a full-page PNG for the user guide: docs/guide/img/<name>.png."""
+    """Saves a full-page PNG for the user guide: docs/guide/img/<name>.png. A page that
+    fits the screen and scrolls inside (the dosing room) is taken as the screen shows it:
+    a full-page shot would stretch its screen-high layout to the length of its list."""
     IMG_DIR.mkdir(parents=True, exist_ok=True)
     path = IMG_DIR / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    fits = page.evaluate("document.body.scrollHeight <= window.innerHeight")
+    page.screenshot(path=str(path), full_page=not fits)
     return path
