@@ -41,3 +41,12 @@ def test_the_administrator_gets_the_plain_start_page(web_as):
 
     assert start.status_code == 200
     assert "Velkommen til HAB" in start.content.decode()
+
+
+def test_only_the_page_shown_is_marked_current_in_the_menu(web_as):
+    # "Awaiting review" lives under /dosing/ like the board; only it is the current page.
+    page = web_as("doctor.oslo").get("/dosing/awaiting-review/")
+
+    current = [item["label"] for item in page.context["menu"] if item["active"]]
+    assert [str(label) for label in current] == ["Venter på vurdering"]
+    assert page.content.decode().count('aria-current="page"') == 1

@@ -46,6 +46,13 @@ def navigation(request: HttpRequest) -> dict:
         for label, name, action, unless in MENU_AGGREGATES
         if policy.can(user, action, clinic) and not policy.can(user, unless, clinic)
     ]
+    # One item is the current page: the longest match ("Awaiting review" lives under
+    # /dosing/ too, and is not the board).
+    current = max(
+        (item for item in menu if item["active"]), key=lambda i: len(i["url"]), default=None
+    )
+    for item in menu:
+        item["active"] = item is current
     return {
         "menu": menu,
         "current_roles": sorted(policy.roles_at(user, clinic)),

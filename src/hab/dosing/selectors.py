@@ -389,17 +389,19 @@ def open_alerts(
     )
 
     def answered(alert: DoctorAlert) -> bool:
-        after = alert.raised_at
+        # At or after the alert: a doctor acting in the same instant has seen it.
+        since = alert.raised_at
         reviewed = [
             at
             for (patient, group), at in reviews.items()
             if patient == alert.patient_id and (not alert.group or group == alert.group)
         ]
-        return (
-            any(at > after for at in reviewed)
-            or (prescribed.get(alert.patient_id) or after) > after
-            or (lifted.get(alert.patient_id) or after) > after
-        )
+        acted = [
+            *reviewed,
+            prescribed.get(alert.patient_id),
+            lifted.get(alert.patient_id),
+        ]
+        return any(at is not None and at >= since for at in acted)
 
     return [alert for alert in found if not answered(alert)]
 
