@@ -394,3 +394,17 @@ def test_stop_and_lift_through_the_pages(web_as, on_prescription, afternoon):
     assert placed.status_code == 302 and placed.url == "/dosing/"
     assert lifted.status_code == 302 and lifted.url == f"/patients/{patient}/"
     assert DoseHoldLift.objects.get().hold.reason == "Truende atferd"
+
+
+def test_a_session_already_recorded_is_not_a_block_to_alert_about(
+    api_as, on_prescription, afternoon
+):
+    patient = on_prescription()["patient"]
+    assert api_as("nurse.oslo").post("/administrations", dose_body(patient)).status_code == 201
+
+    without = alert(api_as, patient, slot="afternoon")
+    with_note = alert(api_as, patient, slot="afternoon", note="Uvel etter dosen.")
+
+    assert without.status_code == 422
+    assert with_note.status_code == 201
+    assert with_note.json()["reason"] == "Uvel etter dosen."

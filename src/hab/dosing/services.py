@@ -997,7 +997,8 @@ def _blocking_reasons(patient, group: str, slot: str) -> dict[str, list[str]]:
         if (group and this != group) or prescription.dose_for(slot) <= 0:
             continue
         decision = ctx.decide(patient.pk, prescription, slot, now)
-        if decision.blocked:
+        # A session already recorded is done, not blocked: nothing for the doctor there.
+        if decision.blocked and not any(r.code == "already_recorded" for r in decision.blocks):
             blocked.setdefault(this, []).extend(messages.texts(decision.blocks))
     return blocked
 
