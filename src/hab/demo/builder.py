@@ -16,6 +16,7 @@ from datetime import date
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from hab.core import clock
 from hab.core.models import Clinic, User
@@ -58,7 +59,10 @@ def build(*, seed: int = 2026, scale: float = 1.0) -> DemoContext:
         password=settings.DEMO_PASSWORD,
         scale=scale,
     )
-    with transaction.atomic():
+    # Text the services write in the acting user's language (a doctor alert's reasons)
+    # is written in bokmål, as at a Norwegian clinic: a management command has no
+    # language of its own and would write English.
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         for module in contributors():
             module.contribute(ctx)
     return ctx

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from hab.core.formats import number
+from hab.dosing.models import Status
 from hab.dosing.rules import Reason
 
 
@@ -24,6 +25,11 @@ def mg(value) -> str:
     return f"{number(value)} mg"
 
 
+def status_label(code: str) -> str:
+    """A record's status in words ("gitt"), not its stored code ("given")."""
+    return str(Status(code).label).lower() if code in Status.values else code
+
+
 def text(reason: Reason) -> str:
     p = reason.params
     code = reason.code
@@ -38,7 +44,7 @@ def text(reason: Reason) -> str:
     if code == "already_recorded":
         return _(
             "Already recorded in this session (%(status)s). Use a correction to change it."
-        ) % {"status": p["status"]}
+        ) % {"status": status_label(p["status"])}
     if code == "hold":
         return _("Dosing stopped: %(reason)s – only a doctor can lift the stop.") % {
             "reason": p["reason"]

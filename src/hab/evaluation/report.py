@@ -14,6 +14,7 @@ from hab.core import clock
 from hab.core.models import Clinic
 from hab.evaluation import charts, costbenefit, indicators, selectors
 from hab.evaluation.models import Category
+from hab.intake.models import Phase
 
 
 def context(
@@ -49,6 +50,10 @@ def context(
             for row in costbenefit.sensitivity(model)
         ],
         "grants": data["costs"]["grants"],
+        "phase_rows": [
+            (Phase(code).label if code in Phase.values else code, mg)
+            for code, mg in data["dosing"]["mean_daily_dose_mg_by_phase"].items()
+        ],
         "cost_rows": [
             (Category(code).label if code in Category.values else code, nok)
             for code, nok in data["costs"]["by_category_nok"].items()

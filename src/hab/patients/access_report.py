@@ -189,7 +189,10 @@ def _values(obj: models.Model) -> list[Value]:
 
 
 def _label(model_field) -> str:
-    return str(model_field.verbose_name)[:1].upper() + str(model_field.verbose_name)[1:]
+    name = str(model_field.verbose_name)
+    # A field without a verbose name of its own gets Django's English one ("recorded
+    # by"): the catalogue's entry for it, where there is one, reads in the report's language.
+    return _(name[:1].upper() + name[1:])
 
 
 # Stored codes some models show in words of their own.

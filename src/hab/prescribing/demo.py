@@ -38,7 +38,8 @@ def contribute(ctx) -> None:
                 actor=Actor.system(ctx.users[f"clinic_lead.{code}"]),
                 clinic=clinic,
                 doctor=f"doctor.{code}",
-                reason="Demo values, not a clinical recommendation (protocol-defaults.md).",
+                # In bokmål, as a clinic lead here would write it.
+                reason="Demoverdier, ikke en klinisk anbefaling (protocol-defaults.md).",
                 values=DEMO_VALUES,
                 demo_values=True,
             )

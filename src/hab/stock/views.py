@@ -100,6 +100,11 @@ def ledger(request: HttpRequest) -> HttpResponse:
     clinic = _clinic(request, Action.STOCK_VIEW)
     form, _filters, entries = _filtered(request, clinic)
     page = Paginator(entries, LEDGER_PAGE).get_page(request.GET.get("page"))
+    # A dose's session by the clinic's name for it ("Formiddag"), not its code.
+    slot_names = dict(clinic.slots.values_list("code", "name"))
+    for entry in page:
+        if entry.administration_id:
+            entry.slot_name = slot_names.get(entry.administration.slot, entry.administration.slot)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -259,7 +259,7 @@ def _setup(programme: Plan) -> Setup:
             created_at=created,
             created_by_id=staff["clinic_lead"],
             doctor_id=staff["doctor"],
-            reason="Demo values, not a clinical recommendation (protocol-defaults.md).",
+            reason="Demoverdier, ikke en klinisk anbefaling (protocol-defaults.md).",
             demo_values=True,
             **DEMO_VALUES,
         )
