@@ -41,7 +41,8 @@ def test_a_nurse_confirms_a_correction_over_the_daily_maximum(
     # Nothing is saved yet: every breach is listed, and the confirmation asked for.
     errors = page.locator(".field-error")
     expect(errors.first).to_be_visible()
-    expect(page.locator("main")).to_contain_text("1100 mg")
+    # Bokmål groups thousands with a (no-break) space: "1 100 mg".
+    expect(page.locator("main")).to_contain_text(re.compile(r"1\s100 mg"))
     expect(page.locator("main")).to_contain_text("450 mg")
     assert Administration.objects.filter(corrects=record).count() == 0
     page.locator("#id_confirm_breach").check()

@@ -444,7 +444,7 @@ def protocol_create(
     errors += [
         FieldError(name, _("Enter zero or more."))
         for name, value in values.items()
-        if isinstance(value, int | float | Decimal) and value < 0
+        if name in PROTOCOL_FIELDS and isinstance(value, int | float | Decimal) and value < 0
     ]
     if errors:
         raise Invalid(errors)
