@@ -245,6 +245,8 @@ class SecurityEventKind(models.TextChoices):
     PIN_SET = "pin_set", _("Lock-screen PIN set")
     PIN_REMOVED = "pin_removed", _("Lock-screen PIN removed")
     SETTINGS_CHANGED = "settings_changed", _("Clinic settings changed")
+    REGISTRATION_MATCH = "registration_match", _("Registration matched a person elsewhere")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
 
 
 class SecurityEvent(models.Model):
