@@ -242,7 +242,7 @@ def test_a_dose_recorded_at_the_other_clinic_names_it(api_as, on_prescription, a
 
 
 @pytest.fixture
-def session(on_prescription, api_as):
+def session(on_prescription, api_as, afternoon):
     """Oslo's afternoon: Rune dosed at 15:00 (in observation), Åse and Per not seen."""
     made = {
         "rune": named(on_prescription(), "Rune", "Amundsen", date(1979, 3, 14)),
