@@ -834,13 +834,19 @@ def board_matching(rows: list[BoardRow], text: str) -> list[BoardRow]:
 
 
 def board_row(
-    actor: Actor, clinic: Clinic, day: date, slot: str, patient: Patient
+    actor: Actor, clinic: Clinic, day: date, slot: str, patient: Patient, medication: str = ""
 ) -> BoardRow | None:
-    """The board's row of one patient (the dose panel), read for that patient alone."""
+    """The board's row of one patient (the dose panel), read for that patient alone.
+
+    A patient with two prescriptions in the session (injections and methadone) has two
+    rows: ``medication`` names the row (one prescription in force per medication), and
+    None answers a medication without a row now. Without it, the patient's first row."""
     slots = _check_board(actor, clinic, slot)
     guests = set() if patient.clinic_id == clinic.pk else {patient.pk}
     ctx = context_for(clinic, [patient.pk], day, slots)
     rows = _rows(clinic, day, slot, [patient], guests, ctx)
+    if medication:
+        rows = [row for row in rows if row.prescription.medication == medication]
     _add_alerts(rows)
     _log_shown(actor, clinic, [patient], guests, {"list": "board", "slot": slot, "day": str(day)})
     return rows[0] if rows else None

@@ -104,7 +104,8 @@ def _lines(rows: list[selectors.BoardRow], slot: str, day) -> list[dict]:
                 "blocked": decision.blocked,
                 "max_now": mg(decision.max_mg) if decision.max_mg < decision.prescribed_mg else "",
                 "reasons": row.reasons,
-                "panel": panel.format(patient.pk),
+                # The panel of this row's prescription, not the patient's first row.
+                "panel": panel.format(patient.pk) + f"&medication={row.prescription.medication}",
                 "observation": observation.format(record.pk) if record else "",
                 "correct": correct.format(record.pk) if record else "",
                 # "Varsle lege" on a blocked row, or the answer once the doctor is alerted.
@@ -160,7 +161,9 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     day, slot = _day_slot(request, clinic)
     actor = web_actor(request)
     patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
-    row = selectors.board_row(actor, clinic, day, slot, patient)
+    # The row the nurse opened: a patient with two prescriptions in the session has two.
+    medication = (request.GET.get("medication") or request.POST.get("medication") or "")[:30]
+    row = selectors.board_row(actor, clinic, day, slot, patient, medication)
     # Breath alcohol is never prefilled: an empty box is a measurement not yet made (the
     # panel's "0,00 measured" fills it in one tap). A Decimal dose shows the local way.
     initial = {"status": "given"}
@@ -207,7 +210,7 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
             top_up_form.add_error(None, error.message)
         else:
             top_up_form = None
-            row = selectors.board_row(actor, clinic, day, slot, patient)
+            row = selectors.board_row(actor, clinic, day, slot, patient, medication)
     elif request.method == "POST" and not top_up and row is not None and form.is_valid():
         data = form.cleaned_data
         try:
@@ -236,9 +239,9 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
             # Recorded by someone else between this panel's read and the write: the
             # panel shows who and the record as it now stands.
             conflict = error.message
-            row = selectors.board_row(actor, clinic, day, slot, patient)
+            row = selectors.board_row(actor, clinic, day, slot, patient, medication)
         else:
-            row = selectors.board_row(actor, clinic, day, slot, patient)
+            row = selectors.board_row(actor, clinic, day, slot, patient, medication)
             # The first injection just given: offer its top-up at once, in the same panel.
             top_up_form = _top_up_form(clinic, day, slot, patient, row)
     response = render(
@@ -320,7 +323,9 @@ def observation_end(request: HttpRequest, administration_id: int) -> HttpRespons
     patient = selectors.patient_for_dosing(
         actor, record.patient_id, record.clinic, record.day, Action.BOARD_VIEW
     )
-    row = selectors.board_row(actor, record.clinic, record.day, record.slot, patient)
+    row = selectors.board_row(
+        actor, record.clinic, record.day, record.slot, patient, record.medication
+    )
     response = render(
         request,
         "dosing/_panel.html",
