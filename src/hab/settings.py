@@ -232,6 +232,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user name before any password is checked.
     "hab.core.security.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # The administrator role's rights in /admin/ (HAB has no superusers).
+    "hab.core.admin_rights.AdminRoleBackend",
 ] + (["hab.core.oidc.HabOIDCBackend"] if HAB_OIDC_ENABLED else [])
 
 AUTH_PASSWORD_VALIDATORS = [

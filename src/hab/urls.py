@@ -8,6 +8,7 @@ from hab.core import auth_views as hab_auth_views
 from hab.core import clinic_views as core_clinic_views
 from hab.core import lock_views as core_lock_views
 from hab.core import oidc as hab_oidc
+from hab.core import role_views as core_role_views
 from hab.core import views as core_views
 from hab.research import export_views as research_export_views
 
@@ -23,9 +24,16 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clinic/", core_views.clinic_switch, name="clinic-switch"),
     path("clinic/settings/", core_clinic_views.clinic_settings, name="clinic-settings"),
+    path("clinic/roles/", core_role_views.clinic_roles, name="clinic-roles"),
+    path(
+        "clinic/roles/<int:proposal_id>/decide/",
+        core_role_views.clinic_role_decide,
+        name="clinic-role-decide",
+    ),
     path("lock/", core_lock_views.lock_screen, name="lock"),
     path("lock/alive/", core_lock_views.lock_alive, name="lock-alive"),
     path("me/pin/", core_lock_views.my_pin, name="my-pin"),
+    path("me/tokens/", core_role_views.my_tokens, name="my-tokens"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("patients/", include("hab.patients.urls")),
     path("intake/", include("hab.intake.urls")),

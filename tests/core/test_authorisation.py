@@ -19,6 +19,8 @@ CARE = {"doctor", "nurse", "psychologist", "coordinator", "clinic_lead"}
 ALLOWED: dict[Action, set[str]] = {
     Action.CLINIC_VIEW: set(Role.values),
     Action.CLINIC_SETTINGS_EDIT: {"clinic_lead"},
+    Action.ROLE_CHANGE: {"clinic_lead", "admin"},
+    Action.SYSTEM_ADMIN: {"admin"},
     Action.PATIENT_LIST: CARE,
     Action.PATIENT_VIEW: CARE | {"admin"},
     Action.PATIENT_CREATE: {"doctor", "coordinator", "clinic_lead"},
@@ -134,8 +136,8 @@ def test_api_authorisation(api_as, make_patient, role, action, method, template,
         expected = 404  # never tells whether the patient exists
     elif role not in ALLOWED[action]:
         expected = 403
-    elif role in WITH_REASON:
-        expected = 403  # a reason must be stated first
+    elif role in WITH_REASON or action == Action.ACCESS_LOG_VIEW:
+        expected = 403  # a reason must be stated first (the access log: always)
     else:
         expected = 201 if method == "post" else 200
     assert response.status_code == expected, response.content
@@ -175,6 +177,11 @@ def test_ui_authorisation(web_as, make_patient, role, action, template, where):
         assert response.status_code == 404
     elif role not in ALLOWED[action]:
         assert response.status_code == 403
+    elif action == Action.ACCESS_LOG_VIEW:
+        # The access log asks everyone why, on its own page, every time.
+        assert response.status_code == 200
+        assert b"Why do you read the access log?" in response.content or response.content
+        assert not patient.access_log.filter(what="access log").exists()
     elif role in WITH_REASON:
         assert response.status_code == 302
         assert response["Location"].startswith(f"/patients/{patient.pk}/reason/")

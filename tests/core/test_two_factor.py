@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client, override_settings
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -225,12 +226,37 @@ def test_the_api_wants_the_code_of_a_user_with_a_device(staff):
     right = Api().post("/auth/token", credentials | {"otp": code_for(device)})
 
     assert missing.status_code == 401
-    assert missing.json() == {"detail": "Give the two-factor code from the app as otp."}
+    assert missing.json() == {"detail": "Second factor required."}
     assert wrong.status_code == 401
     assert wrong.json() == {"detail": "The two-factor code is not right."}
     assert right.status_code == 200
     assert ApiToken.objects.count() == 1
     assert Api(right.json()["token"]).get("/me").status_code == 200
+
+
+@require_2fa
+@pytest.mark.parametrize("otp", [None, "", "  "])
+def test_a_token_request_without_the_code_is_not_a_failed_login(staff, otp):
+    confirmed_device(staff["doctor.oslo"])
+    credentials = {"username": "doctor.oslo", "password": PASSWORD}
+    if otp is not None:
+        credentials["otp"] = otp
+
+    asked = [Api().post("/auth/token", credentials) for _ in range(6)]
+
+    assert {(r.status_code, r.json()["detail"]) for r in asked} == {
+        (401, "Second factor required.")
+    }
+    assert not AccessAttempt.objects.filter(username="doctor.oslo").exists()
+
+
+@require_2fa
+def test_a_wrong_code_counts_as_a_failed_login(staff):
+    confirmed_device(staff["doctor.oslo"])
+
+    Api().post("/auth/token", {"username": "doctor.oslo", "password": PASSWORD, "otp": "000000"})
+
+    assert AccessAttempt.objects.filter(username="doctor.oslo").exists()
 
 
 @require_2fa

@@ -80,9 +80,11 @@ def access_log_write(
     policy_action: policy.Action = policy.Action.PATIENT_VIEW,
     basis: AccessBasis | None = None,
     clinic_id: int | None = None,
+    reason: str = "",
 ) -> AccessLog:
-    """``basis`` is given where the caller established it (a guest dose at another clinic)."""
-    basis, reason = (basis, "") if basis else basis_for(actor, patient, policy_action)
+    """``basis`` (and ``reason``) are given where the caller established them (a guest dose
+    at another clinic; the reason every read of the access log takes)."""
+    basis, reason = (basis, reason) if basis else basis_for(actor, patient, policy_action)
     return AccessLog.objects.create(
         at=clock.now(),
         user=actor.user,

@@ -1,28 +1,29 @@
+"""The Django admin: clinics, sessions, users without roles, API tokens and the security
+log. No patient data and no access log (that is read per patient in HAB, with a reason);
+roles change only on HAB's role page, with a second person's approval. The administrator's
+rights here come from the role (hab.core.admin_rights); HAB has no superusers."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from hab.core.models import (
-    AccessLog,
-    ApiToken,
-    Clinic,
-    Membership,
-    SecurityEvent,
-    SessionSlot,
-    User,
-)
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 1
+from hab.core import services
+from hab.core.models import ApiToken, Clinic, SecurityEvent, SessionSlot, User
 
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
-    inlines = [MembershipInline]
     list_display = ("username", "first_name", "last_name", "hpr_number", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("HAB", {"fields": ("hpr_number",)}))
+    list_filter = ("is_active", "is_staff")
+    # No superuser flag, groups or permissions: rights come from roles, and roles from the
+    # role page. Staff status follows the administrator role.
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "hpr_number")}),
+        (_("Status"), {"fields": ("is_active", "is_staff")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    readonly_fields = ("is_staff", "last_login", "date_joined")
 
 
 class SlotInline(admin.TabularInline):
@@ -39,53 +40,23 @@ class ClinicAdmin(admin.ModelAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "key_hash", "prefix", "created_at", "expires_at", "last_used_at")
+    readonly_fields = (
+        "user",
+        "key_hash",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-@admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
-    """Read-only: the access log is append-only."""
-
-    list_display = ("at", "username", "roles", "patient_ref", "action", "what", "basis", "channel")
-    # The patient is shown by number only: the admin role reads no record without a reason.
-    fields = (
-        "at",
-        "username",
-        "roles",
-        "patient_ref",
-        "clinic",
-        "action",
-        "what",
-        "details",
-        "channel",
-        "ip",
-        "basis",
-        "reason",
-    )
-    readonly_fields = fields
-    list_filter = ("action", "basis", "channel", "clinic")
-    search_fields = ("username",)
-
-    @admin.display(description="patient")
-    def patient_ref(self, obj):
-        return obj.patient_id
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        services.tokens_revoke_by_admin(tokens=queryset, by=request.user, request=request)
 
 
 @admin.register(SecurityEvent)

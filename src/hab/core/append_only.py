@@ -75,6 +75,8 @@ TABLES = (
     "evaluation_grant",
     "stock_ledgercheckpoint",
     "core_securityevent",
+    "core_rolechangeproposal",
+    "core_rolechangedecision",
 )
 
 PG_FUNCTION = """

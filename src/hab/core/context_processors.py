@@ -23,6 +23,7 @@ MENU = [
     (_("Rota"), "operations:week", Action.ROTA_VIEW),
     (_("Evaluation"), "evaluation:dashboard", Action.EVALUATION_VIEW),
     (_("Clinic settings"), "clinic-settings", Action.CLINIC_SETTINGS_EDIT),
+    (_("Roles"), "clinic-roles", Action.ROLE_CHANGE),
 ]
 # Aggregates for those who see no records: (label, url name, action, unless this action).
 MENU_AGGREGATES = [

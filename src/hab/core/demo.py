@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import time
 
-from hab.core.roles import HealthRegion, Role
-from hab.core.services import clinic_create, pin_set, staff_create
+from hab.core.models import RoleChangeKind
+from hab.core.roles import Grant, HealthRegion, Role
+from hab.core.services import clinic_create, pin_set, role_change_propose, staff_create
 
 SLOTS = [
     ("morning", "Formiddag", time(8, 0), time(11, 0)),
@@ -64,4 +65,14 @@ def contribute(ctx) -> None:
             )
             if role == Role.NURSE:
                 pin_set(user=ctx.users[username], pin=NURSE_PIN, password=ctx.password)
+        # One role change waiting for a second person, so the role page shows the flow:
+        # the clinic lead (or another administrator) approves or refuses it.
+        role_change_propose(
+            by=ctx.users[f"admin.{code}"],
+            username=f"researcher.{code}",
+            clinic=clinic,
+            kind=RoleChangeKind.GRANT,
+            role=Grant.RESEARCH_EXPORT_DATES,
+            reason="Koblingsstudie mot Reseptregisteret godkjent av REK",
+        )
     ctx.log.append(f"Clinics: {', '.join(ctx.clinics)}; staff: {len(ctx.users)} users.")

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from hab.core import rules
-from hab.core.roles import HealthRegion, Role
+from hab.core.roles import HealthRegion, Role, RoleOrGrant
 
 hpr_validator = RegexValidator(
     r"^\d{4,9}$",
@@ -31,6 +31,11 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("staff member")
         verbose_name_plural = _("staff")
+        constraints = [
+            # HAB has no superuser: every right comes from a role (hab.core.policy), and
+            # roles change only with a second person's approval (RoleChangeDecision).
+            models.CheckConstraint(condition=Q(is_superuser=False), name="user_no_superuser"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -171,6 +176,7 @@ ACCESS_WHAT_LABELS = {
     "prescription": _("prescription"),
     "prescriptions": _("prescriptions"),
     "administration": _("dose"),
+    "dose panel": _("dose panel (identity check and dose)"),
     "dose history": _("dose history (last four weeks)"),
     "observation": _("observation after a dose"),
     "guest dosing": _("guest dosing"),
@@ -247,6 +253,7 @@ class SecurityEventKind(models.TextChoices):
     SETTINGS_CHANGED = "settings_changed", _("Clinic settings changed")
     REGISTRATION_MATCH = "registration_match", _("Registration matched a person elsewhere")
     TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    ROLE_BOOTSTRAP = "role_bootstrap", _("First role given on the command line")
 
 
 class SecurityEvent(models.Model):
@@ -272,3 +279,61 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.kind}"
+
+
+class RoleChangeKind(models.TextChoices):
+    GRANT = "grant", _("Grant")
+    REMOVE = "remove", _("Remove")
+
+
+class RoleChangeProposal(models.Model):
+    """Someone (an administrator or the clinic lead) proposes granting or removing a role
+    of a person at a clinic. Nothing changes until a second person approves it
+    (RoleChangeDecision). Append-only: database triggers refuse UPDATE and DELETE."""
+
+    at = models.DateTimeField(_("proposed"), db_index=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="role_proposals"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("change"), max_length=10, choices=RoleChangeKind.choices)
+    role = models.CharField(_("role"), max_length=40, choices=RoleOrGrant.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("role change proposal")
+        verbose_name_plural = _("role change proposals")
+        indexes = [models.Index(fields=["clinic", "-at"], name="roleproposal_clinic_at")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="roleproposal_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(proposed_by=F("user")), name="roleproposal_not_own_roles"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.role} {self.user_id}@{self.clinic_id}"
+
+
+class RoleChangeDecision(models.Model):
+    """A second person's approval or refusal of a proposal; one per proposal. An approval
+    changes the Membership in the same transaction. Append-only."""
+
+    proposal = models.OneToOneField(
+        RoleChangeProposal, on_delete=models.PROTECT, related_name="decision"
+    )
+    at = models.DateTimeField(_("decided"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved = models.BooleanField(_("approved"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("role change decision")
+        verbose_name_plural = _("role change decisions")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} {'approved' if self.approved else 'refused'}"

@@ -23,6 +23,11 @@ class Action(StrEnum):
     CLINIC_VIEW = "clinic.view"
     # The clinic's own settings (the idle lock of shared tablets).
     CLINIC_SETTINGS_EDIT = "clinic.settings"
+    # Proposing, approving and refusing changes of the clinic's roles (two people each).
+    ROLE_CHANGE = "role.change"
+    # The Django admin (/admin/): clinics, sessions, users without roles, tokens, 2FA
+    # devices and lock-outs. No patient data is registered there.
+    SYSTEM_ADMIN = "system.admin"
     PATIENT_LIST = "patient.list"
     PATIENT_VIEW = "patient.view"
     PATIENT_CREATE = "patient.create"
@@ -154,7 +159,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _CARE
         | {A.INCIDENT_MANAGE, A.INCIDENT_SUMMARY, A.CARE_EDIT, A.CARE_NOTE_WRITE}
         | {A.ROTA_EDIT, A.CONTINGENCY, A.EVALUATION_VIEW, A.COSTS_EDIT}
-        | {A.CLINIC_SETTINGS_EDIT}
+        | {A.CLINIC_SETTINGS_EDIT, A.ROLE_CHANGE}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW, A.PATIENT_ACCESS_REPORT}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
@@ -177,7 +182,9 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.EVALUATION_VIEW, A.COSTS_EDIT}
     ),
     # System administration; opening a record needs a stated reason every time.
-    Role.ADMIN: frozenset({A.CLINIC_VIEW, A.PATIENT_VIEW, A.ACCESS_LOG_VIEW}),
+    Role.ADMIN: frozenset(
+        {A.CLINIC_VIEW, A.PATIENT_VIEW, A.ACCESS_LOG_VIEW, A.ROLE_CHANGE, A.SYSTEM_ADMIN}
+    ),
 }
 
 # Roles whose reading of a record rests on a care relationship at the clinic.

@@ -18,3 +18,17 @@ class HealthRegion(models.TextChoices):
     WEST = "helse_vest", "Helse Vest"
     CENTRAL = "helse_midt", "Helse Midt-Norge"
     NORTH = "helse_nord", "Helse Nord"
+
+
+class Grant(models.TextChoices):
+    """Rights given to one person rather than a role, through the same two-person flow
+    as roles (hab.core.services.role_change_propose). Stored as Django permissions."""
+
+    RESEARCH_EXPORT_DATES = "research.export_dates", _("Calendar dates in research exports")
+
+
+# What a role change proposal may concern: a role at a clinic, or a personal grant.
+RoleOrGrant = models.TextChoices(
+    "RoleOrGrant",
+    [(m.name, (m.value, m.label)) for m in Role] + [(m.name, (m.value, m.label)) for m in Grant],
+)

@@ -1,4 +1,5 @@
-"""Pure rules of the core app: the screen lock of a shared tablet.
+"""Pure rules of the core app: the screen lock of a shared tablet, the lifetime of API
+tokens and the two-person rule for role changes.
 
 No Django here: the decisions are plain functions of numbers and strings, tested at,
 under and over every limit (tests/core/test_rules.py).
@@ -60,3 +61,48 @@ def pin_problem(pin: str) -> str | None:
 def unlock_attempts_left(failures: int) -> int:
     """Tries left at the lock screen after ``failures`` wrong ones (0: log out)."""
     return max(0, UNLOCK_ATTEMPTS - failures)
+
+
+# An API token lives 12 hours by default (HAB_API_TOKEN_HOURS): a working day and a bit,
+# so a token copied off a tablet is worthless by the next shift.
+TOKEN_HOURS_DEFAULT = 12
+
+
+class RoleChangeProblem:
+    """Why a role change is refused (codes; the service words them)."""
+
+    OWN_ROLES = "own_roles"
+    ALREADY_HELD = "already_held"
+    NOT_HELD = "not_held"
+    PENDING = "pending"
+    OWN_PROPOSAL = "own_proposal"
+    DECIDED = "decided"
+
+
+def role_proposal_problem(
+    *, proposer: int, person: int, grant: bool, holds: bool, pending: bool
+) -> str | None:
+    """None when ``proposer`` may propose granting (or removing) a role of ``person``.
+    Nobody proposes a change to their own roles; a grant of a role already held, or a
+    removal of one not held, is refused; one open proposal per person, clinic and role."""
+    if proposer == person:
+        return RoleChangeProblem.OWN_ROLES
+    if grant and holds:
+        return RoleChangeProblem.ALREADY_HELD
+    if not grant and not holds:
+        return RoleChangeProblem.NOT_HELD
+    if pending:
+        return RoleChangeProblem.PENDING
+    return None
+
+
+def role_decision_problem(*, decider: int, proposer: int, person: int, decided: bool) -> str | None:
+    """None when ``decider`` may approve or refuse: a second person, neither the one who
+    proposed it nor the one whose role it is, and only once."""
+    if decided:
+        return RoleChangeProblem.DECIDED
+    if decider == person:
+        return RoleChangeProblem.OWN_ROLES
+    if decider == proposer:
+        return RoleChangeProblem.OWN_PROPOSAL
+    return None

@@ -62,3 +62,13 @@ class AccessReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("You have no care relationship with this patient. Your reason is logged."),
     )
+
+
+class AccessLogReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you read the access log?"),
+        min_length=10,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Asked every time. Your reason is written to the access log."),
+    )

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from hab.core import policy
 from hab.core.access import Actor, access_log_listed, access_log_write, basis_for
-from hab.core.errors import Forbidden, NotFound
-from hab.core.models import AccessAction, AccessLog, Clinic, User
+from hab.core.errors import Forbidden, NotFound, ReasonRequired
+from hab.core.models import AccessAction, AccessBasis, AccessLog, Clinic, User
 from hab.core.policy import Action
 from hab.patients.models import Consent, ConsentKind, Patient, Relative
 
@@ -82,15 +82,30 @@ def active_relatives(patient: Patient) -> QuerySet[Relative]:
     return patient.relatives.filter(removed_at__isnull=True)
 
 
-def access_log_for(actor: Actor, patient_id: int, *, limit: int = 500) -> tuple[Patient, list]:
-    """The patient's access log. Reading it is itself an access, and logged."""
-    patient = patient_for_user(actor, patient_id, Action.ACCESS_LOG_VIEW)
+def access_log_for(
+    actor: Actor, patient_id: int, *, reason: str, limit: int = 500
+) -> tuple[Patient, list]:
+    """The patient's access log. Reading it always takes a reason given for this read,
+    care relationship or not (it shows who looked at the patient), and the read is itself
+    written to the access log with that reason. Without one: ReasonRequired, after the
+    checks that make it a 404 or 403 for those who may not read it at all."""
+    patient = Patient.objects.select_related("clinic").filter(pk=patient_id).first()
+    if patient is None or not policy.is_member(actor.user, patient.clinic_id):
+        raise NotFound(_("No such patient."))
+    if not policy.can(actor.user, Action.ACCESS_LOG_VIEW, patient.clinic_id):
+        raise Forbidden(_("Your role does not give access to this."))
+    reason = " ".join(reason.split())[:300]
+    if not reason:
+        raise ReasonRequired(
+            _("State why you read the access log. The reason is written to the access log.")
+        )
     access_log_write(
         actor=actor,
         patient=patient,
         action=AccessAction.VIEW,
         what="access log",
-        policy_action=Action.ACCESS_LOG_VIEW,
+        basis=AccessBasis.REASON,
+        reason=reason,
     )
     rows = list(AccessLog.objects.filter(patient=patient).order_by("-at", "-id")[:limit])
     return patient, rows

@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hab.core import clock, policy
-from hab.core.errors import Conflict, Invalid
+from hab.core.errors import Conflict, Invalid, ReasonRequired
 from hab.core.policy import Action
 from hab.core.web import add_errors, current_clinic, remember_reason, staff_view, web_actor
 from hab.intake.selectors import patient_timeline
 from hab.patients import selectors, services
 from hab.patients.forms import (
+    AccessLogReasonForm,
     AccessReasonForm,
     ConsentForm,
     PatientCreateForm,
@@ -227,7 +228,14 @@ def relative_remove(request: HttpRequest, patient_id: int, relative_id: int) -> 
 
 @staff_view
 def access_log(request: HttpRequest, patient_id: int) -> HttpResponse:
-    patient, rows = selectors.access_log_for(web_actor(request), patient_id)
+    # Every read asks why (the reason is not remembered), and the log is shown only in
+    # the answer to that POST.
+    form = AccessLogReasonForm(request.POST or None)
+    reason = form.cleaned_data["reason"] if request.method == "POST" and form.is_valid() else ""
+    try:
+        patient, rows = selectors.access_log_for(web_actor(request), patient_id, reason=reason)
+    except ReasonRequired:
+        return render(request, "patients/access_log_reason.html", {"form": form})
     return render(request, "patients/access_log.html", {"patient": patient, "rows": rows})
 
 

@@ -232,8 +232,8 @@ def _setup(programme: Plan) -> Setup:
                 hpr_number=str(rng.randint(1_000_000, 9_999_999))
                 if role in (Role.DOCTOR, Role.NURSE, Role.PSYCHOLOGIST)
                 else "",
+                # Staff for the Django admin, never superuser (hab.core.admin_rights).
                 is_staff=role == Role.ADMIN,
-                is_superuser=role == Role.ADMIN,
             )
         extra = [
             User(
