@@ -125,11 +125,14 @@ def access_log_listed(
     """One row per patient shown in a list: their name was on the screen. ``clinic_id``
     is where they were shown, when that is not their own clinic (guests)."""
     now = clock.now()
-    # Whom this person was shown lately (by the user's index, a few hundred rows at most);
-    # a list of the ids in the query cost more than reading them all.
+    # Whom this person was shown or opened lately (by the user's index, a few hundred rows
+    # at most); a list of the ids in the query cost more than reading them all. A patient
+    # whose record or dose panel was just opened is not logged again as listed on it.
     seen = set(
         AccessLog.objects.filter(
-            user=actor.user, action=AccessAction.LIST, at__gte=now - LIST_REPEAT
+            user=actor.user,
+            action__in=(AccessAction.LIST, AccessAction.VIEW),
+            at__gte=now - LIST_REPEAT,
         ).values_list("patient_id", flat=True)
     )
     patients = [p for p in patients if p.pk not in seen]

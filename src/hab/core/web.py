@@ -45,6 +45,12 @@ def web_actor(request: HttpRequest) -> Actor:
     )
 
 
+def shows(request: HttpRequest) -> bool:
+    """True when the request shows a page of the patient's data, to be logged as a read;
+    a POST is a write, logged once by the service that makes it."""
+    return request.method in ("GET", "HEAD")
+
+
 def remember_reason(request: HttpRequest, patient_id: int, reason: str) -> None:
     stored = dict(request.session.get(SESSION_REASONS, {}))
     stored[str(patient_id)] = {"reason": reason[:300], "until": time.time() + REASON_SECONDS}

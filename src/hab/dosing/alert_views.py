@@ -12,13 +12,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hab.core import policy
-from hab.core.errors import Conflict, Invalid
+from hab.core.errors import Conflict, Forbidden, Invalid
 from hab.core.policy import Action
-from hab.core.web import current_clinic, form_page, staff_view, web_actor
+from hab.core.web import current_clinic, form_page, shows, staff_view, web_actor
 from hab.dosing import rules, selectors, services
 from hab.dosing.forms import DoseHoldForm, DoseHoldLiftForm
-from hab.patients.selectors import patient_for_user
+from hab.patients.selectors import patient_open
 
 
 def alerted_text(alert) -> str:
@@ -88,7 +87,9 @@ def _back(request: HttpRequest, patient_id: int) -> str:
 def dose_hold(request: HttpRequest, patient_id: int) -> HttpResponse:
     """ "Stopp dosering": a doctor or a nurse stops the patient's dosing, with a reason."""
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id, Action.DOSE_HOLD)
+    patient = patient_open(
+        actor, patient_id, Action.DOSE_HOLD, what="dose hold", shown=shows(request)
+    )
     back = _back(request, patient.pk)
 
     def save(cleaned: dict) -> HttpResponse:
@@ -117,9 +118,12 @@ def dose_hold(request: HttpRequest, patient_id: int) -> HttpResponse:
 def dose_hold_lift(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The doctor lifts the stop, with a note. Others get a refusal that says why."""
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id)
-    back = _back(request, patient.pk)
-    if not policy.can(request.user, Action.DOSE_HOLD_LIFT, patient.clinic_id):
+    back = _back(request, patient_id)
+    try:
+        patient = patient_open(
+            actor, patient_id, Action.DOSE_HOLD_LIFT, what="dose hold", shown=shows(request)
+        )
+    except Forbidden:
         # Refused with the reason in words (the general 403 page says only "not allowed").
         return render(
             request,

@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
-from hab.core.access import Actor, access_log_listed
+from hab.core.access import Actor, access_log_listed, access_log_write
 from hab.core.errors import Forbidden, NotFound
-from hab.core.models import AccessBasis, Clinic
+from hab.core.models import AccessAction, AccessBasis, Clinic
 from hab.core.policy import Action
 from hab.core.sql import among
 from hab.dosing import messages, rules, search
@@ -455,6 +455,61 @@ def patient_for_dosing(
     if not policy.can(actor.user, action, clinic):
         raise Forbidden(_("Your role does not give access to this."))
     return patient
+
+
+def patient_open_for_dosing(
+    actor: Actor,
+    patient_id: int,
+    clinic: Clinic,
+    day: date,
+    action: Action,
+    *,
+    what: str,
+    details: dict | None = None,
+    shown: bool = True,
+) -> Patient:
+    """``patient_for_dosing`` for a page that shows the patient (the dose panel, the
+    correction form): the read is logged here, as a guest's where the patient is one
+    (``shown=False`` for the POST of a form, whose service logs the change)."""
+    patient = patient_for_dosing(actor, patient_id, clinic, day, action)
+    if shown:
+        guest = patient.clinic_id != clinic.pk
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.VIEW,
+            what=what,
+            details=details,
+            policy_action=action,
+            basis=AccessBasis.GUEST if guest else None,
+            clinic_id=clinic.pk,
+        )
+    return patient
+
+
+def administration_open(
+    actor: Actor, administration_id: int, action: Action, *, shown: bool = True
+) -> Administration:
+    """A dose record, for someone who may do ``action`` where it was given; showing it is
+    logged as a read of the patient."""
+    record = (
+        Administration.objects.select_related("patient", "clinic")
+        .filter(pk=administration_id)
+        .first()
+    )
+    if record is None:
+        raise NotFound(_("No such record."))
+    record.patient = patient_open_for_dosing(
+        actor,
+        record.patient_id,
+        record.clinic,
+        record.day,
+        action,
+        what="administration",
+        details={"administration": record.pk},
+        shown=shown,
+    )
+    return record
 
 
 @dataclass(frozen=True, slots=True)

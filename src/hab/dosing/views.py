@@ -19,7 +19,7 @@ from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.formats import number
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.dosing import rules, selectors, services
 from hab.dosing.alert_views import alerted_text
 from hab.dosing.forms import (
@@ -30,7 +30,7 @@ from hab.dosing.forms import (
     TopUpForm,
 )
 from hab.dosing.models import Administration, Intoxication
-from hab.patients.selectors import patient_for_user
+from hab.patients.selectors import patient_open
 
 
 def _slot_now(clinic) -> str:
@@ -160,7 +160,16 @@ def dose_panel(request: HttpRequest, patient_id: int) -> HttpResponse:
     clinic = current_clinic(request)
     day, slot = _day_slot(request, clinic)
     actor = web_actor(request)
-    patient = selectors.patient_for_dosing(actor, patient_id, clinic, day, Action.BOARD_VIEW)
+    patient = selectors.patient_open_for_dosing(
+        actor,
+        patient_id,
+        clinic,
+        day,
+        Action.BOARD_VIEW,
+        what="dose panel",
+        details={"slot": slot, "day": str(day)},
+        shown=shows(request),
+    )
     # The row the nurse opened: a patient with two prescriptions in the session has two.
     medication = (request.GET.get("medication") or request.POST.get("medication") or "")[:30]
     row = selectors.board_row(actor, clinic, day, slot, patient, medication)
@@ -413,16 +422,9 @@ def session_close(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def correction(request: HttpRequest, administration_id: int) -> HttpResponse:
-    record = (
-        Administration.objects.select_related("patient", "clinic")
-        .filter(pk=administration_id)
-        .first()
-    )
-    if record is None:
-        raise NotFound(_("No such record."))
     actor = web_actor(request)
-    selectors.patient_for_dosing(
-        actor, record.patient_id, record.clinic, record.day, Action.DOSE_CORRECT
+    record = selectors.administration_open(
+        actor, administration_id, Action.DOSE_CORRECT, shown=shows(request)
     )
     # The clinic's name for the session ("Ettermiddag"), not its code ("afternoon").
     slot_name = (
@@ -486,7 +488,9 @@ def _review_group(request: HttpRequest, clinic, row) -> str:
 def dose_review(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The doctor's review that lifts a missed-days or breach block of one medication."""
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id, Action.PRESCRIBE)
+    patient = patient_open(
+        actor, patient_id, Action.PRESCRIBE, what="dose review", shown=shows(request)
+    )
     back = reverse("patients:detail", args=[patient.pk])
     if request.GET.get("from") == "alerts":
         # Opened from the doctor's start page: back there, where the answered alert is gone.

@@ -48,16 +48,21 @@ def referral_for_user(
     return referral
 
 
-def referral_open(actor: Actor, referral_id: int) -> Referral:
-    referral = referral_for_user(actor, referral_id)
-    access_log_write(
-        actor=actor,
-        patient=referral.patient,
-        action=AccessAction.VIEW,
-        what="referral",
-        details={"referral": referral.pk},
-        policy_action=Action.REFERRAL_VIEW,
-    )
+def referral_open(
+    actor: Actor, referral_id: int, action: Action = Action.REFERRAL_VIEW, *, shown: bool = True
+) -> Referral:
+    """The referral, checked for ``action``; showing it is logged as a read of the patient
+    (``shown=False`` for the POST of a form, whose service logs the change)."""
+    referral = referral_for_user(actor, referral_id, action)
+    if shown:
+        access_log_write(
+            actor=actor,
+            patient=referral.patient,
+            action=AccessAction.VIEW,
+            what="referral",
+            details={"referral": referral.pk},
+            policy_action=action,
+        )
     return referral
 
 
@@ -74,15 +79,21 @@ def episode_for_user(
     return episode
 
 
-def episode_open(actor: Actor, episode_id: int) -> Episode:
-    episode = episode_for_user(actor, episode_id, Action.PATIENT_VIEW)
-    access_log_write(
-        actor=actor,
-        patient=episode.patient,
-        action=AccessAction.VIEW,
-        what="episode",
-        details={"episode": episode.pk},
-    )
+def episode_open(
+    actor: Actor, episode_id: int, action: Action = Action.PATIENT_VIEW, *, shown: bool = True
+) -> Episode:
+    """The episode, checked for ``action``; showing it is logged as a read of the patient
+    (``shown=False`` for the POST of a form, whose service logs the change)."""
+    episode = episode_for_user(actor, episode_id, action)
+    if shown:
+        access_log_write(
+            actor=actor,
+            patient=episode.patient,
+            action=AccessAction.VIEW,
+            what="episode",
+            details={"episode": episode.pk},
+            policy_action=action,
+        )
     return episode
 
 

@@ -11,7 +11,7 @@ from hab.core import policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.intake import rules, selectors, services
 from hab.intake.forms import (
     AdmitForm,
@@ -26,7 +26,7 @@ from hab.intake.forms import (
     WithdrawForm,
 )
 from hab.intake.models import ReferralStatus
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import clinic_for_action, patient_open
 
 INBOX_FILTERS = {
     "open": [s for s in rules.OPEN_STATUSES if s != ReferralStatus.NOT_ELIGIBLE],
@@ -78,7 +78,13 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("patient"):
         if not request.GET["patient"].isdigit():
             raise NotFound(_("No such patient."))
-        patient = patient_for_user(actor, int(request.GET["patient"]), Action.REFERRAL_CREATE)
+        patient = patient_open(
+            actor,
+            int(request.GET["patient"]),
+            Action.REFERRAL_CREATE,
+            what="referral",
+            shown=shows(request),
+        )
     form_class = ExistingPatientReferralForm if patient else ReferralForm
     form = form_class(request.POST or None)
 
@@ -198,7 +204,9 @@ def referral_offer(request: HttpRequest, referral_id: int) -> HttpResponse:
 @staff_view
 def referral_withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
     actor = web_actor(request)
-    referral = selectors.referral_for_user(actor, referral_id, Action.REFERRAL_MANAGE)
+    referral = selectors.referral_open(
+        actor, referral_id, Action.REFERRAL_MANAGE, shown=shows(request)
+    )
 
     def save(data: dict) -> HttpResponse:
         services.referral_set_status(
@@ -218,7 +226,9 @@ def referral_withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
 @staff_view
 def referral_urgent(request: HttpRequest, referral_id: int) -> HttpResponse:
     actor = web_actor(request)
-    referral = selectors.referral_for_user(actor, referral_id, Action.REFERRAL_URGENT)
+    referral = selectors.referral_open(
+        actor, referral_id, Action.REFERRAL_URGENT, shown=shows(request)
+    )
     initial = {"urgent": referral.urgent, "reason": referral.urgent_reason}
 
     def save(data: dict) -> HttpResponse:
@@ -239,7 +249,9 @@ def referral_urgent(request: HttpRequest, referral_id: int) -> HttpResponse:
 @staff_view
 def referral_assess(request: HttpRequest, referral_id: int) -> HttpResponse:
     actor = web_actor(request)
-    referral = selectors.referral_for_user(actor, referral_id, Action.REFERRAL_ASSESS)
+    referral = selectors.referral_open(
+        actor, referral_id, Action.REFERRAL_ASSESS, shown=shows(request)
+    )
     criteria_set = selectors.active_criteria_set()
     form = AssessmentForm(request.POST or None, criteria=criteria_set.criteria.all())
     if request.method == "POST" and form.is_valid():
@@ -275,7 +287,9 @@ def referral_assess(request: HttpRequest, referral_id: int) -> HttpResponse:
 @staff_view
 def referral_admit(request: HttpRequest, referral_id: int) -> HttpResponse:
     actor = web_actor(request)
-    referral = selectors.referral_for_user(actor, referral_id, Action.EPISODE_ADMIT)
+    referral = selectors.referral_open(
+        actor, referral_id, Action.EPISODE_ADMIT, shown=shows(request)
+    )
 
     def save(data: dict) -> HttpResponse:
         services.episode_admit(
@@ -343,7 +357,7 @@ def _patient_url(episode) -> str:
 @staff_view
 def episode_phase(request: HttpRequest, episode_id: int) -> HttpResponse:
     actor = web_actor(request)
-    episode = selectors.episode_for_user(actor, episode_id, Action.EPISODE_PHASE)
+    episode = selectors.episode_open(actor, episode_id, Action.EPISODE_PHASE, shown=shows(request))
 
     def save(data: dict) -> HttpResponse:
         services.episode_set_phase(
@@ -363,7 +377,9 @@ def episode_phase(request: HttpRequest, episode_id: int) -> HttpResponse:
 @staff_view
 def episode_coordinator(request: HttpRequest, episode_id: int) -> HttpResponse:
     actor = web_actor(request)
-    episode = selectors.episode_for_user(actor, episode_id, Action.EPISODE_COORDINATOR)
+    episode = selectors.episode_open(
+        actor, episode_id, Action.EPISODE_COORDINATOR, shown=shows(request)
+    )
 
     def save(data: dict) -> HttpResponse:
         services.episode_set_coordinator(
@@ -386,7 +402,9 @@ def episode_coordinator(request: HttpRequest, episode_id: int) -> HttpResponse:
 @staff_view
 def episode_transfer(request: HttpRequest, episode_id: int) -> HttpResponse:
     actor = web_actor(request)
-    episode = selectors.episode_for_user(actor, episode_id, Action.EPISODE_TRANSFER)
+    episode = selectors.episode_open(
+        actor, episode_id, Action.EPISODE_TRANSFER, shown=shows(request)
+    )
     clinics = [(c.code, c.name) for c in Clinic.objects.exclude(pk=episode.clinic_id)]
 
     def save(data: dict) -> HttpResponse:
@@ -417,7 +435,9 @@ def episode_transfer(request: HttpRequest, episode_id: int) -> HttpResponse:
 @staff_view
 def episode_discharge(request: HttpRequest, episode_id: int) -> HttpResponse:
     actor = web_actor(request)
-    episode = selectors.episode_for_user(actor, episode_id, Action.EPISODE_DISCHARGE)
+    episode = selectors.episode_open(
+        actor, episode_id, Action.EPISODE_DISCHARGE, shown=shows(request)
+    )
 
     def save(data: dict) -> HttpResponse:
         services.episode_discharge(

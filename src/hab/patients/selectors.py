@@ -41,10 +41,31 @@ def patient_for_user(
     return patient
 
 
-def patient_open(actor: Actor, patient_id: int, *, what: str = "record") -> Patient:
-    """The patient's record for reading; the read is written to the access log."""
-    patient = patient_for_user(actor, patient_id)
-    access_log_write(actor=actor, patient=patient, action=AccessAction.VIEW, what=what)
+def patient_open(
+    actor: Actor,
+    patient_id: int,
+    action: Action = Action.PATIENT_VIEW,
+    *,
+    what: str = "record",
+    details: dict | None = None,
+    shown: bool = True,
+) -> Patient:
+    """The patient for a page or an answer that shows their data, checked for ``action``;
+    the read is written to the access log here, so no view can forget it.
+
+    ``shown=False`` for the POST of a form: its service writes the row of the change (one
+    row per write, not a read and a write), and a form shown again with errors shows what
+    was typed, already logged when the form was opened."""
+    patient = patient_for_user(actor, patient_id, action)
+    if shown:
+        access_log_write(
+            actor=actor,
+            patient=patient,
+            action=AccessAction.VIEW,
+            what=what,
+            details=details,
+            policy_action=action,
+        )
     return patient
 
 

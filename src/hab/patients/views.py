@@ -11,7 +11,14 @@ from django.views.decorators.http import require_POST
 from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, ReasonRequired
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, remember_reason, staff_view, web_actor
+from hab.core.web import (
+    add_errors,
+    current_clinic,
+    remember_reason,
+    shows,
+    staff_view,
+    web_actor,
+)
 from hab.intake.selectors import patient_timeline
 from hab.patients import selectors, services
 from hab.patients.forms import (
@@ -129,7 +136,9 @@ def _with_session_names(prescriptions, patient):
 @staff_view
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = web_actor(request)
-    patient = selectors.patient_for_user(actor, patient_id, Action.PATIENT_EDIT)
+    patient = selectors.patient_open(
+        actor, patient_id, Action.PATIENT_EDIT, what="patient", shown=shows(request)
+    )
     initial = {name: getattr(patient, name) for name in ("given_name", "family_name", "phone")}
     initial["address"] = patient.address
     form = PatientEditForm(request.POST or None, request.FILES or None, initial=initial)
@@ -185,7 +194,9 @@ def relative_edit(
     request: HttpRequest, patient_id: int, relative_id: int | None = None
 ) -> HttpResponse:
     actor = web_actor(request)
-    patient = selectors.patient_for_user(actor, patient_id, Action.RELATIVE_EDIT)
+    patient = selectors.patient_open(
+        actor, patient_id, Action.RELATIVE_EDIT, what="relative", shown=shows(request)
+    )
     initial = {}
     if relative_id is not None:
         relative = Relative.objects.filter(

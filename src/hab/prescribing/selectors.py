@@ -10,9 +10,14 @@ from datetime import UTC, date, datetime
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from hab.core.access import Actor
+from hab.core.errors import NotFound
+from hab.core.policy import Action
 from hab.core.sql import among, serial
 from hab.dosing import rules
+from hab.patients.selectors import patient_open
 from hab.prescribing import rules as prescription_rules
 from hab.prescribing.models import (
     DosingProtocol,
@@ -25,6 +30,25 @@ from hab.prescribing.rules import PROTOCOL_RANGES, PROTOCOL_SWITCHES, protocol_c
 
 _MEDICATIONS = dict(Medication.choices)
 _ROUTES = dict(Route.choices)
+
+
+def prescription_open(
+    actor: Actor, prescription_id: int, action: Action, *, shown: bool = True
+) -> Prescription:
+    """The prescription with its patient, checked for ``action`` on the patient; showing
+    it is logged as a read of the patient (``shown=False`` for a write its service logs)."""
+    prescription = Prescription.objects.filter(pk=prescription_id).first()
+    if prescription is None:
+        raise NotFound(_("No such prescription."))
+    prescription.patient = patient_open(
+        actor,
+        prescription.patient_id,
+        action,
+        what="prescription",
+        details={"prescription": prescription.pk},
+        shown=shown,
+    )
+    return prescription
 
 
 def protocol_in_force(clinic_id: int) -> DosingProtocol | None:

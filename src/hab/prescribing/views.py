@@ -10,10 +10,10 @@ from hab.core import policy
 from hab.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.dosing import services as dosing_services
 from hab.intake.models import Episode
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import clinic_for_action, patient_open
 from hab.prescribing import services
 from hab.prescribing.forms import (
     GuestForm,
@@ -22,9 +22,10 @@ from hab.prescribing.forms import (
     ProtocolForm,
     StopForm,
 )
-from hab.prescribing.models import DosingProtocol, Prescription
+from hab.prescribing.models import DosingProtocol
 from hab.prescribing.selectors import (
     chain_head,
+    prescription_open,
     protocol_diff,
     protocol_in_force,
     protocol_pending,
@@ -39,7 +40,10 @@ def _back(patient_id: int) -> str:
 @staff_view
 def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id, Action.PRESCRIBE)
+    # The form shows the prescription in force and the last four weeks of doses.
+    patient = patient_open(
+        actor, patient_id, Action.PRESCRIBE, what="prescriptions", shown=shows(request)
+    )
     episode = Episode.objects.filter(patient=patient, ended_on__isnull=True).first()
     if episode is None:
         raise NotFound(_("The patient is not in treatment."))
@@ -91,11 +95,9 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 @staff_view
 def prescription_stop(request: HttpRequest, prescription_id: int) -> HttpResponse:
-    prescription = Prescription.objects.filter(pk=prescription_id).first()
-    if prescription is None:
-        raise NotFound(_("No such prescription."))
     actor = web_actor(request)
-    patient = patient_for_user(actor, prescription.patient_id, Action.PRESCRIBE)
+    prescription = prescription_open(actor, prescription_id, Action.PRESCRIBE, shown=shows(request))
+    patient = prescription.patient
 
     def save(data: dict) -> HttpResponse:
         services.prescription_stop(
@@ -117,7 +119,9 @@ def prescription_stop(request: HttpRequest, prescription_id: int) -> HttpRespons
 @staff_view
 def guest_authorise(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id, Action.GUEST_AUTHORISE)
+    patient = patient_open(
+        actor, patient_id, Action.GUEST_AUTHORISE, what="guest dosing", shown=shows(request)
+    )
     clinics = [(c.code, c.name) for c in Clinic.objects.exclude(pk=patient.clinic_id)]
 
     def save(data: dict) -> HttpResponse:
