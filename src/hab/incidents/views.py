@@ -17,11 +17,11 @@ from hab.core.access import access_log_listed, access_log_write
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import AccessAction
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, form_page, staff_view, web_actor
+from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.incidents import selectors, services
 from hab.incidents.api import _month
 from hab.incidents.forms import FollowUpForm, IncidentForm, ListFilter
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import clinic_for_action, patient_open
 
 
 @staff_view
@@ -67,7 +67,13 @@ def incident_new(request: HttpRequest) -> HttpResponse:
     patient = administration_id = None
     source = request.GET if request.method == "GET" else request.POST
     if source.get("patient", "").isdigit():
-        patient = patient_for_user(actor, int(source["patient"]), Action.INCIDENT_REPORT)
+        patient = patient_open(
+            actor,
+            int(source["patient"]),
+            Action.INCIDENT_REPORT,
+            what="incident",
+            shown=shows(request),
+        )
     if source.get("administration", "").isdigit():
         administration_id = int(source["administration"])
     initial = {
