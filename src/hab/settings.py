@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "axes",
     # Only for its vendored Swagger UI files: without the app ninja loads them from a CDN.
     "ninja",
+    # Only for its translations: the password strength messages in bokmål.
+    "django_zxcvbn_password_validator",
     "hab.core",
     "hab.patients",
     "hab.intake",
@@ -236,9 +238,29 @@ AUTHENTICATION_BACKENDS = [
     "hab.core.admin_rights.AdminRoleBackend",
 ] + (["hab.core.oidc.HabOIDCBackend"] if HAB_OIDC_ENABLED else [])
 
+# A password is refused when it is like the user's name or user name, is made of them
+# ("nurse.oslo1" for nurse.oslo, "karinordmann1980"), is short or common, or is guessable
+# by zxcvbn's estimate with the user's names and the words below as its first guesses.
+# Strength 3 of 4: more than 10^8 guesses, beyond what the lock-out lets anyone try
+# online and costly offline against Argon2.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "hab.core.passwords.NotTheUsersNameValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django_zxcvbn_password_validator.ZxcvbnPasswordValidator"},
+]
+PASSWORD_MINIMAL_STRENGTH = 3
+PASSWORD_EXTRA_DICTIONARY = [
+    "hab",
+    "heroinassistert",
+    "behandling",
+    "oslo",
+    "bergen",
+    "klinikk",
+    "sykepleier",
+    "lege",
+    "passord",
 ]
 
 LANGUAGE_CODE = "nb"

@@ -17,6 +17,7 @@ from hab.core.access import Actor
 from hab.core.models import Clinic
 from hab.core.policy import Action
 from hab.core.roles import Role
+from tests.conftest import PASSWORD
 from tests.core.test_authorisation import ALLOWED
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +173,7 @@ def test_no_reader_ever_receives_a_note_above_their_level(staff, patient, roles,
             )
     reader = core_services.staff_create(
         username=f"reader{next(_reader_serial)}",
-        password="x" * 12,
+        password=PASSWORD,
         first_name="Leser",
         last_name="Test",
         roles=[(clinic, Role(role)) for role in sorted(roles)],

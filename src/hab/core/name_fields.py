@@ -33,10 +33,13 @@ def person_name_message(error: PersonNameError, max_length: int) -> str:
 
 
 def clean_person_name(
-    errors: list[FieldError], field: str, value: object, *, max_length: int
+    errors: list[FieldError], field: str, value: object, *, max_length: int, required: bool = True
 ) -> str:
-    """The name as stored, or the value unchanged with the reason added to ``errors``."""
+    """The name as stored, or the value unchanged with the reason added to ``errors``.
+    An optional name left empty (or only spaces) is stored as ""."""
     text = "" if value is None else str(value)
+    if not required and not text.strip():
+        return ""
     try:
         return person_name(text, max_length=max_length)
     except PersonNameError as error:

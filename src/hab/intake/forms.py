@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from hab.core.name_fields import PersonNameField
 from hab.intake.models import EndReason, Phase, ReferralSource
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -20,8 +21,8 @@ class ReferralForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         help_text=_("A person not yet in HAB is registered with the referral."),
     )
-    given_name = forms.CharField(label=_("Given name"), max_length=100)
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = PersonNameField(label=_("Given name"), max_length=100)
+    family_name = PersonNameField(label=_("Family name"), max_length=100)
     birth_date = forms.DateField(
         label=_("Birth date"),
         required=False,
@@ -30,7 +31,7 @@ class ReferralForm(forms.Form):
     )
     source = forms.ChoiceField(label=_("Referred from"), choices=ReferralSource.choices)
     referring_organisation = forms.CharField(label=_("Referring organisation"), max_length=200)
-    referring_contact = forms.CharField(label=_("Contact person"), max_length=200, required=False)
+    referring_contact = PersonNameField(label=_("Contact person"), max_length=200, required=False)
     received_on = forms.DateField(label=_("Received"), widget=DATE, initial=timezone.localdate)
     documents = forms.CharField(
         label=_("Documents received"),

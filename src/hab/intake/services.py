@@ -15,6 +15,7 @@ from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic, User
+from hab.core.name_fields import clean_person_name
 from hab.core.policy import Action
 from hab.intake import rules
 from hab.intake.models import (
@@ -126,6 +127,9 @@ def referral_create(
     if not referring_organisation:
         errors.append(FieldError("referring_organisation", _("This field is required.")))
     received_on = _check_date(errors, "received_on", received_on)
+    referring_contact = clean_person_name(
+        errors, "referring_contact", referring_contact, max_length=200, required=False
+    )
     if (patient_id is None) == (new_patient is None):
         errors.append(
             FieldError("patient", _("Choose a registered patient or register the person."))
@@ -155,7 +159,7 @@ def referral_create(
             clinic=clinic,
             source=source,
             referring_organisation=referring_organisation,
-            referring_contact=referring_contact.strip(),
+            referring_contact=referring_contact,
             received_on=received_on,
             documents=documents.strip(),
             note=note.strip(),

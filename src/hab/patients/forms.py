@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hab.core.name_fields import PersonNameField
 from hab.patients.models import ConsentKind
 
 
@@ -12,8 +13,8 @@ class PatientCreateForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    given_name = forms.CharField(label=_("Given name"), max_length=100)
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = PersonNameField(label=_("Given name"), max_length=100)
+    family_name = PersonNameField(label=_("Family name"), max_length=100)
     birth_date = forms.DateField(
         label=_("Birth date"),
         required=False,
@@ -26,8 +27,8 @@ class PatientCreateForm(forms.Form):
 
 
 class PatientEditForm(forms.Form):
-    given_name = forms.CharField(label=_("Given name"), max_length=100)
-    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = PersonNameField(label=_("Given name"), max_length=100)
+    family_name = PersonNameField(label=_("Family name"), max_length=100)
     phone = forms.CharField(label=_("Phone"), max_length=30, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     photo = forms.ImageField(label=_("New photo for identity check"), required=False)
@@ -44,7 +45,7 @@ class ConsentForm(forms.Form):
 
 
 class RelativeForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=150)
+    name = PersonNameField(label=_("Name"), max_length=150)
     relation = forms.CharField(
         label=_("Relation"), max_length=60, help_text=_("For example mother, partner, friend.")
     )

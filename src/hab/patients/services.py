@@ -17,6 +17,7 @@ from hab.core import clock
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic
+from hab.core.name_fields import clean_person_name
 from hab.core.policy import Action
 from hab.patients import national_id
 from hab.patients.models import Consent, ConsentKind, Patient, Relative
@@ -60,6 +61,12 @@ def _clean_text(errors: list[FieldError], field: str, value: str, *, required: b
     return value
 
 
+def _clean_name(errors: list[FieldError], model: type, field: str, value: object) -> str:
+    """A person's name as stored (hab.core.names), within the model field's length."""
+    max_length = model._meta.get_field(field).max_length
+    return clean_person_name(errors, field, value, max_length=max_length)
+
+
 def _clean_phone(errors: list[FieldError], value: str) -> str:
     value = (value or "").strip()
     if value and not PHONE_RE.match(value):
@@ -100,8 +107,8 @@ def patient_create(
         errors.append(FieldError(field, national_id_message(error)))
     if born and born > clock.today():
         errors.append(FieldError("birth_date", _("The birth date is in the future.")))
-    given_name = _clean_text(errors, "given_name", given_name, required=True)
-    family_name = _clean_text(errors, "family_name", family_name, required=True)
+    given_name = _clean_name(errors, Patient, "given_name", given_name)
+    family_name = _clean_name(errors, Patient, "family_name", family_name)
     phone = _clean_phone(errors, phone)
     address = _clean_text(errors, "address", address, required=False)
     _raise_if(errors)
@@ -157,10 +164,13 @@ def patient_update(
         patient = patient_for_user(actor, patient_id, Action.PATIENT_EDIT, lock=True)
         errors: list[FieldError] = []
         cleaned: dict[str, object] = {}
-        for name in ("given_name", "family_name", "address"):
+        for name in ("given_name", "family_name"):
             if name in changes:
-                required = name != "address"
-                cleaned[name] = _clean_text(errors, name, str(changes[name]), required=required)
+                cleaned[name] = _clean_name(errors, Patient, name, changes[name])
+        if "address" in changes:
+            cleaned["address"] = _clean_text(
+                errors, "address", str(changes["address"]), required=False
+            )
         if "phone" in changes:
             cleaned["phone"] = _clean_phone(errors, str(changes["phone"]))
         if "birth_date" in changes:
@@ -226,7 +236,7 @@ RELATIVE_FIELDS = ("name", "relation", "phone", "email", "is_next_of_kin", "note
 def _clean_relative(values: dict[str, object]) -> dict[str, object]:
     errors: list[FieldError] = []
     cleaned: dict[str, object] = {
-        "name": _clean_text(errors, "name", str(values.get("name", "")), required=True),
+        "name": _clean_name(errors, Relative, "name", values.get("name", "")),
         "relation": _clean_text(errors, "relation", str(values.get("relation", "")), required=True),
         "phone": _clean_phone(errors, str(values.get("phone", "") or "")),
         "email": str(values.get("email", "") or "").strip(),
