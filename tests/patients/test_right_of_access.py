@@ -11,10 +11,14 @@ import pypdfium2
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
-from hab.core.models import AccessLog
+from hab.core import services as core_services
+from hab.core.models import AccessLog, Clinic, User
+from hab.core.roles import Role
 from hab.dosing.models import Administration
 from hab.patients.models import Patient
+from tests.conftest import PASSWORD
 from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.patients.test_patient_pages import PNG
 
@@ -149,3 +153,96 @@ def test_the_patient_page_links_to_it_for_the_clinic_lead_only(web_as, make_pati
 
     assert link in web_as("clinic_lead.oslo").get(f"/patients/{patient.pk}/").content.decode()
     assert link not in web_as("nurse.oslo").get(f"/patients/{patient.pk}/").content.decode()
+
+
+# --- care notes: the report holds back what the care plan holds back ------------------------
+
+NOTE_LEVELS = ("team", "clinical", "psychology")
+
+
+@pytest.fixture
+def noted(admitted, api_as):
+    """A patient in treatment with one care note at each level, written by the
+    psychologist (who reads them all)."""
+    episode = admitted("oslo", coordinator="coordinator.oslo")
+    patient = Patient.objects.get(pk=episode["patient"])
+    for level in NOTE_LEVELS:
+        response = api_as("psychologist.oslo").post(
+            f"/patients/{patient.pk}/care-plan/notes",
+            {"text": f"Hemmelig {level}-notat", "visibility": level},
+        )
+        assert response.status_code == 201, response.content
+    return patient
+
+
+def _lead(username: str, *also: Role) -> str:
+    """A clinic lead at Oslo who holds ``also`` there as well: the report's readers."""
+    clinic = Clinic.objects.get(code="oslo")
+    core_services.staff_create(
+        username=username,
+        password=PASSWORD,
+        first_name="Leder",
+        last_name="Test",
+        roles=[(clinic, Role.CLINIC_LEAD), *[(clinic, role) for role in also]],
+    )
+    return username
+
+
+# (roles besides clinic lead, the levels their report shows): the care plan's own rule.
+READERS = [
+    ((), {"team"}),
+    ((Role.DOCTOR,), {"team", "clinical"}),
+    ((Role.PSYCHOLOGIST,), {"team", "clinical", "psychology"}),
+]
+
+
+@pytest.mark.parametrize(("also", "levels"), READERS)
+def test_the_api_report_shows_the_notes_the_reader_may_read_on_the_plan(
+    api_as, noted, also, levels
+):
+    reader = _lead("lead." + ".".join(role.value for role in also), *also)
+
+    report = sections(api_as(reader).get(f"/patients/{noted.pk}/access-report").json())
+    plan = api_as(reader).get(f"/patients/{noted.pk}/care-plan").json()
+
+    notes = report["care.carenote"]
+    assert {row["visibility"] for row in notes["rows"]} == levels
+    assert {row["text"] for row in notes["rows"]} == {f"Hemmelig {v}-notat" for v in levels}
+    assert (notes["count"], notes["withheld"]) == (len(levels), 3 - len(levels))
+    # the same notes as the care plan shows the same reader
+    assert {n["visibility"] for n in plan["notes"]} == levels
+
+
+def test_the_clinic_lead_reads_no_psychology_note_on_the_page_pdf_or_zip(web_as, noted):
+    client = web_as("clinic_lead.oslo")
+
+    page = client.get(f"/patients/{noted.pk}/access-report/", HTTP_ACCEPT_LANGUAGE="en")
+    pdf = client.get(f"/patients/{noted.pk}/access-report/pdf/")
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"/patients/{noted.pk}/access-report/zip/").content)
+    )
+    pdf_text = " ".join(
+        p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf.content)
+    )
+    (json_name,) = [n for n in archive.namelist() if n.endswith(".json")]
+    zipped = archive.read(json_name).decode()
+
+    html = page.content.decode()
+    for text in (html, pdf_text, zipped):
+        assert "Hemmelig team-notat" in text
+        assert "Hemmelig clinical-notat" not in text
+        assert "Hemmelig psychology-notat" not in text
+    # and the reader is told that notes are held back, in the page and the PDF
+    assert "2 rows are not in this report" in html
+    assert "ikke med i denne rapporten" in " ".join(pdf_text.split())
+
+
+def test_a_clinic_lead_who_is_also_the_psychologist_reads_every_note_in_the_pdf(noted):
+    client = Client()
+    client.force_login(User.objects.get(username=_lead("lead.psy", Role.PSYCHOLOGIST)))
+
+    pdf = client.get(f"/patients/{noted.pk}/access-report/pdf/")
+
+    text = " ".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf.content))
+    assert "Hemmelig psychology-notat" in text
+    assert "ikke med i denne rapporten" not in " ".join(text.split())

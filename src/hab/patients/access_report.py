@@ -7,6 +7,12 @@ observation, a follow-up's answers, the ledger entry of a dose), so a table adde
 in the report without anyone remembering it. The clinic lead reads the report on a page
 and hands it over as a ZIP (a PDF to read, JSON to process, the photo); every reading is
 written to the access log, the report's own reading included.
+
+Apps above this one add to the report through two hooks, called from their ``ready()``:
+``register_readable`` holds back the rows the reader may not read on the app's own pages
+(care notes above the reader's level: counted, never shown), and ``register_words`` names
+the codes and keys the app stores in JSON and plain text (criteria, reasons), so the page
+and the PDF read in words in the reader's language. The JSON download keeps the codes.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -31,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from hab.core import clock
 from hab.core.access import Actor, access_log_write
-from hab.core.models import AccessAction, AccessLog, Clinic
+from hab.core.models import AccessAction, AccessLog, Clinic, SessionSlot, User
 from hab.core.policy import Action
 from hab.patients.models import Patient
 from hab.patients.selectors import patient_for_user
@@ -39,6 +47,23 @@ from hab.patients.selectors import patient_for_user
 # How far from Patient a model may hang: Patient ← FollowUp ← Response ← Answer is three.
 MAX_DEPTH = 3
 FORMATS = ("page", "pdf", "json", "zip")
+
+# What a reader may read of a model, where the owning app restricts it: a Q of the rows
+# readable by the user at the clinic. The app's own rule, registered by the app.
+ReadableRule = Callable[[User, Clinic], Q]
+_READABLE: dict[type[models.Model], ReadableRule] = {}
+# Functions that give stored codes and keys in words: {code: words} in the active language.
+_WORDS: list[Callable[[], dict[str, str]]] = []
+
+
+def register_readable(model: type[models.Model], rule: ReadableRule) -> None:
+    """Rows of ``model`` the reader may not read are left out of every rendering of the
+    report made by staff (page, PDF, JSON, ZIP, API), and counted as withheld."""
+    _READABLE[model] = rule
+
+
+def register_words(words: Callable[[], dict[str, str]]) -> None:
+    _WORDS.append(words)
 
 
 @cache
@@ -97,6 +122,9 @@ class Section:
     title: str
     total: int
     rows: list[Row] = field(default_factory=list)
+    # Rows held back at the reader's level (readable by another role: they decide what
+    # of it the patient gets).
+    withheld: int = 0
 
     @property
     def shown_all(self) -> bool:
@@ -117,7 +145,11 @@ class Report:
 
     @property
     def empty(self) -> list[Section]:
-        return [s for s in self.sections if not s.total]
+        return [s for s in self.sections if not s.total and not s.withheld]
+
+    @property
+    def withheld(self) -> list[Section]:
+        return [s for s in self.sections if s.withheld]
 
 
 def access_report(
@@ -135,8 +167,10 @@ def access_report(
         details={"format": channel_format},
         policy_action=Action.PATIENT_ACCESS_REPORT,
     )
+    words = Words.current(patient.clinic)
     sections = [
-        _section(model, lookups, patient, limit) for model, lookups in patient_models().items()
+        _section(model, lookups, patient, limit, actor.user, words)
+        for model, lookups in patient_models().items()
     ]
     return Report(
         patient=patient,
@@ -147,13 +181,21 @@ def access_report(
     )
 
 
-def _section(model, lookups: tuple[str, ...], patient: Patient, limit: int | None) -> Section:
+def _section(
+    model, lookups: tuple[str, ...], patient: Patient, limit: int | None, user, words: Words
+) -> Section:
     condition = Q()
     for lookup in lookups:
         condition |= Q(**{lookup: patient.pk})
     queryset = model._default_manager.filter(condition)
     if len(lookups) > 1:
         queryset = queryset.distinct()
+    withheld = 0
+    rule = _READABLE.get(model)
+    if rule is not None:
+        readable = rule(user, patient.clinic)
+        withheld = queryset.exclude(readable).count()
+        queryset = queryset.filter(readable)
     people = [
         fk.name
         for fk in model._meta.concrete_fields
@@ -170,7 +212,8 @@ def _section(model, lookups: tuple[str, ...], patient: Patient, limit: int | Non
         key=model._meta.label_lower,
         title=str(model._meta.verbose_name_plural).capitalize(),
         total=total,
-        rows=[Row(obj.pk, _values(obj)) for obj in objects],
+        rows=[Row(obj.pk, _values(obj, words)) for obj in objects],
+        withheld=withheld,
     )
 
 
@@ -178,12 +221,12 @@ def settings_user():
     return apps.get_model(settings.AUTH_USER_MODEL)
 
 
-def _values(obj: models.Model) -> list[Value]:
+def _values(obj: models.Model, words: Words) -> list[Value]:
     found = []
     for model_field in obj._meta.concrete_fields:
         if model_field.primary_key or model_field.related_model is Patient:
             continue  # the row's number, and the patient the whole report is about
-        text, data = _value(obj, model_field)
+        text, data = _value(obj, model_field, words)
         found.append(Value(model_field.name, _label(model_field), text, data))
     return found
 
@@ -202,7 +245,7 @@ _SHOWN_AS = {
 }
 
 
-def _value(obj: models.Model, model_field) -> tuple[str, Any]:
+def _value(obj: models.Model, model_field, words: Words) -> tuple[str, Any]:
     """(text, JSON value) of one field: staff by username, clinics by code, other rows by
     their id, times in ISO 8601 (text in Oslo time), amounts exactly."""
     if model_field.is_relation:
@@ -226,7 +269,8 @@ def _value(obj: models.Model, model_field) -> tuple[str, Any]:
     if shown:
         return shown(obj), raw
     if model_field.choices:
-        return str(obj._get_FIELD_display(model_field)), raw
+        # An app's own words (in the reader's language) before the stored label.
+        return words.registered.get(raw) or str(obj._get_FIELD_display(model_field)), raw
     if isinstance(raw, datetime.datetime):
         return date_format(timezone.localtime(raw), "d.m.Y H:i"), raw.isoformat()
     if isinstance(raw, datetime.date):
@@ -238,8 +282,98 @@ def _value(obj: models.Model, model_field) -> tuple[str, Any]:
     if isinstance(raw, Decimal):
         return f"{raw.normalize():f}", str(raw)
     if isinstance(raw, dict | list):
-        return json.dumps(raw, ensure_ascii=False), raw
+        return words.read(raw), raw
+    if isinstance(raw, str):
+        return words.code(raw), raw
     return str(raw), raw
+
+
+# --- codes in words -------------------------------------------------------------------------
+
+CODE = re.compile(r"[a-z][a-z0-9_]*")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass
+class Words:
+    """Stored codes (choice values, event kinds, reasons) and JSON keys (field names,
+    criteria) in words of the active language, for the page and the PDF."""
+
+    codes: dict[str, str]
+    keys: dict[str, str]
+    registered: dict[str, str]  # the apps' own words (register_words)
+
+    @classmethod
+    def current(cls, clinic: Clinic) -> Words:
+        # Words of the access log's details that no model names.
+        codes: dict[str, str] = {
+            "page": _("page"),
+            "api": "API",
+            "administration history": _("dose history"),
+        }
+        keys: dict[str, str] = {
+            "fields": _("fields changed"),
+            "old": _("before"),
+            "new": _("after"),
+            "created": _("created"),
+            "kind": _("kind"),
+            "import": _("imported"),
+            "days": _("days"),
+        }
+        # The session codes by the names the clinics give them, the patient's clinic first.
+        slots = SessionSlot.objects.order_by("clinic_id", "pk")
+        for slot in [*slots.filter(clinic=clinic), *slots.exclude(clinic=clinic)]:
+            codes.setdefault(slot.code, slot.name)
+        for model in apps.get_models():
+            if not model.__module__.startswith("hab."):
+                continue
+            keys.setdefault(model._meta.model_name, str(model._meta.verbose_name))
+            for model_field in model._meta.concrete_fields:
+                keys.setdefault(model_field.name, _label(model_field))
+                for value, label in getattr(model_field, "flatchoices", None) or []:
+                    if isinstance(value, str) and value:
+                        codes.setdefault(value, str(label))
+        registered: dict[str, str] = {}
+        for words in _WORDS:
+            registered |= words()
+        return cls(codes | registered, keys | registered, registered)
+
+    def code(self, text: str) -> str:
+        """A stored code in words; a list of codes ("doctor,nurse") each in words; any
+        other text as it is."""
+        if text in self.codes:
+            return self.codes[text]
+        parts = text.split(",")
+        named = self.codes | self.keys  # "fields changed" lists field names
+        if all(CODE.fullmatch(part) and part in named for part in parts):
+            return ", ".join(self.codes.get(part) or self.key(part) for part in parts)
+        return text
+
+    def key(self, name: str) -> str:
+        return self.keys.get(name) or self.codes.get(name) or name.replace("_", " ")
+
+    def read(self, data: Any) -> str:
+        """A JSON value as a person reads it: keys and codes in words, yes/no, dates."""
+        if isinstance(data, dict):
+            return "; ".join(f"{_capital(self.key(k))}: {self.read(v)}" for k, v in data.items())
+        if isinstance(data, list):
+            return ", ".join(self.read(v) for v in data)
+        if isinstance(data, bool):
+            return _("Yes") if data else _("No")
+        if data is None:
+            return "–"
+        if isinstance(data, str):
+            if ISO_DATE.fullmatch(data):
+                try:
+                    return date_format(datetime.date.fromisoformat(data), "d.m.Y")
+                except ValueError:
+                    return data
+            return self.code(data)
+        return str(data)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # --- the downloads --------------------------------------------------------------------------
@@ -258,6 +392,7 @@ def as_json(report: Report) -> dict:
                 "model": section.key,
                 "title": section.title,
                 "count": section.total,
+                "withheld": section.withheld,
                 "rows": [
                     {"id": row.pk} | {value.name: value.data for value in row.values}
                     for row in section.rows

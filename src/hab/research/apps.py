@@ -6,3 +6,10 @@ class ResearchConfig(AppConfig):
     name = "hab.research"
     label = "research"
     verbose_name = _("Follow-up research")
+
+    def ready(self) -> None:
+        # The right-of-access report (patients) names why a follow-up was missed in words.
+        from hab.patients.access_report import register_words
+        from hab.research.views import MISSED_LABELS
+
+        register_words(lambda: {code: str(words) for code, words in MISSED_LABELS.items()})
