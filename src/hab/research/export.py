@@ -9,11 +9,15 @@ days since the patient's first admission unless the exporter holds the
 database in chunks and written as they come (CSV, Parquet), so memory does not grow with
 the data; Stata and SPSS files are written per table from a data frame (pyreadstat needs
 one). Every export is logged with the file's SHA-256.
+
+Free-text answers (a follow-up's comment) may hold names, national ids or anything else a
+patient said: they are left out unless the researcher asks for them (``free_text``), which
+the export log records and the README, the page and the API answer warn about. Every CSV
+cell goes through hab.core.spreadsheet, so no text becomes a spreadsheet formula.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
 import io
@@ -28,7 +32,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from hab.core import clock, policy
+from hab.core import clock, policy, spreadsheet
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
@@ -65,6 +69,7 @@ class Table:
 class Scope:
     clinic_ids: list[int]
     with_dates: bool
+    free_text: bool = False  # free-text answers asked for explicitly
     patients: dict[int, str] = field(default_factory=dict)  # patient id: research id
     day0: dict[int, datetime.date] = field(default_factory=dict)  # first admission
     left_out: int = 0
@@ -81,6 +86,13 @@ class Exported:
     sha256: str
     rows: dict[str, int]
     left_out: int
+    free_text: bool = False
+
+
+FREE_TEXT_WARNING = (
+    "Free-text answers are included: they may name the patient or others, or hold a "
+    "national id. Keep the file as identifiable data."
+)
 
 
 def _coded(choices) -> dict[int, tuple[str, str]]:
@@ -104,7 +116,9 @@ def _numbering(choices) -> dict[str, int]:
 # --- scope ---------------------------------------------------------------------------------
 
 
-def scope_for(user: User, clinic: str = "", *, with_dates: bool | None = None) -> Scope:
+def scope_for(
+    user: User, clinic: str = "", *, with_dates: bool | None = None, free_text: bool = False
+) -> Scope:
     """The clinics the researcher exports from, and the consenting patients in them."""
     from hab.intake.models import Episode
     from hab.patients.models import Consent, Patient
@@ -118,7 +132,7 @@ def scope_for(user: User, clinic: str = "", *, with_dates: bool | None = None) -
     if not clinic_ids:
         raise NotFound("No such clinic.")
     dates = user.has_perm("research.export_dates") if with_dates is None else with_dates
-    scope = Scope(clinic_ids=clinic_ids, with_dates=dates)
+    scope = Scope(clinic_ids=clinic_ids, with_dates=dates, free_text=free_text)
     latest = Consent.objects.filter(patient=OuterRef("pk"), kind="research").order_by("-at", "-id")
     in_scope = Patient.objects.filter(
         Exists(Episode.objects.filter(patient=OuterRef("pk"), clinic_id__in=clinic_ids))
@@ -441,9 +455,11 @@ def follow_up_tables(scope: Scope) -> list[Table]:
     rid = scope.patients
     dated = scope.with_dates
     current = not_corrected(Response.objects.filter(follow_up__patient_id__in=list(rid)))
+    active = Item.objects.filter(instrument__active=True)
+    if not scope.free_text:
+        active = active.exclude(type=ItemType.TEXT)  # no column, no row, no answer read
     items = list(
-        Item.objects.filter(instrument__active=True)
-        .select_related("instrument")
+        active.select_related("instrument")
         .prefetch_related("options")
         .order_by("instrument__code", "order")
     )
@@ -509,7 +525,7 @@ def follow_up_tables(scope: Scope) -> list[Table]:
             ).iterator(chunk_size=CHUNK)
         }
         for response_id, item_id, value_int, value_date, value_text in (
-            Answer.objects.filter(response_id__in=list(responses))
+            Answer.objects.filter(response_id__in=list(responses), item_id__in=list(item_type))
             .order_by("response_id", "item_id")
             .values_list("response_id", "item_id", "value_int", "value_date", "value_text")
             .iterator(chunk_size=CHUNK)
@@ -674,8 +690,10 @@ def _write_csv(zf: zipfile.ZipFile, table: Table) -> None:
     (``Table.copy``) goes into the file as the database sends it."""
     if table.copy is not None:
         with zf.open(f"{table.name}.csv", "w") as raw:
+            # Only numbers and research ids (HAB's own base32) come from the database here:
+            # no cell of it can start a formula.
             header = io.StringIO()
-            csv.writer(header).writerow([c.name for c in table.columns])
+            spreadsheet.writer(header).writerow([c.name for c in table.columns])
             raw.write(header.getvalue().encode())
             for block in _copied(table):
                 raw.write(block)
@@ -684,7 +702,7 @@ def _write_csv(zf: zipfile.ZipFile, table: Table) -> None:
         zf.open(f"{table.name}.csv", "w") as raw,
         io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
     ):
-        writer = csv.writer(handle)
+        writer = spreadsheet.writer(handle)
         writer.writerow([c.name for c in table.columns])
         for batch in _chunks(table.rows(), 10_000):
             writer.writerows(batch)
@@ -814,6 +832,13 @@ def _readme(scope: Scope, tables_: list[Table], fmt: str) -> str:
         ),
         f"Patients with research consent: {len(scope.patients)}. Left out without (or after "
         f"withdrawing) research consent: {scope.left_out}.",
+        (
+            f"WARNING: {FREE_TEXT_WARNING}"
+            if scope.free_text
+            else "Free-text answers are left out (the exporter did not ask for them)."
+        ),
+        "Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, "
+        "a tab or a carriage return) begin with an apostrophe in the CSV files.",
         "Coded variables and their labels are in codebook.csv. Tables:",
         "",
         *[f"- {t.name}: {t.label_en} ({t.count} rows)" for t in tables_],
@@ -829,6 +854,14 @@ def _readme(scope: Scope, tables_: list[Table], fmt: str) -> str:
         ),
         f"Pasienter med forskningssamtykke: {len(scope.patients)}. Utelatt uten (eller etter "
         f"tilbaketrukket) samtykke: {scope.left_out}.",
+        (
+            "ADVARSEL: Fritekstsvar er med: de kan navngi pasienten eller andre, eller "
+            "inneholde fødselsnummer. Behandle filen som personidentifiserbare data."
+            if scope.free_text
+            else "Fritekstsvar er utelatt (brukeren ba ikke om dem)."
+        ),
+        "Tekstceller som et regneark ville lest som en formel (som begynner med =, +, -, @, "
+        "tabulator eller vognretur) begynner med en apostrof i CSV-filene.",
         "Kodede variabler og etiketter står i codebook.csv. Tabeller:",
         "",
         *[f"- {t.name}: {t.label_nb} ({t.count} rader)" for t in tables_],
@@ -854,7 +887,7 @@ def write_zip(scope: Scope, fmt: str, target) -> dict[str, int]:
             zf.open("codebook.csv", "w") as raw,
             io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle,
         ):
-            writer = csv.writer(handle)
+            writer = spreadsheet.writer(handle)
             writer.writerow(CODEBOOK_HEADER)
             writer.writerows(_codebook_rows(tables_))
         zf.writestr("README.md", _readme(scope, tables_, fmt))
@@ -895,6 +928,8 @@ def write_fhir(scope: Scope, target) -> dict[str, int]:
         for answer in Answer.objects.filter(response=response).select_related("item"):
             item = answer.item
             if item.type == ItemType.TEXT:
+                if not scope.free_text:
+                    continue
                 value = {"valueString": answer.value_text}
             elif item.type == ItemType.DATE:
                 if scope.with_dates and answer.value_date:
@@ -941,13 +976,14 @@ def write_fhir(scope: Scope, target) -> dict[str, int]:
     return counts
 
 
-def export(user: User, fmt: str, clinic: str = "") -> Exported:
-    """Writes the export to a temporary file, logs it and returns where it is."""
+def export(user: User, fmt: str, clinic: str = "", *, free_text: bool = False) -> Exported:
+    """Writes the export to a temporary file, logs it and returns where it is. Free-text
+    answers only with ``free_text``, which the log keeps."""
     from hab.research.models import ExportLog
 
     if fmt not in FORMATS:
         raise Invalid.one("format", "Choose one of: " + ", ".join(FORMATS) + ".")
-    scope = scope_for(user, clinic)
+    scope = scope_for(user, clinic, free_text=free_text)
     with tempfile.NamedTemporaryFile(prefix="hab-export-", delete=False) as handle:
         rows = write_fhir(scope, handle) if fmt == "fhir" else write_zip(scope, fmt, handle)
     path = Path(handle.name)
@@ -962,6 +998,7 @@ def export(user: User, fmt: str, clinic: str = "") -> Exported:
         format=fmt,
         filters={"clinic": clinic} if clinic else {},
         with_dates=scope.with_dates,
+        free_text=scope.free_text,
         rows=rows,
         left_out=scope.left_out,
         sha256=digest.hexdigest(),
@@ -974,6 +1011,7 @@ def export(user: User, fmt: str, clinic: str = "") -> Exported:
             digest.hexdigest(),
             rows,
             scope.left_out,
+            scope.free_text,
         )
     return Exported(
         path,
@@ -982,4 +1020,5 @@ def export(user: User, fmt: str, clinic: str = "") -> Exported:
         digest.hexdigest(),
         rows,
         scope.left_out,
+        scope.free_text,
     )

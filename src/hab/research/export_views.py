@@ -21,7 +21,12 @@ def export_page(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.GET.get("format"):
         try:
-            made = export.export(request.user, request.GET["format"], request.GET.get("clinic", ""))
+            made = export.export(
+                request.user,
+                request.GET["format"],
+                request.GET.get("clinic", ""),
+                free_text=request.GET.get("free_text") == "1",
+            )
         except Invalid as problem:
             error = problem.errors[0].message
         else:

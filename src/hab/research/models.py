@@ -195,6 +195,8 @@ class ExportLog(models.Model):
     format = models.CharField(_("format"), max_length=10)
     filters = models.JSONField(_("filters"), default=dict)
     with_dates = models.BooleanField(_("calendar dates"), default=False)
+    # Free-text answers were asked for explicitly (they may identify the patient).
+    free_text = models.BooleanField(_("free-text answers"), default=False)
     rows = models.JSONField(_("rows per table"), default=dict)
     left_out = models.PositiveIntegerField(_("left out without research consent"), default=0)
     sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
