@@ -227,6 +227,8 @@ def url_arguments() -> dict[frozenset, list[dict]]:
         "session_id": model("operations", "ClinicSession"),
         "assignment_id": model("operations", "Assignment"),
         "exception_id": model("operations", "CalendarException"),
+        # The demo's pending role change of each clinic (a POST-only URL: walked as 405).
+        "proposal_id": model("core", "RoleChangeProposal"),
     }
     of_patient = {
         "goal_id": model("care", "Goal"),
