@@ -320,3 +320,47 @@ def test_a_deactivated_user_cannot_be_given_a_role(api_as, staff):
 
 def test_api_token_is_needed(staff):
     assert Api().get("/clinics/oslo/roles").status_code == 401
+
+
+def test_the_django_admin_gives_an_administrator_what_an_operator_needs(web_as, staff):
+    client = web_as("admin.oslo")
+    nurse = staff["nurse.oslo"]
+
+    index = client.get("/admin/")
+    user_page = client.get(f"/admin/core/user/{nurse.pk}/change/")
+
+    assert index.status_code == 200
+    for path in ("/admin/core/clinic/", "/admin/core/user/", "/admin/core/apitoken/"):
+        assert client.get(path).status_code == 200, path
+    assert user_page.status_code == 200
+    # Roles are not set here, nor superuser status, groups or permissions.
+    text = user_page.content.decode()
+    for absent in ("membership", "is_superuser", "user_permissions", 'name="groups"'):
+        assert absent not in text, absent
+    # No access log, no patient data.
+    assert client.get("/admin/core/accesslog/").status_code == 404
+    assert client.get("/admin/patients/").status_code == 404
+    assert web_as("nurse.oslo").get("/admin/").status_code == 302
+
+
+def test_deactivating_in_the_admin_revokes_the_users_tokens(web_as, api_as, staff):
+    nurse = api_as("nurse.oslo")
+    user = staff["nurse.oslo"]
+    client = web_as("admin.oslo")
+    form = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": "",
+        "hpr_number": "",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "05.12.2026",
+        "date_joined_1": "09:30:00",
+    }  # is_active left out: unticked
+
+    response = client.post(f"/admin/core/user/{user.pk}/change/", form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(pk=user.pk).is_active is False
+    assert nurse.get("/me").status_code == 401
