@@ -43,7 +43,8 @@ def test_the_lifetime_is_set_in_hours(staff, fixed_clock, monkeypatch):
 
     new_token("nurse.oslo")
 
-    assert ApiToken.objects.get().expires_at == fixed_clock + timedelta(hours=2)
+    token = ApiToken.objects.get()
+    assert (token.created_at, token.expires_at) == (fixed_clock, fixed_clock + timedelta(hours=2))
 
 
 def test_a_password_change_revokes_the_users_tokens(staff):

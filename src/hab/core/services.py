@@ -82,11 +82,13 @@ def token_create(
                 )
             raise SecondFactorMissing(_("The two-factor code is not right."))
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
     ApiToken.objects.create(
         user=user,
         key_hash=_hash(raw),
         prefix=raw[:12],
-        expires_at=clock.now() + token_lifetime(),
+        created_at=now,
+        expires_at=now + token_lifetime(),
     )
     return raw
 
