@@ -190,5 +190,5 @@ def test_english_speakers_get_the_message_in_english(web_as, make_patient):
     response = client.post("/patients/new/", form(national_id=existing.national_id))
 
     assert response.context["form"].errors["national_id"] == [
-        "A patient with this national id is already registered in HAB."
+        "A patient with this national id is already registered at this clinic."
     ]

@@ -136,6 +136,14 @@ def referral_create(
         )
     _raise_if(errors)
 
+    if new_patient is not None:
+        # Before the transaction: a match at another clinic is logged though refused.
+        patient_services.registration_check(
+            actor=actor,
+            clinic=clinic,
+            national_id_value=_national_id(new_patient),
+            via="referral",
+        )
     with transaction.atomic():
         if patient_id is not None:
             patient = patient_for_user(actor, patient_id, Action.REFERRAL_CREATE, lock=True)
@@ -176,18 +184,18 @@ def referral_create(
     return referral
 
 
+def _national_id(values: dict) -> str:
+    return "".join(str(values.get("national_id", "")).split())
+
+
 def _patient_for_referral(actor: Actor, clinic: Clinic, values: dict) -> Patient:
     """The person the referral is about: registered now unless already at this clinic."""
-    national_id = "".join(str(values.get("national_id", "")).split())
+    national_id = _national_id(values)
     existing = Patient.objects.filter(national_id=national_id).first()
     if existing is not None:
         if existing.clinic_id != clinic.pk:
-            raise Conflict(
-                _(
-                    "This person is registered at another HAB clinic. That clinic must "
-                    "transfer them before a referral can be registered here."
-                )
-            )
+            # Registered elsewhere since the check before the transaction: the same answer.
+            raise Conflict(str(patient_services.NOT_HERE))
         return patient_for_user(actor, existing.pk, Action.REFERRAL_CREATE, lock=True)
     return patient_services.patient_create(
         actor=actor,

@@ -12,13 +12,15 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from hab.core import clock
+from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
-from hab.core.models import AccessAction, Clinic
+from hab.core.models import AccessAction, Clinic, SecurityEventKind
 from hab.core.name_fields import clean_person_name
 from hab.core.policy import Action
+from hab.core.services import security_event_record
 from hab.patients import national_id
 from hab.patients.models import Consent, ConsentKind, Patient, Relative
 from hab.patients.selectors import clinic_for_action, patient_for_user
@@ -114,9 +116,8 @@ def patient_create(
     _raise_if(errors)
     assert nid is not None and born is not None
 
+    registration_check(actor=actor, clinic=clinic, national_id_value=nid.value, via="patient")
     with transaction.atomic():
-        if Patient.objects.filter(national_id=nid.value).exists():
-            raise Conflict(_("A patient with this national id is already registered in HAB."))
         try:
             with transaction.atomic():
                 patient = Patient.objects.create(
@@ -134,10 +135,9 @@ def patient_create(
                     created_by=actor.user,
                 )
         except IntegrityError:
-            # Two registrations of one person raced; the other one won.
-            raise Conflict(
-                _("A patient with this national id is already registered in HAB.")
-            ) from None
+            # Two registrations of one person raced; the other one won (this answer only
+            # says so to those who may see the winner's clinic).
+            raise _registered_conflict(actor, nid.value) from None
         access_log_write(
             actor=actor,
             patient=patient,
@@ -147,6 +147,52 @@ def patient_create(
             policy_action=Action.PATIENT_CREATE,
         )
     return patient
+
+
+def _registered_conflict(actor: Actor, national_id_value: str) -> Conflict:
+    clinic_id = (
+        Patient.objects.filter(national_id=national_id_value)
+        .values_list("clinic_id", flat=True)
+        .first()
+    )
+    if clinic_id is not None and policy.is_member(actor.user, clinic_id):
+        return Conflict(_("A patient with this national id is already registered at this clinic."))
+    return Conflict(str(NOT_HERE))
+
+
+# The answer to registering (or referring as new) a person HAB holds at a clinic the staff
+# member does not work at: it says neither that nor where. The same words whichever way
+# the person came (registration or referral, web or API).
+NOT_HERE = gettext_lazy(
+    "This person cannot be registered at this clinic. The attempt is logged for the "
+    "programme, which follows it up. A patient moves between HAB clinics only by a transfer "
+    "from the clinic that has them."
+)
+
+
+def registration_check(*, actor: Actor, clinic: Clinic, national_id_value: str, via: str) -> None:
+    """Refuses to register a national id HAB already holds. At a clinic of the staff
+    member's own the duplicate is told plainly (they may see the patient); elsewhere the
+    answer does not say so, and the attempt is written to the security log for the
+    programme to follow up, with which clinic asked and how, nothing about the person.
+    Runs outside the registration's transaction: the log row stays though the answer is
+    a refusal."""
+    home = (
+        Patient.objects.filter(national_id=national_id_value)
+        .values_list("clinic_id", flat=True)
+        .first()
+    )
+    if home is None:
+        return
+    if policy.is_member(actor.user, home):
+        raise Conflict(_("A patient with this national id is already registered at this clinic."))
+    security_event_record(
+        user=actor.user,
+        kind=SecurityEventKind.REGISTRATION_MATCH,
+        clinic=clinic,
+        details={"clinic": clinic.code, "via": via, "channel": actor.channel.value},
+    )
+    raise Conflict(str(NOT_HERE))
 
 
 def patient_update(
