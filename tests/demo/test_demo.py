@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from hab.core.models import AccessLog, Clinic, User
+from hab.core.models import AccessLog, Clinic, RoleChangeProposal, User
 from hab.core.roles import Role
 from hab.intake.models import EndReason, Episode, Referral, ReferralStatus
 from hab.patients.models import Patient
@@ -130,3 +130,16 @@ def test_the_nurses_unlock_a_shared_tablet_with_the_pin_the_demo_prints(settings
         assert check_password(NURSE_PIN, User.objects.get(username=f"nurse.{clinic}").lock_pin)
         assert Clinic.objects.get(code=clinic).idle_lock_minutes == 2
     assert User.objects.get(username="doctor.oslo").lock_pin == ""
+
+
+def test_each_clinic_has_a_role_change_waiting_for_a_second_person(demo):
+    waiting = RoleChangeProposal.objects.filter(decision__isnull=True)
+
+    assert sorted(p.clinic.code for p in waiting) == ["bergen", "oslo"]
+    assert all(p.proposed_by.username.startswith("admin.") for p in waiting)
+    # Nobody is a superuser; the administrators are staff for /admin/.
+    assert not User.objects.filter(is_superuser=True).exists()
+    assert set(User.objects.filter(is_staff=True).values_list("username", flat=True)) == {
+        "admin.oslo",
+        "admin.bergen",
+    }

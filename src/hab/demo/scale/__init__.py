@@ -25,8 +25,15 @@ from django.db import connection, connections, transaction
 from django.utils import timezone, translation
 
 from hab.core.demo import SLOTS
-from hab.core.models import Clinic, Membership, SessionSlot, User
-from hab.core.roles import Role
+from hab.core.models import (
+    Clinic,
+    Membership,
+    RoleChangeKind,
+    RoleChangeProposal,
+    SessionSlot,
+    User,
+)
+from hab.core.roles import Grant, Role
 from hab.demo.scale import sink as sinks
 from hab.demo.scale.clinic import ClinicRun, Clock
 from hab.demo.scale.plan import CLINICS, SCALES, Plan, Scale, plan, scale_for  # noqa: F401
@@ -253,6 +260,17 @@ def _setup(programme: Plan) -> Setup:
         )
         staff = {role: saved[u.username].pk for role, u in users.items()}
         staff["nurses"] = [staff["nurse"]] + [saved[u.username].pk for u in extra]
+        # One role change waiting for a second person, as in the small demo: the role page
+        # shows the flow (the administrator proposes, the clinic lead decides).
+        RoleChangeProposal.objects.create(
+            at=created,
+            proposed_by_id=staff["admin"],
+            user_id=staff["researcher"],
+            clinic=clinic,
+            kind=RoleChangeKind.GRANT,
+            role=Grant.RESEARCH_EXPORT_DATES,
+            reason="Koblingsstudie mot Reseptregisteret godkjent av REK",
+        )
         protocol = DosingProtocol.objects.create(
             clinic=clinic,
             version=1,
