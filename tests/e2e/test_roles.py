@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from hab.core import services
 from hab.core.models import Membership
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_assets_loaded, check_accessibility, screenshot, watched_page
@@ -88,8 +89,6 @@ def test_a_role_is_proposed_by_one_and_approved_by_a_second_person(
 
 
 def test_a_user_sees_and_revokes_their_api_tokens(live_server, tablet: Page, staff):
-    from hab.core import services
-
     token = services.token_create(username="doctor.oslo", password=PASSWORD)
     page = tablet
     tap_login(page, live_server, "doctor.oslo")
