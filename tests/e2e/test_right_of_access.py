@@ -54,3 +54,26 @@ def test_the_clinic_lead_reads_and_downloads_everything_held(
         )
     )
     assert formats == {"page", "zip"}
+
+
+def test_the_clinic_lead_is_told_of_notes_held_back(page: Page, live_server, admitted, api_as):
+    # given a patient with a care note at each level, written by the psychologist
+    patient = admitted("oslo", coordinator="coordinator.oslo")["patient"]
+    for level in ("team", "clinical", "psychology"):
+        api_as("psychologist.oslo").post(
+            f"/patients/{patient}/care-plan/notes",
+            {"text": f"Notat for {level}", "visibility": level},
+        )
+
+    # when the clinic lead opens the right-of-access page
+    login(page, live_server, "clinic_lead.oslo")
+    page.goto(f"{live_server.url}/patients/{patient}/")
+    page.locator(f"a[href='/patients/{patient}/access-report/']").click()
+
+    # then the team note is there, the others are counted and not shown
+    notes = page.locator("section[id='care.carenote']")
+    expect(notes).to_contain_text("Notat for team")
+    expect(page.locator("main")).not_to_contain_text("Notat for psychology")
+    expect(page.locator("main")).not_to_contain_text("Notat for clinical")
+    expect(page.locator("#withheld")).to_contain_text("2 rader er ikke med i denne rapporten")
+    check_accessibility(page)
