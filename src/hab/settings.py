@@ -181,9 +181,20 @@ OTP_TOTP_ISSUER = "HAB"
 AXES_FAILURE_LIMIT = envint("HAB_LOGIN_FAILURE_LIMIT", 5)
 _cooloff_minutes = envint("HAB_LOGIN_COOLOFF_MINUTES", 15)
 AXES_COOLOFF_TIME = timedelta(minutes=_cooloff_minutes) if _cooloff_minutes else None
-# A user name from one address: a wrong password typed at one tablet does not lock the
-# same nurse out at every other, and nobody can lock a colleague out from elsewhere.
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Two counts (hab.core.security.LockoutHandler): a user name from one address is locked
+# after AXES_FAILURE_LIMIT failures there, so a wrong password typed at one tablet does
+# not lock the same nurse out at every other and nobody can lock a colleague out with a
+# few tries from elsewhere; the user name is locked at every address after
+# HAB_LOGIN_USERNAME_FAILURE_LIMIT failures from all addresses together, so guessing
+# from many addresses is stopped too.
+AXES_HANDLER = "hab.core.security.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["username"]]
+HAB_LOGIN_USERNAME_FAILURE_LIMIT = envint("HAB_LOGIN_USERNAME_FAILURE_LIMIT", 10)
+if HAB_LOGIN_USERNAME_FAILURE_LIMIT < AXES_FAILURE_LIMIT:
+    raise SettingError(
+        "HAB_LOGIN_USERNAME_FAILURE_LIMIT counts failures from all addresses: it cannot be "
+        "below HAB_LOGIN_FAILURE_LIMIT, the count from one address."
+    )
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hab.core.security.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import authenticate
+from django.core.management import call_command
 from django.test import Client, override_settings
 
+from hab.core.security import failures_towards_lockout
 from tests.conftest import PASSWORD, Api
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +124,86 @@ def test_a_password_checked_without_a_request_is_no_login_attempt(staff):
 
     assert authenticate(username="nurse.oslo", password=PASSWORD) == staff["nurse.oslo"]
     assert not AccessAttempt.objects.exists()
+
+
+NAME_LIMIT = 6
+name_limit = override_settings(
+    AXES_FAILURE_LIMIT=LIMIT, HAB_LOGIN_USERNAME_FAILURE_LIMIT=NAME_LIMIT
+)
+
+
+@name_limit
+def test_failures_from_many_addresses_lock_the_user_name_everywhere(staff):
+    # Two addresses, each under its own limit: LIMIT - 1 + LIMIT - 1 = 4 failures.
+    for ip in ("10.0.0.7", "10.0.0.8"):
+        for _ in range(LIMIT - 1):
+            assert web_login(Client(), "nurse.oslo", "wrong", ip=ip).status_code == 200
+    # A third address brings the user name to NAME_LIMIT - 1: not locked yet.
+    assert web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.9").status_code == 200
+
+    locked = web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.10")
+
+    assert locked.status_code == 429
+    # Now even the right password from a fresh address is refused, on the web and the API.
+    assert web_login(Client(), "nurse.oslo", PASSWORD, ip="10.0.0.11").status_code == 429
+    right = {"username": "nurse.oslo", "password": PASSWORD}
+    api = Client().post(
+        "/api/v1/auth/token", right, content_type="application/json", REMOTE_ADDR="10.0.0.12"
+    )
+    assert api.status_code == 429
+    # Only that user name: a colleague still logs in from the same addresses.
+    assert web_login(Client(), "doctor.oslo", PASSWORD, ip="10.0.0.7").status_code == 302
+
+
+@name_limit
+def test_one_failure_under_the_name_limit_from_two_addresses_still_logs_in(staff):
+    for _ in range(LIMIT - 1):
+        web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.7")
+    for _ in range(NAME_LIMIT - LIMIT):
+        web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.8")
+
+    assert web_login(Client(), "nurse.oslo", PASSWORD, ip="10.0.0.9").status_code == 302
+
+
+@name_limit
+def test_the_administrator_unlocks_a_user_name_locked_everywhere(staff):
+    for number in range(NAME_LIMIT):
+        web_login(Client(), "nurse.oslo", "wrong", ip=f"10.0.1.{number}")
+    assert web_login(Client(), "nurse.oslo", PASSWORD, ip="10.0.2.1").status_code == 429
+
+    call_command("axes_reset_username", "nurse.oslo")
+
+    assert web_login(Client(), "nurse.oslo", PASSWORD, ip="10.0.2.1").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("per_address", "per_name", "counted"),
+    [(0, 0, 0), (2, 2, 2), (4, 9, 4), (3, 10, 5), (3, 11, 6), (5, 5, 5)],
+)
+def test_the_name_count_reaches_the_address_limit_at_the_name_limit(per_address, per_name, counted):
+    assert failures_towards_lockout(per_address, per_name, 5, 10) == counted
+
+
+def test_the_name_limit_cannot_be_below_the_address_limit():
+    env = {"HAB_LOGIN_FAILURE_LIMIT": "5", "HAB_LOGIN_USERNAME_FAILURE_LIMIT": "4"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import hab.settings"],
+        env=os.environ | env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "HAB_LOGIN_USERNAME_FAILURE_LIMIT" in result.stderr
+
+
+@name_limit
+def test_a_login_forgives_the_failures_at_its_own_address_only(staff):
+    for _ in range(LIMIT - 1):
+        web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.7")
+    for _ in range(LIMIT - 1):
+        web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.8")
+    assert web_login(Client(), "nurse.oslo", PASSWORD, ip="10.0.0.8").status_code == 302
+
+    # 10.0.0.7's failures still count: one more there locks the name at that address.
+    assert web_login(Client(), "nurse.oslo", "wrong", ip="10.0.0.7").status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"10.0.0.7"}

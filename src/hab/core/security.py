@@ -10,10 +10,12 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_cool_off, get_failure_limit
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import Sum
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -179,6 +181,49 @@ class AxesBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def failures_towards_lockout(
+    per_address: int, per_name: int, address_limit: int, name_limit: int
+) -> int:
+    """The failures django-axes compares with ``address_limit`` (AXES_FAILURE_LIMIT).
+
+    The user name is locked at one address after ``address_limit`` failures there, and
+    everywhere after ``name_limit`` failures from all addresses together: the second
+    count is shifted so that it reaches ``address_limit`` exactly at ``name_limit``.
+    """
+    return max(per_address, per_name - (name_limit - address_limit))
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler with two limits (settings.AXES_LOCKOUT_PARAMETERS:
+    user name and address first, then the user name alone).
+
+    A nurse who mistypes at one tablet is locked out there after AXES_FAILURE_LIMIT
+    tries, not at every tablet, and nobody can lock a colleague out with a few wrong
+    passwords from elsewhere. Guessing one user's password from many addresses is still
+    stopped: after HAB_LOGIN_USERNAME_FAILURE_LIMIT failures from all addresses the user
+    name is locked everywhere until the cool-off ends or an administrator unlocks it.
+    """
+
+    def get_failures(self, request, credentials=None) -> int:
+        per_address, per_name = (
+            attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        )
+        return failures_towards_lockout(
+            per_address,
+            per_name,
+            get_failure_limit(request, credentials),
+            settings.HAB_LOGIN_USERNAME_FAILURE_LIMIT,
+        )
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        # A login forgives the failures at its own address only: the user logging in at
+        # one tablet does not wipe out what someone else tried under the name elsewhere.
+        per_address = self.filter_user_attempts(request, credentials)[0]
+        count, _ = per_address.delete()
+        return count
 
 
 def lockout_minutes(request: HttpRequest) -> int:
