@@ -263,6 +263,7 @@ def test_every_name_field_in_a_hab_form_is_the_shared_one():
         ("PatientEditForm", "family_name"),
         ("RelativeForm", "name"),
         ("ReferralForm", "referring_contact"),
+        ("StaffChangeForm", "first_name"),
     }
     wrong = [f"{form}.{name}" for form, name, field in found if type(field) is not PersonNameField]
     assert wrong == []
@@ -279,3 +280,23 @@ def test_the_message_is_english_on_an_english_page():
     with translation.override("en"), pytest.raises(forms.ValidationError) as long:
         field.clean("a" * 11)
     assert long.value.messages[0].startswith("The name is too long: at most 10 characters.")
+
+
+def test_the_admin_page_for_staff_refuses_an_invisible_name(staff):
+    from hab.core.admin import StaffChangeForm
+
+    nurse = staff["nurse.oslo"]
+    unbound = StaffChangeForm(instance=nurse)
+    data = {
+        name: value
+        for name, value in ((n, unbound[n].value()) for n in unbound.fields)
+        if value is not None
+    }
+
+    refused = StaffChangeForm(data | {"first_name": "\u202eKari"}, instance=nurse)
+    kept = StaffChangeForm(data | {"first_name": DECOMPOSED, "last_name": ""}, instance=nurse)
+
+    assert not refused.is_valid() and list(refused.errors) == ["first_name"]
+    assert kept.is_valid(), kept.errors
+    assert kept.cleaned_data["first_name"] == COMPOSED
+    assert kept.cleaned_data["last_name"] == ""

@@ -5,14 +5,24 @@ rights here come from the role (hab.core.admin_rights); HAB has no superusers.""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from hab.core import services
 from hab.core.models import ApiToken, Clinic, SecurityEvent, SessionSlot, User
+from hab.core.name_fields import PersonNameField
+
+
+class StaffChangeForm(UserChangeForm):
+    """Staff names follow the rule for every person's name in HAB (hab.core.names)."""
+
+    first_name = PersonNameField(label=_("first name"), max_length=150, required=False)
+    last_name = PersonNameField(label=_("last name"), max_length=150, required=False)
 
 
 @admin.register(User)
 class StaffAdmin(UserAdmin):
+    form = StaffChangeForm
     list_display = ("username", "first_name", "last_name", "hpr_number", "is_active")
     list_filter = ("is_active", "is_staff")
     # No superuser flag, groups or permissions: rights come from roles, and roles from the
