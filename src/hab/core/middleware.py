@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
 from hab.core import policy
 from hab.core.models import Clinic
@@ -29,3 +31,39 @@ class CurrentClinicMiddleware:
                     (c for c in request.clinics if c.code == chosen), request.clinics[0]
                 )
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer that may hold patient data.
+
+    One rule instead of a decorator per view: every response to a logged-in request and
+    every response under ``/api/`` (a bearer token is checked inside the API, after the
+    middleware) is kept by no browser or proxy, so a shared tablet's back button, disk
+    cache or a proxy never shows a record to the next person. Static files are the one
+    exception: they hold no data and are meant to be cached. The headers are those the
+    lock screen (hab.core.lock) and the login pages already send
+    (``add_never_cache_headers``), merged into whatever the view set.
+
+    Sits outside everything that answers for a view (the API error contract, the
+    session gates) and inside WhiteNoise, which answers static files before it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(settings.STATIC_URL):
+            return response
+        api = request.path.startswith("/api/")
+        user = getattr(request, "user", None)
+        logged_in = user is not None and user.is_authenticated
+        if api or logged_in:
+            add_never_cache_headers(response)
+        # Whoever asks decides what comes back: a cache that ignores no-store must
+        # still not hand one person's answer to another.
+        if api:
+            patch_vary_headers(response, ("Authorization", "Cookie"))
+        elif logged_in:
+            patch_vary_headers(response, ("Cookie",))
+        return response
