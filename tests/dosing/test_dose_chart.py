@@ -165,8 +165,11 @@ def test_the_doctor_sees_the_chart_and_table_where_the_prescription_is_changed(b
     assert html.count('<tr><th scope="row"><time') == 28 + 28  # two groups' tables
     # The form follows the chart.
     assert html.index("dose-history") < html.index('class="card form"')
-    logged = AccessLog.objects.filter(patient_id=built.patient_id, what="dose history")
-    assert [row.username for row in logged] == ["doctor.oslo"]
+    # One read: opening the patient's prescribing, which shows the history with it.
+    logged = AccessLog.objects.filter(
+        patient_id=built.patient_id, username="doctor.oslo", action="view"
+    )
+    assert [row.what for row in logged] == ["prescriptions"]
 
 
 def test_the_record_shows_the_chart_within_the_logged_read_of_the_record(built, web_as):
