@@ -64,6 +64,7 @@ def test_the_doctor_sees_four_weeks_of_doses_where_the_dose_is_changed(
     expect(withheld).to_contain_text(nb("Withheld"))
     check_accessibility(page)
 
+    # Opening the prescribing (the history on it) is logged as a read of the prescriptions.
     assert AccessLog.objects.filter(
-        patient=patient, username="doctor.oslo", what="dose history"
+        patient=patient, username="doctor.oslo", what="prescriptions"
     ).exists()
