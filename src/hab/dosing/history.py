@@ -212,7 +212,8 @@ def _add_records(history: DoseHistory, rows: list[tuple]) -> None:
         by_session[(newest[3], newest[4], newest[6])].append(
             _Chain(
                 newest,
-                # A correction is a new row without the top-up mark: the first row says.
+                # The first row says (corrections made before they kept the top-up
+                # mark lack it).
                 top_up=bool(first[11]),
                 corrected=len(chain) > 1,
                 # An observation hangs on the row it was ended for, which a later

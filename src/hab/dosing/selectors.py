@@ -161,7 +161,13 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     ]
     # Corrections are rare: without one in the window every row is its chain's newest.
     if any(record.original_id is not None for record in records):
-        records = effective(records)
+        # A top-up's correction is a top-up (corrections made before that was kept lack
+        # the mark: the chain's first row says).
+        topped_up = {record.pk for record in records if record.top_up}
+        records = [
+            record._replace(top_up=True) if record.original_id in topped_up else record
+            for record in effective(records)
+        ]
     for record in records:
         found[record.patient_id].append(record)
     return found

@@ -497,6 +497,8 @@ def administration_correct(
                 clock.now(),
                 checked,
                 ignore=chain,
+                # A top-up given after all is decided as the top-up it was recorded as.
+                top_up=target.top_up,
             )
             _refuse_unsafe(decision, dose)
             warnings = messages.texts(decision.reasons)
@@ -543,6 +545,9 @@ def administration_correct(
             if starts_dose
             else target.breath_alcohol_permille,
             respiratory_rate=target.respiratory_rate,
+            # The correction describes the same dose: the first day's top-up stays one
+            # (the day's checks let it follow the first injection at once).
+            top_up=target.top_up,
             given_at=clock.now() if starts_dose else target.given_at,
             nurse=actor.user,
             observe_until=target.observe_until,

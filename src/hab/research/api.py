@@ -207,17 +207,10 @@ def clinic_list(request: HttpRequest, code: str, filters: Query[ListFilter]):
 )
 def patient_list(request: HttpRequest, patient_id: int):
     actor = request_actor(request)
-    patient = patient_for_user(actor, patient_id, Action.FOLLOWUP_VIEW)
+    patient = patient_open(actor, patient_id, Action.FOLLOWUP_VIEW, what="follow-ups")
     today = clock.today()
     services.patient_refresh(patient.pk, today=today)
     rows = selectors.patient_follow_ups(patient.pk, today=today)
-    access_log_write(
-        actor=actor,
-        patient=patient,
-        action=AccessAction.VIEW,
-        what="follow-ups",
-        policy_action=Action.FOLLOWUP_VIEW,
-    )
     names = _usernames(rows)
     return [_row_out(r, names) for r in rows]
 
@@ -260,13 +253,11 @@ def response_list(request: HttpRequest, follow_up_id: int):
     if found is None:
         raise NotFound(_("No such follow-up."))
     actor = request_actor(request)
-    patient = patient_for_user(actor, found.patient_id, Action.FOLLOWUP_VIEW)
-    access_log_write(
-        actor=actor,
-        patient=patient,
-        action=AccessAction.VIEW,
+    patient_open(
+        actor,
+        found.patient_id,
+        Action.FOLLOWUP_VIEW,
         what="follow-up responses",
         details={"follow_up": found.pk},
-        policy_action=Action.FOLLOWUP_VIEW,
     )
     return [response_out(selectors.response(r.pk)) for r in selectors.responses_of(found.pk)]
