@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from hab.core import clock
-from hab.core.access import access_log_listed, access_log_write
+from hab.core.access import access_log_listed
 from hab.core.api import clinic_by_code, request_actor
 from hab.core.errors import Invalid, NotFound
-from hab.core.models import AccessAction, User
+from hab.core.models import User
 from hab.core.policy import Action
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import clinic_for_action, patient_open
 from hab.research import instruments, selectors, services
 from hab.research.models import Instrument
 

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hab.core import clock, policy
-from hab.core.access import access_log_listed, access_log_write
+from hab.core.access import access_log_listed
 from hab.core.errors import NotFound
-from hab.core.models import AccessAction, User
+from hab.core.models import User
 from hab.core.policy import Action
-from hab.core.web import current_clinic, form_page, staff_view, web_actor
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.core.web import current_clinic, form_page, shows, staff_view, web_actor
+from hab.patients.selectors import clinic_for_action, patient_open
 from hab.research import instruments, rules, selectors, services
 from hab.research.forms import InterviewForm
 from hab.research.rules import State
@@ -94,18 +94,11 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
 @staff_view
 def patient_follow_ups(request: HttpRequest, patient_id: int) -> HttpResponse:
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id, Action.FOLLOWUP_VIEW)
+    patient = patient_open(actor, patient_id, Action.FOLLOWUP_VIEW, what="follow-ups")
     today = clock.today()
     services.patient_refresh(patient.pk, today=today)
     rows = selectors.patient_follow_ups(patient.pk, today=today)
     _decorate(rows)
-    access_log_write(
-        actor=actor,
-        patient=patient,
-        action=AccessAction.VIEW,
-        what="follow-ups",
-        policy_action=Action.FOLLOWUP_VIEW,
-    )
     return render(
         request,
         "research/patient.html",
@@ -124,7 +117,14 @@ def interview(request: HttpRequest, follow_up_id: int) -> HttpResponse:
     if found is None:
         raise NotFound(_("No such follow-up."))
     actor = web_actor(request)
-    patient = patient_for_user(actor, found.patient_id, Action.FOLLOWUP_RECORD)
+    patient = patient_open(
+        actor,
+        found.patient_id,
+        Action.FOLLOWUP_RECORD,
+        what="follow-up interview",
+        details={"follow_up": found.pk},
+        shown=shows(request),
+    )
     form_source = request.GET if request.method == "GET" else request.POST
     corrects = form_source.get("corrects", "")
     correcting = selectors.response(int(corrects)) if corrects.isdigit() else None
@@ -148,15 +148,6 @@ def interview(request: HttpRequest, follow_up_id: int) -> HttpResponse:
         correcting=correcting is not None,
         initial=initial,
     )
-    if request.method == "GET":
-        access_log_write(
-            actor=actor,
-            patient=patient,
-            action=AccessAction.VIEW,
-            what="follow-up interview",
-            details={"follow_up": found.pk},
-            policy_action=Action.FOLLOWUP_RECORD,
-        )
 
     def save(data: dict) -> HttpResponse:
         recorded = services.response_record(
@@ -203,14 +194,12 @@ def response_view(request: HttpRequest, response_id: int) -> HttpResponse:
     if found is None:
         raise NotFound(_("No such response."))
     actor = web_actor(request)
-    patient = patient_for_user(actor, found.follow_up.patient_id, Action.FOLLOWUP_VIEW)
-    access_log_write(
-        actor=actor,
-        patient=patient,
-        action=AccessAction.VIEW,
+    patient = patient_open(
+        actor,
+        found.follow_up.patient_id,
+        Action.FOLLOWUP_VIEW,
         what="follow-up response",
         details={"response": found.pk},
-        policy_action=Action.FOLLOWUP_VIEW,
     )
     instrument = instruments.instrument_by_id(found.instrument_id)
     stored = {a.item_id: a for a in found.answers.all()}
