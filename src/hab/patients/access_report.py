@@ -283,8 +283,8 @@ def _value(obj: models.Model, model_field, words: Words) -> tuple[str, Any]:
         return f"{raw.normalize():f}", str(raw)
     if isinstance(raw, dict | list):
         return words.read(raw), raw
-    if isinstance(raw, str):
-        return words.code(raw), raw
+    if isinstance(raw, str) and not isinstance(model_field, models.TextField):
+        return words.code(raw), raw  # a code in a short field; free text stays as written
     return str(raw), raw
 
 
@@ -302,6 +302,10 @@ class Words:
     codes: dict[str, str]
     keys: dict[str, str]
     registered: dict[str, str]  # the apps' own words (register_words)
+    named: dict[str, str] = field(default_factory=dict)  # codes and keys, for lists
+
+    def __post_init__(self) -> None:
+        self.named = self.codes | self.keys  # "fields changed" lists field names
 
     @classmethod
     def current(cls, clinic: Clinic) -> Words:
@@ -344,8 +348,7 @@ class Words:
         if text in self.codes:
             return self.codes[text]
         parts = text.split(",")
-        named = self.codes | self.keys  # "fields changed" lists field names
-        if all(CODE.fullmatch(part) and part in named for part in parts):
+        if all(CODE.fullmatch(part) and part in self.named for part in parts):
             return ", ".join(self.codes.get(part) or self.key(part) for part in parts)
         return text
 
