@@ -17,6 +17,7 @@ from hab.core.api_contract import (
     refuse_unstorable_arguments,
     unknown_path,
     unparsable_body,
+    validation_message,
 )
 from hab.core.errors import DomainError, Invalid
 from hab.dosing.api import router as dosing_router
@@ -78,7 +79,7 @@ def _field_of(location: tuple | list) -> str:
 @api.exception_handler(NinjaValidationError)
 def _invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     detail = [
-        {"field": _field_of(error.get("loc", ())), "message": error.get("msg", "Invalid value.")}
+        {"field": _field_of(error.get("loc", ())), "message": validation_message(error)}
         for error in exc.errors
     ]
     return api.create_response(request, {"detail": detail}, status=422)
@@ -104,8 +105,11 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
-        # Ninja's "Cannot parse request body": invalid input, so §4's 422 with the field(s),
-        # those the parser named (unstorable text) or the body as a whole (not JSON).
+        # Ninja's "Cannot parse request body": a 415 for a body not sent as JSON, else
+        # invalid input, so §4's 422 with the field(s), those the parser named (unstorable
+        # text) or the body as a whole (not JSON).
         cause = exc.__cause__
-        return _domain_error(request, cause if isinstance(cause, Invalid) else unparsable_body())
+        return _domain_error(
+            request, cause if isinstance(cause, DomainError) else unparsable_body()
+        )
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

@@ -246,10 +246,12 @@ def test_the_national_id_cannot_be_changed(api_as, make_patient):
         f"/patients/{patient.pk}", {"national_id": synthetic_id()}
     )
 
-    # Unknown fields are ignored by the schema; the id stays as registered.
-    assert response.status_code == 200
+    # The id is no field of a change: refused by name (not silently ignored), and it stays.
+    assert response.status_code == 422
+    assert [item["field"] for item in response.json()["detail"]] == ["national_id"]
+    before = patient.national_id
     patient.refresh_from_db()
-    assert response.json()["national_id"] == patient.national_id
+    assert patient.national_id == before
 
 
 def test_the_list_finds_by_name_or_id_within_the_clinic(api_as, make_patient):

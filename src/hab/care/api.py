@@ -14,6 +14,7 @@ from hab.care import rules, selectors, services
 from hab.care.models import CareNote, Goal, Involvement, PlanAction, Review, StatusRecord
 from hab.core import clock
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input
 
 router = Router(tags=["care plans"])
 
@@ -21,14 +22,14 @@ router = Router(tags=["care plans"])
 # --- input ------------------------------------------------------------------------------
 
 
-class GoalIn(Schema):
+class GoalIn(Input):
     domain: str
     text: str
     status: str = "active"
     replaces: int | None = None
 
 
-class ActionIn(Schema):
+class ActionIn(Input):
     domain: str
     text: str
     owner: str
@@ -37,7 +38,7 @@ class ActionIn(Schema):
     replaces: int | None = None
 
 
-class ReviewIn(Schema):
+class ReviewIn(Input):
     held_on: datetime.date
     patient_attended: bool = True
     staff: list[str] = []
@@ -48,7 +49,7 @@ class ReviewIn(Schema):
     replaces: int | None = None
 
 
-class StatusIn(Schema):
+class StatusIn(Input):
     housing: str
     activity: str
     on: datetime.date | None = None
@@ -56,13 +57,13 @@ class StatusIn(Schema):
     replaces: int | None = None
 
 
-class NoteIn(Schema):
+class NoteIn(Input):
     text: str
     visibility: str = "team"
     replaces: int | None = None
 
 
-class InvolvementIn(Schema):
+class InvolvementIn(Input):
     relative: int
     kind: str
     note: str = ""

@@ -8,6 +8,7 @@ from ninja.security import HttpBearer
 
 from hab.core import policy, selectors, services
 from hab.core.access import Actor, actor_from_request
+from hab.core.api_contract import Input
 from hab.core.errors import NotFound
 from hab.core.models import Channel, Clinic
 
@@ -35,7 +36,7 @@ class BearerAuth(HttpBearer):
         return request.user
 
 
-class Credentials(Schema):
+class Credentials(Input):
     username: str
     password: str
     # The current code of the user's authenticator app, for users with two-factor login.

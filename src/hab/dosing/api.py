@@ -1,36 +1,41 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, JsonResponse
 from ninja import Field, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import NotFound
 from hab.core.models import Clinic
 from hab.dosing import selectors, services
-from hab.dosing.models import Administration
+from hab.dosing.models import Administration, Observation
 
 router = Router(tags=["dosing room"])
 
+# Amounts to the places their columns keep: more is a 422 on the field, never rounded.
+DoseMg = stored_decimal(Administration, "dose_mg")
+Permille = stored_decimal(Administration, "breath_alcohol_permille")
+NaloxoneMg = stored_decimal(Observation, "naloxone_mg")
 
-class AssessmentIn(Schema):
+
+class AssessmentIn(Input):
     sedation: int | None = None
-    breath_alcohol_permille: Decimal | None = None
+    breath_alcohol_permille: Permille | None = None
     respiratory_rate: int | None = None
     # Intoxication with other substances: none, suspected (reduces) or obvious (blocks).
     intoxication: str | None = None
 
 
-class AdministrationIn(Schema):
+class AdministrationIn(Input):
     patient: int
     clinic: str | None = None
     date: datetime.date
     slot: str
     medication: str
-    dose_mg: Decimal
+    dose_mg: DoseMg
     route: str = ""
     status: str = "given"
     assessment: AssessmentIn | None = None
@@ -66,9 +71,9 @@ class AdministrationOut(Schema):
     warnings: list[str]
 
 
-class CorrectionIn(Schema):
+class CorrectionIn(Input):
     reason: str = Field(..., max_length=500)
-    dose_mg: Decimal
+    dose_mg: DoseMg
     status: str
     assessment: AssessmentIn | None = None
     # A correction that breaks a limit of the day is recorded only when confirmed; the
@@ -77,13 +82,13 @@ class CorrectionIn(Schema):
     breach_reason: str = Field("", max_length=500)
 
 
-class ObservationIn(Schema):
+class ObservationIn(Input):
     outcome: str
     note: str = Field("", max_length=500)
-    naloxone_mg: Decimal | None = None
+    naloxone_mg: NaloxoneMg | None = None
 
 
-class CloseIn(Schema):
+class CloseIn(Input):
     date: datetime.date
     slot: str
     # The patients still under observation that the caller confirms the session closes
@@ -91,7 +96,7 @@ class CloseIn(Schema):
     confirm_observing: list[int] = []
 
 
-class GuestIn(Schema):
+class GuestIn(Input):
     clinic: str
     valid_from: datetime.date
     valid_to: datetime.date
@@ -307,7 +312,7 @@ def guest_authorise(request: HttpRequest, patient_id: int, payload: GuestIn):
     )
 
 
-class DoseReviewIn(Schema):
+class DoseReviewIn(Input):
     # dam, hydromorphone, methadone or morphine
     group: str
     note: str = Field(..., max_length=500)
@@ -350,7 +355,7 @@ def dose_review(request: HttpRequest, patient_id: int, payload: DoseReviewIn):
     )
 
 
-class DoctorAlertIn(Schema):
+class DoctorAlertIn(Input):
     # The medication group of the blocked row (dam, hydromorphone, methadone, morphine);
     # empty: the first blocked one.
     group: str = Field("", max_length=15)
@@ -417,11 +422,11 @@ def doctor_alerts(request: HttpRequest, code: str):
     return [doctor_alert_out(alert) for alert in found.alerts]
 
 
-class DoseHoldIn(Schema):
+class DoseHoldIn(Input):
     reason: str = Field(..., max_length=500)
 
 
-class DoseHoldLiftIn(Schema):
+class DoseHoldLiftIn(Input):
     note: str = Field(..., max_length=500)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -12,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 
 from hab.core.access import access_log_listed, access_log_write
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import AccessAction
 from hab.core.policy import Action
@@ -22,8 +22,11 @@ from hab.patients.selectors import clinic_for_action
 
 router = Router(tags=["incidents"])
 
+# To the places the column keeps: more is a 422 on the field, never rounded.
+NaloxoneMg = stored_decimal(Incident, "naloxone_mg")
 
-class IncidentIn(Schema):
+
+class IncidentIn(Input):
     clinic: str
     kind: str
     severity: str
@@ -31,7 +34,7 @@ class IncidentIn(Schema):
     description: str
     patient: int | None = None
     administration: int | None = None
-    naloxone_mg: Decimal | None = None
+    naloxone_mg: NaloxoneMg | None = None
     naloxone_doses: int | None = None
     ambulance: bool = False
     hospital: bool = False
@@ -39,7 +42,7 @@ class IncidentIn(Schema):
     owner: str = ""
 
 
-class FollowUpIn(Schema):
+class FollowUpIn(Input):
     status: str
     note: str = ""
     owner: str | None = None

@@ -7,6 +7,7 @@ from django.utils.translation import get_language
 from ninja import Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input
 from hab.intake import selectors, services
 from hab.intake.models import Episode, Referral
 from hab.patients.models import Patient
@@ -15,7 +16,7 @@ from hab.patients.selectors import patient_open
 router = Router(tags=["intake and episodes"])
 
 
-class NewPerson(Schema):
+class NewPerson(Input):
     national_id: str
     given_name: str
     family_name: str
@@ -23,7 +24,7 @@ class NewPerson(Schema):
     phone: str = ""
 
 
-class ReferralIn(Schema):
+class ReferralIn(Input):
     patient: int | None = None
     person: NewPerson | None = None
     clinic: str | None = None
@@ -77,12 +78,12 @@ class ReferralDetail(ReferralOut):
     assessments: list[AssessmentOut]
 
 
-class ReferralStatusIn(Schema):
+class ReferralStatusIn(Input):
     status: str
     note: str = ""
 
 
-class ReferralAssessmentIn(Schema):
+class ReferralAssessmentIn(Input):
     criteria: dict[str, bool | None]
     eligible: bool
     notes: str = ""
@@ -90,12 +91,12 @@ class ReferralAssessmentIn(Schema):
     assessed_on: datetime.date | None = None
 
 
-class UrgentIn(Schema):
+class UrgentIn(Input):
     urgent: bool
     reason: str = ""
 
 
-class OfferIn(Schema):
+class OfferIn(Input):
     offered_on: datetime.date | None = None
 
 
@@ -112,7 +113,7 @@ class CriteriaOut(Schema):
     criteria: list[CriterionOut]
 
 
-class CriterionIn(Schema):
+class CriterionIn(Input):
     code: str
     text_nb: str
     text_en: str
@@ -120,12 +121,12 @@ class CriterionIn(Schema):
     min_age: int | None = None
 
 
-class CriteriaIn(Schema):
+class CriteriaIn(Input):
     note: str
     criteria: list[CriterionIn]
 
 
-class EpisodeIn(Schema):
+class EpisodeIn(Input):
     patient: int
     clinic: str
     admitted_on: datetime.date
@@ -149,25 +150,25 @@ class EpisodeOut(Schema):
     death_on: datetime.date | None
 
 
-class DischargeIn(Schema):
+class DischargeIn(Input):
     ended_on: datetime.date
     reason: str
     note: str = ""
     death_on: datetime.date | None = None
 
 
-class EpisodeTransferIn(Schema):
+class EpisodeTransferIn(Input):
     clinic: str
     on: datetime.date | None = None
     note: str = ""
 
 
-class PhaseIn(Schema):
+class PhaseIn(Input):
     phase: str
     on: datetime.date | None = None
 
 
-class CoordinatorIn(Schema):
+class CoordinatorIn(Input):
     coordinator: str
 
 

@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from hab.core import clock
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input
 from hab.core.errors import FieldError, Invalid
 from hab.core.models import Clinic
 from hab.core.policy import Action
@@ -31,7 +32,7 @@ router = Router(tags=["operations"])
 # --- schemas --------------------------------------------------------------------------------
 
 
-class AssignmentIn(Schema):
+class AssignmentIn(Input):
     date: datetime.date
     slot: str
     username: str
@@ -39,16 +40,16 @@ class AssignmentIn(Schema):
     duty: str = "on_duty"
 
 
-class RemovalIn(Schema):
+class RemovalIn(Input):
     reason: str = ""
 
 
-class GenerateIn(Schema):
+class GenerateIn(Input):
     start: datetime.date | None = Field(None, alias="from")
     days: int = 60
 
 
-class TemplateIn(Schema):
+class TemplateIn(Input):
     weekdays: list[int]
     slot: str
     starts_at: datetime.time
@@ -57,33 +58,33 @@ class TemplateIn(Schema):
     reason: str = ""
 
 
-class TimesIn(Schema):
+class TimesIn(Input):
     starts_at: datetime.time
     ends_at: datetime.time
 
 
-class ExceptionIn(Schema):
+class ExceptionIn(Input):
     date: datetime.date
     name: str
     times: dict[str, TimesIn]
     reason: str = ""
 
 
-class ClosureIn(Schema):
+class ClosureIn(Input):
     date: datetime.date
     reason: str = ""
     slots: list[str] = []
 
 
-class WithdrawalIn(Schema):
+class WithdrawalIn(Input):
     reason: str = ""
 
 
-class HolidaysIn(Schema):
+class HolidaysIn(Input):
     year: int
 
 
-class RuleIn(Schema):
+class RuleIn(Input):
     min_nurses: int
     min_doctors: int
     doctor_on_call_counts: bool = True

@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 
 from hab.core import clock
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input
 from hab.patients import access_report as access_report_module
 from hab.patients import selectors, services
 from hab.patients.models import Patient
@@ -14,7 +15,7 @@ from hab.patients.models import Patient
 router = Router(tags=["patients"])
 
 
-class PatientIn(Schema):
+class PatientIn(Input):
     national_id: str
     given_name: str
     family_name: str
@@ -24,7 +25,7 @@ class PatientIn(Schema):
     address: str = ""
 
 
-class PatientPatch(Schema):
+class PatientPatch(Input):
     given_name: str | None = None
     family_name: str | None = None
     birth_date: datetime.date | None = None
@@ -76,13 +77,13 @@ class PatientSummary(Schema):
     family_name: str
 
 
-class ConsentIn(Schema):
+class ConsentIn(Input):
     kind: str
     given: bool
     note: str = ""
 
 
-class RelativeIn(Schema):
+class RelativeIn(Input):
     name: str
     relation: str
     phone: str = ""

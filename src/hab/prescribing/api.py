@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import NotFound
 from hab.core.policy import Action
 from hab.patients.selectors import clinic_for_action, patient_open
@@ -19,19 +20,24 @@ from hab.prescribing.services import PROTOCOL_FIELDS
 
 router = Router(tags=["prescribing"])
 
+# Amounts to the places their columns keep (a dose per session as the daily maximum): more
+# is a 422 on the field, never rounded.
+PrescribedMg = stored_decimal(Prescription, "daily_max_mg")
+TitrationMg = stored_decimal(Prescription, "titration_step_mg")
 
-class TitrationIn(Schema):
-    start_mg: Decimal
-    step_mg: Decimal
-    target_mg: Decimal
+
+class TitrationIn(Input):
+    start_mg: TitrationMg
+    step_mg: TitrationMg
+    target_mg: TitrationMg
 
 
-class PrescriptionIn(Schema):
+class PrescriptionIn(Input):
     episode: int
     medication: str
     route: str
-    doses_mg: dict[str, Decimal]
-    daily_max_mg: Decimal
+    doses_mg: dict[str, PrescribedMg]
+    daily_max_mg: PrescribedMg
     valid_from: datetime.date | None = None
     valid_to: datetime.date | None = None
     reason: str = Field("", max_length=500)
@@ -60,18 +66,18 @@ class PrescriptionOut(Schema):
     prescribed_at: datetime.datetime
 
 
-class StopIn(Schema):
+class StopIn(Input):
     reason: str = Field(..., max_length=500)
     on: datetime.date | None = None
 
 
-class ProtocolIn(Schema):
+class ProtocolIn(Input):
     doctor: str
     reason: str = Field(..., max_length=500)
     values: dict[str, bool | Decimal | int | None]
 
 
-class ConfirmIn(Schema):
+class ConfirmIn(Input):
     password: str = Field(..., max_length=1000)
     otp: str | None = Field(None, max_length=12)
 

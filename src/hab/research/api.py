@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 from hab.core import clock
 from hab.core.access import access_log_listed
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import User
 from hab.core.policy import Action
@@ -65,7 +66,7 @@ class InstrumentOut(Schema):
     items: list[ItemOut]
 
 
-class ResponseIn(Schema):
+class ResponseIn(Input):
     instrument: str
     answered_on: datetime.date | None = None
     answers: dict = {}

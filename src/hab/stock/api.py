@@ -4,70 +4,74 @@ transfers, adjustments, discrepancies and the chain check."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from hab.core.api import clinic_by_code, request_actor
+from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import Invalid
 from hab.core.policy import Action
 from hab.patients.selectors import clinic_for_action
 from hab.stock import selectors, services
-from hab.stock.models import Discrepancy, Kind, LedgerEntry, Product
+from hab.stock.models import Discrepancy, Kind, LedgerEntry, Product, StockCount
 from hab.stock.selectors import open_discrepancies
 
 router = Router(tags=["stock"])
 
+# Amounts to the places the ledger keeps: more is a 422 on the field, never rounded.
+LedgerMg = stored_decimal(LedgerEntry, "quantity_mg")
+CountedMg = stored_decimal(StockCount, "counted_mg")
+
 
 # Text is limited to what the ledger's columns hold (stock.models), so that a longer text is
 # refused with its field instead of cut short or refused by the database.
-class ReceiptIn(Schema):
+class ReceiptIn(Input):
     clinic: str
     product: str
     batch: str = Field(..., max_length=40)
-    quantity_mg: Decimal
+    quantity_mg: LedgerMg
     expires_on: datetime.date | None = None
     reference: str = Field("", max_length=100)
 
 
-class WasteIn(Schema):
+class WasteIn(Input):
     clinic: str
     product: str
     batch: str = Field(..., max_length=40)
-    quantity_mg: Decimal
+    quantity_mg: LedgerMg
     witness: str = ""
     reason: str = Field("", max_length=300)
 
 
-class TransferIn(Schema):
+class TransferIn(Input):
     clinic: str
     to_clinic: str
     product: str
     batch: str = Field(..., max_length=40)
-    quantity_mg: Decimal
+    quantity_mg: LedgerMg
     reason: str = Field("", max_length=300)
 
 
-class AdjustmentIn(Schema):
+class AdjustmentIn(Input):
     clinic: str
     product: str
     batch: str = Field(..., max_length=40)
-    quantity_mg: Decimal
+    quantity_mg: LedgerMg
     reason: str = Field("", max_length=300)
 
 
-class CountIn(Schema):
+class CountIn(Input):
     clinic: str
     product: str
     batch: str = Field(..., max_length=40)
-    counted_mg: Decimal
+    counted_mg: CountedMg
     witness: str = ""
     note: str = Field("", max_length=300)
 
 
-class ResolveIn(Schema):
+class ResolveIn(Input):
     explanation: str = Field("", max_length=1000)
     adjust: bool = False
 
