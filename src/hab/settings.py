@@ -92,11 +92,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "hab.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before anything reads a body or answers in HTML: every error under /api/ is JSON.
-    "hab.core.api_contract.ApiErrorMiddleware",
     # Inside WhiteNoise (static files stay cacheable), outside every other answer:
     # patient data is never stored by a browser or proxy.
     "hab.core.middleware.NoStoreMiddleware",
+    # Before anything reads a body or answers in HTML: every error under /api/ is JSON.
+    "hab.core.api_contract.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
