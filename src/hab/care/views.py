@@ -22,13 +22,13 @@ from hab.care.forms import (
 )
 from hab.care.models import Goal, PlanAction
 from hab.core import policy
-from hab.core.access import Actor, access_log_write
+from hab.core.access import Actor
 from hab.core.errors import Conflict, Invalid
-from hab.core.models import AccessAction, User
+from hab.core.models import User
 from hab.core.policy import Action
-from hab.core.web import current_clinic, form_page, staff_view, web_actor
+from hab.core.web import current_clinic, form_page, shows, staff_view, web_actor
 from hab.patients.models import Patient
-from hab.patients.selectors import patient_for_user
+from hab.patients.selectors import patient_for_user, patient_open
 
 FORM_TEMPLATE = "care/form.html"
 
@@ -66,15 +66,7 @@ def _open(request: HttpRequest, patient_id: int, action: Action) -> tuple[Actor,
     """The patient for a form page; showing the form (which lists the patient's relatives
     and staff) is a read of the plan and is logged."""
     actor = web_actor(request)
-    patient = patient_for_user(actor, patient_id, action)
-    if request.method == "GET":
-        access_log_write(
-            actor=actor,
-            patient=patient,
-            action=AccessAction.VIEW,
-            what=selectors.WHAT,
-            policy_action=action,
-        )
+    patient = patient_open(actor, patient_id, action, what=selectors.WHAT, shown=shows(request))
     return actor, patient
 
 
