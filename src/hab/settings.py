@@ -25,6 +25,8 @@ HAB_SESSION_IDLE_MINUTES  log out after this much inactivity (default 60)
 HAB_KIOSK_IDLE_MINUTES    the same on a shared tablet or PC, chosen at login (default 30)
 HAB_LOGIN_FAILURE_LIMIT   failed logins (passwords or codes) before a lock-out (default 5)
 HAB_LOGIN_COOLOFF_MINUTES how long a lock-out lasts (default 15; 0 = until an admin unlocks)
+HAB_SMALL_NUMBER_THRESHOLD  evaluation counts under this are withheld from roles outside
+                   the clinic's care staff (default 5; 1 = off)
 HAB_OIDC_ISSUER, HAB_OIDC_AUTHORIZATION_ENDPOINT, HAB_OIDC_TOKEN_ENDPOINT,
 HAB_OIDC_USERINFO_ENDPOINT, HAB_OIDC_JWKS_ENDPOINT, HAB_OIDC_CLIENT_ID,
 HAB_OIDC_CLIENT_SECRET    optional OpenID Connect login (HelseID); on when the client id
@@ -181,6 +183,9 @@ PASSWORD_HASHERS = [
 HAB_REQUIRE_2FA = envbool("HAB_REQUIRE_2FA", True)
 HAB_SESSION_IDLE_MINUTES = envint("HAB_SESSION_IDLE_MINUTES", 60)
 HAB_KIOSK_IDLE_MINUTES = envint("HAB_KIOSK_IDLE_MINUTES", 30)
+HAB_SMALL_NUMBER_THRESHOLD = envint("HAB_SMALL_NUMBER_THRESHOLD", 5)
+if HAB_SMALL_NUMBER_THRESHOLD < 1:
+    raise SettingError("HAB_SMALL_NUMBER_THRESHOLD must be 1 or more")
 OTP_TOTP_ISSUER = "HAB"
 
 AXES_FAILURE_LIMIT = envint("HAB_LOGIN_FAILURE_LIMIT", 5)

@@ -77,7 +77,7 @@ def test_a_chart_of_another_clinic_or_an_unknown_chart_is_404(web_as):
 
 
 def test_the_dashboard_shows_the_charts_with_alt_texts(web_as, world, costs):
-    response = web_as("programme.oslo").get("/evaluation/", PERIOD)
+    response = web_as("clinic_lead.oslo").get("/evaluation/", PERIOD)
     html = response.content.decode()
     for name in charts.CHARTS:
         assert f"/evaluation/charts/{name}.svg?" in html
@@ -130,6 +130,34 @@ def test_the_report_download_follows_the_scope(web_as, world, costs):
     assert web_as("nurse.oslo").get("/evaluation/report.pdf").status_code == 403
     response = web_as("clinic_lead.oslo").get("/evaluation/report.pdf", {"clinic": "bergen"})
     assert response.status_code == 404
+
+
+def test_the_report_withholds_small_numbers_from_the_programme_owner(web_as, world, costs):
+    owner = web_as("programme.oslo").get("/evaluation/report.pdf", {"year": "2025"})
+    lead = web_as("clinic_lead.oslo").get("/evaluation/report.pdf", {"year": "2025"})
+    owner_text = " ".join(pdf_text(owner.content).split())
+    lead_text = " ".join(pdf_text(lead.content).split())
+    # four patients in treatment at Oslo in 2025
+    assert "Pasienter i behandling < 5" in owner_text
+    assert "Pasienter i behandling 4" in lead_text
+    assert "Tall under 5 vises som" in owner_text and "Tall under 5" not in lead_text
+    assert "skjermet" in owner_text
+
+
+def test_the_report_command_withholds_small_numbers_unless_exact(world, costs, tmp_path):
+    out = tmp_path / "report.pdf"
+    call_command("report", "--year", "2025", "--out", str(out), stdout=io.StringIO())
+    assert "< 5" in pdf_text(out.read_bytes())
+    call_command("report", "--year", "2025", "--out", str(out), "--exact", stdout=io.StringIO())
+    assert "< 5" not in pdf_text(out.read_bytes())
+
+
+def test_the_charts_draw_with_small_numbers_withheld(web_as, world, costs):
+    for name in charts.CHARTS:
+        response = web_as("researcher.oslo").get(f"/evaluation/charts/{name}.svg", PERIOD)
+        assert response.status_code == 200 and b"<svg" in response.content
+    retention = web_as("researcher.oslo").get("/evaluation/charts/retention.svg", PERIOD)
+    assert b"75%" not in retention.content
 
 
 def test_a_cost_input_is_entered_and_a_bad_amount_shows_an_error(web_as):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from hab.evaluation import indicators, selectors
+from hab.evaluation import selectors
 
 router = Router(tags=["evaluation"])
 
@@ -23,4 +23,9 @@ class IndicatorQuery(Schema):
 def indicator_values(request: HttpRequest, query: Query[IndicatorQuery]) -> dict:
     clinics, programme = selectors.scope(request.user, query.clinic)
     period = selectors.period(query.from_, query.to)
-    return indicators.compute(clinics, period, programme=programme)
+    threshold = selectors.small_number_threshold(request.user, clinics)
+    data, withheld = selectors.indicator_values(
+        clinics, period, programme=programme, threshold=threshold
+    )
+    # A withheld value is null; "suppressed" names it and says why (docs/api.md).
+    return data | {"suppression_threshold": threshold, "suppressed": withheld}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 from collections.abc import Callable
 
 import matplotlib
@@ -62,11 +63,23 @@ def _empty(axes, text: str | None = None) -> None:
     axes.set_yticks([])
 
 
+def _nan(value: float | None) -> float:
+    """A withheld or missing value is not drawn (never drawn as 0)."""
+    return math.nan if value is None else value
+
+
 def retention(data: dict) -> Figure:
     figure, axes = _figure()
-    curve = data["retention"]["curve"]
-    longest = data["retention"]["longest_days"] / indicators.DAYS_PER_MONTH
+    # Where small numbers are withheld the curve stops while few are still at risk.
+    curve = [step for step in data["retention"]["curve"] if step["survival"] is not None]
+    longest_days = data["retention"]["longest_days"]
+    if longest_days is None:
+        longest_days = curve[-1]["days"] if curve else 0
+    longest = longest_days / indicators.DAYS_PER_MONTH
     axes.set_title(_("Still in HAB (Kaplan–Meier)"))
+    if data["retention"]["courses"] is None:
+        _empty(axes, _("Too few patients to show"))
+        return figure
     if not data["retention"]["courses"]:
         _empty(axes)
         return figure
@@ -97,12 +110,12 @@ def activity(data: dict) -> Figure:
     months = data["monthly"]
     axes.set_title(_("Patients in treatment and attendance per month"))
     labels = [m["month"] for m in months]
-    axes.bar(labels, [m["active"] for m in months], color=BLUE, label=_("Patients"))
+    axes.bar(labels, [_nan(m["active"]) for m in months], color=BLUE, label=_("Patients"))
     axes.set_ylabel(_("Patients"))
     right = axes.twinx()
     right.plot(
         labels,
-        [m["attendance"] for m in months],
+        [_nan(m["attendance"]) for m in months],
         "o-",
         color=ORANGE,
         linewidth=2.5,
@@ -131,7 +144,7 @@ def doses(data: dict) -> Figure:
         return figure
     axes.bar(
         [b["from_mg"] for b in bins],
-        [b["patient_days"] for b in bins],
+        [_nan(b["patient_days"]) for b in bins],
         width=[b["to_mg"] - b["from_mg"] for b in bins],
         align="edge",
         color=BLUE,
@@ -149,7 +162,7 @@ def incidents(data: dict) -> Figure:
     axes.set_title(_("Incidents per 1,000 doses given, per month"))
     axes.plot(
         labels,
-        [m["incidents_per_1000_administrations"] for m in months],
+        [_nan(m["incidents_per_1000_administrations"]) for m in months],
         "o-",
         color=ORANGE,
         linewidth=2.5,
@@ -178,7 +191,7 @@ def outcomes(data: dict) -> Figure:
             drawn = True
             axes.plot(
                 [_timepoint(tp) for tp in points],
-                [values[tp] for tp in points],
+                [_nan(values[tp]) for tp in points],
                 "o-",
                 color=colour,
                 linewidth=2.5,
@@ -200,6 +213,9 @@ def costs(data: dict) -> Figure:
     figure, axes = _figure()
     axes.set_title(_("Cost per patient-year (NOK)"))
     hab = data["costs"]["per_patient_year_nok"]
+    if hab is None and data["costs"]["total_nok"] is not None:
+        _empty(axes, _("Too few patients to show"))
+        return figure
     if hab is None:
         _empty(axes, _("No cost inputs for this period"))
         return figure
@@ -244,19 +260,22 @@ def alt_text(name: str, data: dict) -> str:
         ),
         "costs": _("Cost per patient-year: HAB NOK %(hab)s, LAR NOK %(lar)s.")
         % {
-            "hab": "–" if c is None else number(c, 0),
+            "hab": "–" if c is None else c if isinstance(c, str) else number(c, 0),
             "lar": number(LAR_COST, 0),
         },
     }
     return texts[name]
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+# The alt texts are written from the figures as shown: a withheld one is a text ("< 5").
 
 
-def _mean(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
+def _pct(value: float | str | None) -> str:
+    return "–" if value is None else value if isinstance(value, str) else f"{value:.0%}"
+
+
+def _mean(value: float | str | None) -> str:
+    return "–" if value is None else value if isinstance(value, str) else f"{value:.0f}"
 
 
 def svg(name: str, data: dict) -> bytes:

@@ -167,6 +167,8 @@ def intake(clinic_ids: list[int], period: Period) -> dict:
         "waitlisted_at_end": sum(
             1 for status in status_at_end.values() if status == ReferralStatus.WAITLISTED
         ),
+        # How many admissions the median wait is taken over (for small-number rules).
+        "waited": len(waits),
         "median_days_waiting": statistics.median(waits) if waits else None,
     }
 
@@ -421,6 +423,7 @@ def dosing(clinic_ids: list[int], period: Period, counts=None) -> dict:
         "withheld_by_reason": {
             (reason or "(no reason given)"): n for reason, n in withheld.most_common()
         },
+        "patient_days_by_phase": {phase: days for phase, (days, _mg) in sorted(by_phase.items())},
         "mean_daily_dose_mg_by_phase": {
             phase: round(float(mg / days), 1) for phase, (days, mg) in sorted(by_phase.items())
         },
@@ -532,21 +535,36 @@ def outcomes(clinic_ids: list[int], period: Period, answers=None) -> dict:
     return result
 
 
-def outcomes_over_time(clinic_ids: list[int], end: datetime.date, answers=None) -> dict:
-    """Mean answer per time point (all current interviews up to ``end``), for the charts.
-    ``answers``: :func:`_answers` of every time point up to ``end``, if read already."""
+OVER_TIME_ITEMS = ("heroin_days", "crime_days", "quality_of_life")
+
+
+def _over_time(clinic_ids: list[int], end: datetime.date, answers=None):
     codes = _timepoint_codes()
     if answers is None:
         answers = _answers(clinic_ids, codes, end)
-    out: dict[str, dict[str, float | None]] = {}
-    for item in ("heroin_days", "crime_days", "quality_of_life"):
-        out[item] = {}
+    for item in OVER_TIME_ITEMS:
         for timepoint in codes:
             values = [
                 v[item][1] for (_e, tp), v in answers.items() if tp == timepoint and item in v
             ]
             if values:
-                out[item][timepoint] = round(statistics.fmean(values), 2)
+                yield item, timepoint, values
+
+
+def outcomes_over_time(clinic_ids: list[int], end: datetime.date, answers=None) -> dict:
+    """Mean answer per time point (all current interviews up to ``end``), for the charts.
+    ``answers``: :func:`_answers` of every time point up to ``end``, if read already."""
+    out: dict[str, dict[str, float | None]] = {item: {} for item in OVER_TIME_ITEMS}
+    for item, timepoint, values in _over_time(clinic_ids, end, answers):
+        out[item][timepoint] = round(statistics.fmean(values), 2)
+    return out
+
+
+def outcomes_over_time_n(clinic_ids: list[int], end: datetime.date, answers=None) -> dict:
+    """How many answers each mean of :func:`outcomes_over_time` is taken over."""
+    out: dict[str, dict[str, int]] = {item: {} for item in OVER_TIME_ITEMS}
+    for item, timepoint, values in _over_time(clinic_ids, end, answers):
+        out[item][timepoint] = len(values)
     return out
 
 
@@ -680,6 +698,8 @@ def monthly(clinic_ids: list[int], period: Period, counts=None) -> list[dict]:
                 "active": len({p for p, a, e in episodes if _days_in(a, e, month) > 0}),
                 "attendance": _ratio(given, expected),
                 "doses_given": given,
+                "doses_expected": expected,
+                "incidents": incident_months.get(f"{first:%Y-%m}", 0),
                 "incidents_per_1000_administrations": _per_1000(
                     incident_months.get(f"{first:%Y-%m}", 0), given
                 ),
@@ -710,6 +730,7 @@ def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
         "safety": safety(clinic_ids, period, dose["doses_given"]),
         "outcomes": outcomes(clinic_ids, period, answers),
         "outcomes_over_time": outcomes_over_time(clinic_ids, period.end, answers),
+        "outcomes_over_time_n": outcomes_over_time_n(clinic_ids, period.end, answers),
         "costs": costs(
             clinic_ids,
             period,

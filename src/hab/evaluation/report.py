@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 
 from hab.core import clock
 from hab.core.models import Clinic
-from hab.evaluation import charts, costbenefit, indicators, selectors
+from hab.evaluation import charts, costbenefit, disclosure, indicators, selectors
 from hab.evaluation.models import Category
 from hab.intake.models import Phase
 
@@ -23,13 +23,27 @@ def context(
     *,
     programme: bool,
     unit_costs: dict[str, float] | None = None,
+    threshold: int | None = None,
 ) -> dict:
     """What the dashboard and the report show (in the active language). ``unit_costs``
-    are the user's values for the model's unit costs (the defaults otherwise)."""
-    data = indicators.compute(clinics, period, programme=programme)
+    are the user's values for the model's unit costs (the defaults otherwise);
+    ``threshold``: counts under it are withheld (``selectors.small_number_threshold``).
+    ``d`` is for display (a withheld value is a text: "< 5", "withheld"); ``data`` has
+    None there, for the charts."""
+    data, withheld = selectors.indicator_values(
+        clinics, period, programme=programme, threshold=threshold
+    )
     model = costbenefit.from_indicators(data, **(unit_costs or {}))
+    shown = disclosure.shown(
+        data,
+        withheld,
+        below=f"< {threshold}",  # the same in every language
+        hidden=gettext("withheld"),
+    )
     return {
-        "d": data,
+        "d": shown,
+        "data": data,
+        "threshold": threshold if withheld else None,
         "period": period,
         "clinic_names": [clinic.name for clinic in clinics],
         "model": model and costbenefit.evaluate(model),
@@ -52,7 +66,7 @@ def context(
         "grants": data["costs"]["grants"],
         "phase_rows": [
             (Phase(code).label if code in Phase.values else code, mg)
-            for code, mg in data["dosing"]["mean_daily_dose_mg_by_phase"].items()
+            for code, mg in shown["dosing"]["mean_daily_dose_mg_by_phase"].items()
         ],
         "cost_rows": [
             (Category(code).label if code in Category.values else code, nok)
@@ -61,8 +75,8 @@ def context(
         "outcome_rows": [
             (
                 indicators.OUTCOME_LABELS[code],
-                data["outcomes"]["m6"][code],
-                data["outcomes"]["m12"][code],
+                shown["outcomes"]["m6"][code],
+                shown["outcomes"]["m12"][code],
             )
             for code in indicators.OUTCOME_ITEMS
         ],
@@ -76,19 +90,24 @@ def pdf(
     programme: bool,
     lang: str = "nb",
     unit_costs: dict[str, float] | None = None,
+    threshold: int | None = None,
 ) -> bytes:
     from weasyprint import HTML
 
     with translation.override(lang):
         ctx = context(
-            clinics, selectors.year_period(year), programme=programme, unit_costs=unit_costs
+            clinics,
+            selectors.year_period(year),
+            programme=programme,
+            unit_costs=unit_costs,
+            threshold=threshold,
         )
         ctx |= {
             "year": year,
             "programme": programme,
             "printed_at": clock.now(),
             "charts": [
-                {"src": charts.data_uri(name, ctx["d"]), "alt": charts.alt_text(name, ctx["d"])}
+                {"src": charts.data_uri(name, ctx["data"]), "alt": charts.alt_text(name, ctx["d"])}
                 for name in charts.CHARTS
             ],
             "lang": lang,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
 from hab.core.errors import Forbidden, Invalid
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
+from hab.evaluation import disclosure, indicators
 from hab.evaluation.indicators import Period
 from hab.patients.selectors import clinic_for_action
 
@@ -67,3 +69,23 @@ def period(start: str | None, end: str | None) -> Period:
 
 def year_period(year: int) -> Period:
     return Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+
+
+def small_number_threshold(user: User, clinics: list[Clinic]) -> int | None:
+    """The threshold under which counts are withheld from this user for these clinics, or
+    None: the clinic's own care staff (a care role at every clinic shown) see exact counts;
+    everyone else (the programme owner, researchers) sees small numbers withheld."""
+    if all(policy.roles_at(user, clinic) & policy.CARE_ROLES for clinic in clinics):
+        return None
+    return settings.HAB_SMALL_NUMBER_THRESHOLD
+
+
+def indicator_values(
+    clinics: list[Clinic], period: Period, *, programme: bool, threshold: int | None
+) -> tuple[dict, dict[str, str]]:
+    """Every indicator (``indicators.compute``) as this viewer may see it, and the withheld
+    paths with their reasons: the API, the dashboard, the charts and the report read this."""
+    data = indicators.compute(clinics, period, programme=programme)
+    if threshold is None:
+        return data, {}
+    return disclosure.suppress(data, threshold)

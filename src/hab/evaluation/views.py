@@ -67,7 +67,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     everywhere, _p = selectors.scope(request.user)
     period, error = _period(request)
     unit_costs, cost_error = _unit_costs(request)
-    context = report.context(clinics, period, programme=programme, unit_costs=unit_costs)
+    threshold = selectors.small_number_threshold(request.user, clinics)
+    context = report.context(
+        clinics, period, programme=programme, unit_costs=unit_costs, threshold=threshold
+    )
     query = {"clinic": code, "from": period.start.isoformat(), "to": period.end.isoformat()}
     context |= {
         "code": code,
@@ -97,7 +100,10 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404(_("No such chart."))
     clinics, programme = selectors.scope(request.user, request.GET.get("clinic", ""))
     period, _error = _period(request)
-    data = indicators.compute(clinics, period, programme=programme)
+    threshold = selectors.small_number_threshold(request.user, clinics)
+    data, _withheld = selectors.indicator_values(
+        clinics, period, programme=programme, threshold=threshold
+    )
     response = HttpResponse(charts.svg(name, data), content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
     return response
@@ -115,7 +121,14 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
         raise Http404(_("No such year."))
     lang = "en" if (get_language() or "").startswith("en") else "nb"
     unit_costs, _error = _unit_costs(request)
-    pdf = report.pdf(clinics, year, programme=programme, lang=lang, unit_costs=unit_costs)
+    pdf = report.pdf(
+        clinics,
+        year,
+        programme=programme,
+        lang=lang,
+        unit_costs=unit_costs,
+        threshold=selectors.small_number_threshold(request.user, clinics),
+    )
     name = f"hab-evaluering-{code or 'programmet'}-{year}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from hab.core.models import Clinic
@@ -19,8 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="the PDF file to write")
         parser.add_argument("--clinic", default="", help="a clinic code; none: the programme")
         parser.add_argument("--lang", default="nb", choices=["nb", "en"])
+        parser.add_argument(
+            "--exact",
+            action="store_true",
+            help="show small counts too (for the clinic's own use; by default counts under "
+            "HAB_SMALL_NUMBER_THRESHOLD are withheld, as for the programme owner)",
+        )
 
-    def handle(self, *args, year: int, out: str, clinic: str, lang: str, **options):
+    def handle(self, *args, year: int, out: str, clinic: str, lang: str, exact: bool, **options):
         if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
             raise CommandError("Give a year between 2000 and 2100.")
         if clinic:
@@ -32,6 +39,7 @@ class Command(BaseCommand):
             clinics, programme = list(Clinic.objects.order_by("name")), True
             if not clinics:
                 raise CommandError("There are no clinics.")
-        pdf = report.pdf(clinics, year, programme=programme, lang=lang)
+        threshold = None if exact else settings.HAB_SMALL_NUMBER_THRESHOLD
+        pdf = report.pdf(clinics, year, programme=programme, lang=lang, threshold=threshold)
         Path(out).write_bytes(pdf)
         self.stdout.write(f"Wrote {out} ({len(pdf):,} bytes).")
