@@ -1,5 +1,6 @@
 """The programme owner opens the evaluation dashboard for the first half of 2025, sees the
-key figures and every chart, and downloads the annual report as a PDF."""
+key figures (small numbers withheld) and every chart, and downloads the annual report as a
+PDF."""
 
 from __future__ import annotations
 
@@ -29,7 +30,12 @@ def test_the_dashboard_shows_the_charts_and_the_report_downloads(
     page.goto(f"{live_server.url}/evaluation/?from=2025-01-01&to=2025-06-30")
     expect(page.get_by_role("heading", level=1)).to_contain_text(nb("Evaluation"))
     main = page.locator("main")
-    expect(main).to_contain_text("0,75")  # retention at 3 months, in bokmål
+    # Four patients at Oslo: the programme owner sees "< 5", and not the retention
+    # figures that would give them back.
+    expect(main.locator(".stat .value").first).to_have_text("< 5")
+    expect(main.locator(".small-numbers")).to_contain_text("Tall under 5 vises som «< 5»")
+    expect(main).to_contain_text("skjermet")
+    expect(main).not_to_contain_text("0,75")
     expect(main).to_contain_text("Helse Sør-Øst")
     images = main.locator(".charts img")
     expect(images).to_have_count(len(charts.CHARTS))
@@ -48,3 +54,4 @@ def test_the_dashboard_shows_the_charts_and_the_report_downloads(
     data = Path(info.value.path()).read_bytes()
     text = "\n".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(data))
     assert "2025" in text and "HAB Oslo" in text
+    assert "< 5" in text and "skjermet" in text
