@@ -156,14 +156,14 @@ def me(request: HttpRequest):
 # --- roles: one proposes, a second person decides --------------------------------------
 
 
-class ProposalIn(Schema):
+class ProposalIn(Input):
     username: str
     kind: str
     role: str
     reason: str
 
 
-class DecisionIn(Schema):
+class DecisionIn(Input):
     approved: bool
     note: str = ""
 
