@@ -49,3 +49,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# A value in the address no page can use (?date=0001-01-01) is a 400 page that says so.
+handler400 = "hab.core.views.bad_request"

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hab.core import policy
 from hab.core.middleware import SESSION_CLINIC
 from hab.core.policy import Action
 from hab.core.roles import Role
+from hab.core.web import BadQuery
 
 
 @login_required
@@ -40,3 +42,14 @@ def clinic_switch(request: HttpRequest) -> HttpResponse:
         request.session[SESSION_CLINIC] = code
     # Back to the start page: the page shown before may belong to the other clinic.
     return redirect("home")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 400 page (urls.handler400). A BadQuery's message is HAB's own sentence for the
+    user; any other bad request (Django's own) gets the plain one, and no details."""
+    message = exception.message if isinstance(exception, BadQuery) else ""
+    if not hasattr(request, "user"):
+        # Refused before the session was read (a host HAB does not serve): no page
+        # around it, since the menus need the user.
+        return HttpResponseBadRequest(_("Bad request."), content_type="text/plain")
+    return render(request, "400.html", {"message": message}, status=400)

@@ -2,25 +2,84 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import time
 from collections.abc import Callable
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from hab.core import clock
 from hab.core.access import Actor, actor_from_request
 from hab.core.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
 from hab.core.models import Channel
 
 REASON_SECONDS = 3600
 SESSION_REASONS = "hab_access_reasons"
+# A day asked for in an address (the board's ?date=) lies within this many years of
+# today: past it no record can exist, and date arithmetic would run off the calendar.
+DATE_YEARS = 100
+
+
+class BadQuery(BadRequest):
+    """A value in the address or a hidden field that no page of HAB can use (an
+    impossible date, a patient id that is not a number). The message is shown on the 400
+    page (core.views.bad_request), so it is a translated sentence for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def far_off(day: datetime.date) -> str:
+    """Why a day asked for (in an address or a filter) cannot be shown, or "" when it can.
+    Past DATE_YEARS from today no record can exist, and day arithmetic would run off the
+    calendar (year 1, year 9999)."""
+    if abs(day.year - clock.today().year) <= DATE_YEARS:
+        return ""
+    return _(
+        "The date %(value)s is not a date HAB can show: use a day within %(years)s years of today."
+    ) % {"value": day.isoformat(), "years": DATE_YEARS}
+
+
+def asked_date(value: str | None) -> datetime.date | None:
+    """The date in a query value, None where none is given; BadQuery for a value that is
+    no date or one far from today."""
+    if not value:
+        return None
+    try:
+        day = parse_date(value)
+    except ValueError:
+        day = None
+    if day is None:
+        raise BadQuery(
+            _(
+                "The date %(value)s is not a date HAB can show: "
+                "use a day within %(years)s years of today."
+            )
+            % {"value": value[:40], "years": DATE_YEARS}
+        )
+    if problem := far_off(day):
+        raise BadQuery(problem)
+    return day
+
+
+def asked_id(value: str | None) -> int | None:
+    """A record id from a form's hidden field, None where none is given; BadQuery for one
+    that is not a whole number."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise BadQuery(_("The form names a record that does not exist. Open the page again."))
+    return int(value)
 
 
 def current_clinic(request: HttpRequest):

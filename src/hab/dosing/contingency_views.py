@@ -9,13 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from hab.core import clock
 from hab.core.errors import Conflict, Invalid
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, staff_view, web_actor
+from hab.core.web import add_errors, asked_date, asked_id, current_clinic, staff_view, web_actor
 from hab.dosing import contingency, selectors, services
 from hab.dosing.forms import BackEntryForm
 from hab.patients.selectors import clinic_for_action
@@ -25,7 +24,7 @@ from hab.patients.selectors import clinic_for_action
 def contingency_page(request: HttpRequest) -> HttpResponse:
     clinic = clinic_for_action(request.user, current_clinic(request), Action.CONTINGENCY)
     slots = selectors.clinic_slots(clinic)
-    day = parse_date(request.GET.get("date", "")) or clock.today()
+    day = asked_date(request.GET.get("date")) or clock.today()
     if request.GET.get("pdf"):
         chosen = [code for code in request.GET.getlist("slot") if code] or None
         data = contingency.pdf(web_actor(request), clinic, day, chosen)
@@ -57,14 +56,14 @@ def back_entry(request: HttpRequest) -> HttpResponse:
     """The paper list of one session, typed in patient by patient."""
     clinic = clinic_for_action(request.user, current_clinic(request), Action.DOSE)
     actor = web_actor(request)
-    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or clock.today()
+    day = asked_date(request.GET.get("date") or request.POST.get("date")) or clock.today()
     codes = selectors.slot_codes(clinic)
     slot = request.GET.get("slot") or request.POST.get("slot") or (codes[0] if codes else "")
     if slot not in codes:
         slot = codes[0] if codes else ""
     forms: dict[int, BackEntryForm] = {}
     if request.method == "POST":
-        patient_id = int(request.POST.get("patient", "0") or 0)
+        patient_id = asked_id(request.POST.get("patient")) or 0
         prefix = f"p{patient_id}"
         form = BackEntryForm(
             request.POST,

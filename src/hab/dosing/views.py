@@ -10,7 +10,6 @@ from django.template.defaultfilters import floatformat
 from django.template.defaultfilters import time as time_format
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -19,7 +18,15 @@ from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.formats import number
 from hab.core.policy import Action
-from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
+from hab.core.web import (
+    add_errors,
+    asked_date,
+    current_clinic,
+    form_page,
+    shows,
+    staff_view,
+    web_actor,
+)
 from hab.dosing import rules, selectors, services
 from hab.dosing.alert_views import alerted_text
 from hab.dosing.forms import (
@@ -44,7 +51,7 @@ def _slot_now(clinic) -> str:
 
 
 def _day_slot(request: HttpRequest, clinic):
-    day = parse_date(request.GET.get("date") or request.POST.get("date") or "") or clock.today()
+    day = asked_date(request.GET.get("date") or request.POST.get("date")) or clock.today()
     slot = request.GET.get("slot") or request.POST.get("slot") or _slot_now(clinic)
     return day, slot
 

@@ -18,7 +18,7 @@ from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.models import SessionSlot
 from hab.core.policy import Action
-from hab.core.web import current_clinic, form_page, staff_view, web_actor
+from hab.core.web import BadQuery, asked_date, current_clinic, form_page, staff_view, web_actor
 from hab.operations import selectors, services
 from hab.operations.forms import (
     AssignForm,
@@ -68,8 +68,9 @@ def week(request: HttpRequest) -> HttpResponse:
     clinic = _clinic(request, Action.ROTA_VIEW)
     today = clock.today()
     try:
-        chosen = date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
+        chosen = asked_date(request.GET.get("week")) or today
+    except BadQuery:
+        # The week is only where the page starts: a bad one starts at this week.
         chosen = today
     monday = _monday(chosen)
     found = selectors.warnings(clinic)

@@ -22,7 +22,7 @@ from hab.prescribing.forms import (
     ProtocolForm,
     StopForm,
 )
-from hab.prescribing.models import DosingProtocol
+from hab.prescribing.models import DosingProtocol, Medication
 from hab.prescribing.selectors import (
     chain_head,
     prescription_open,
@@ -48,6 +48,9 @@ def prescription_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     if episode is None:
         raise NotFound(_("The patient is not in treatment."))
     medication = request.GET.get("medication", "dam_injectable")
+    if medication not in Medication.values:
+        # The address only preselects the medication: an unknown one gets the usual.
+        medication = "dam_injectable"
     current = chain_head(patient.pk, medication)
     initial = {"medication": medication, "route": "iv"}
     if current is not None and current.stopped_on is None:

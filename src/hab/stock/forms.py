@@ -8,6 +8,7 @@ from hab.core.formats import mg_text
 from hab.core.forms import QuantityField
 from hab.core.models import Clinic, User
 from hab.core.policy import Action
+from hab.core.web import far_off
 from hab.prescribing.models import Medication
 from hab.stock.models import Batch, Form, Kind, Product
 
@@ -175,3 +176,15 @@ class LedgerFilterForm(forms.Form):
         self.fields["product"].choices = [("", _("All"))] + [
             (p.code, p.name) for p in Product.objects.filter(clinic=clinic).order_by("name")
         ]
+
+    def _day(self, name: str):
+        day = self.cleaned_data.get(name)
+        if day is not None and (problem := far_off(day)):
+            raise forms.ValidationError(problem)
+        return day
+
+    def clean_date_from(self):
+        return self._day("date_from")
+
+    def clean_date_to(self):
+        return self._day("date_to")
