@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "hab.core.middleware.CurrentClinicMiddleware",
     # After the clinic: a shared tablet locks after the clinic's idle minutes.
     "hab.core.lock.IdleLockMiddleware",
+    # After the lock (a locked tablet gets the lock screen): a NUL in the address is a 400.
+    "hab.core.middleware.NulQueryMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lock-out answer.
     "axes.middleware.AxesMiddleware",
 ]

@@ -120,3 +120,11 @@ def test_the_login_page_is_still_never_stored(db):
     response = Client().get("/login/")
 
     assert "no-store" in cache_control(response)
+
+
+def test_a_research_export_download_is_never_stored(web_as, world):
+    response = web_as("researcher.oslo").get("/research/export/", {"format": "csv"})
+
+    assert response.status_code == 200
+    assert response.get("Content-Disposition", "").startswith("attachment")
+    assert "no-store" in cache_control(response)
