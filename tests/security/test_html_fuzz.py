@@ -121,7 +121,9 @@ def pages() -> list[str]:
         if not params:
             urls.append(reverse(name))
             continue
-        filled = arguments.get(frozenset(params), [])
+        # A page whose kind of record the world lacks (a relative, a discrepancy) is
+        # still asked for, with ids no record has, and its form posted.
+        filled = arguments.get(frozenset(params)) or [{param: 1 for param in params}]
         urls.extend(reverse(name, kwargs=kwargs) for kwargs in filled)
         # One odd id for each page of a record (the rest of its address kept).
         for kwargs in filled[:1]:
