@@ -179,6 +179,7 @@ def test_the_response_of_another_time_point_cannot_be_corrected(api_as, course):
     m3 = made["points"]["m3"]
 
     with on(m3.due_on):
+        api = api_as("coordinator.oslo")  # months later: a new login (tokens last 12 hours)
         refused = post(
             api, m3, corrects=first["id"], correction_reason="feil", answered_on=str(m3.due_on)
         )
@@ -212,6 +213,7 @@ def test_a_correction_is_allowed_after_the_window_closed(api_as, baseline):
     first = post(api, baseline).json()
 
     with on(baseline.window_to + timedelta(days=40)):
+        api = api_as("coordinator.oslo")  # weeks later: a new login (tokens last 12 hours)
         corrected = post(api, baseline, corrects=first["id"], correction_reason="Rettet")
 
     assert corrected.status_code == 201
