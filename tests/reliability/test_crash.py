@@ -161,9 +161,11 @@ class Station:
                 self.unexpected.append(f"409 for {planned}")
 
 
-def test_every_acknowledged_dose_survives_a_killed_server(ward, staff, servers):
+def test_every_acknowledged_dose_survives_a_killed_server(ward, staff, servers, monkeypatch):
     # given eight patients, four stations with their own tokens, and HAB under gunicorn
     patients = ward(PATIENTS)
+    # The load spans 30 days of sessions: the stations' tokens must outlive it.
+    monkeypatch.setenv("HAB_API_TOKEN_HOURS", str(31 * 24))
     tokens = [
         core_services.token_create(username="nurse.oslo", password=PASSWORD)
         for _ in range(STATIONS)
