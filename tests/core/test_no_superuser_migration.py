@@ -1,37 +1,81 @@
 """Migration core.0011 takes superuser status away and keeps what it implicitly gave a
-researcher (calendar dates in exports) as an explicit grant."""
+researcher (calendar dates in exports) as an explicit grant.
+
+The migration runs in a process of its own on a fresh SQLite database: rolling the shared
+test database back and forth would change the schema under the tests beside it."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from hab.core.models import User
+pytestmark = pytest.mark.clock(None)
 
-BEFORE = [("core", "0010_security_event_kinds")]
+SCRIPT = textwrap.dedent(
+    """
+    import json
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("core", "0010_security_event_kinds")]
+    call_command("migrate", "core", "0010_security_event_kinds", verbosity=0)
+    old = MigrationExecutor(connection).loader.project_state(before).apps
+    User, Membership = old.get_model("core", "User"), old.get_model("core", "Membership")
+    oslo = old.get_model("core", "Clinic").objects.create(
+        code="oslo", name="HAB Oslo", capacity=150
+    )
+    User.objects.create(username="root", is_superuser=True, is_staff=True)
+    boss = User.objects.create(username="boss", is_superuser=True, is_staff=True)
+    Membership.objects.create(user=boss, clinic=oslo, role="researcher")
+    User.objects.create(username="plain")
+
+    call_command("migrate", verbosity=0)
+
+    from hab.core.models import User
+
+    print(json.dumps({
+        user.username: {
+            "superuser": user.is_superuser,
+            "staff": user.is_staff,
+            "dates": user.has_perm("research.export_dates"),
+        }
+        for user in User.objects.filter(username__in=["root", "boss", "plain"])
+    }))
+    """
+)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_migration_clears_superusers_and_keeps_a_researchers_dates(clinics):
-    executor = MigrationExecutor(connection)
-    latest = executor.loader.graph.leaf_nodes()
-    executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
-    OldUser, OldMembership = old.get_model("core", "User"), old.get_model("core", "Membership")
-    oslo = old.get_model("core", "Clinic").objects.get(code="oslo")
-    root = OldUser.objects.create(username="root", is_superuser=True, is_staff=True)
-    boss = OldUser.objects.create(username="boss", is_superuser=True, is_staff=True)
-    OldMembership.objects.create(user=boss, clinic=oslo, role="researcher")
-    plain = OldUser.objects.create(username="plain")
+def test_the_migration_clears_superusers_and_keeps_a_researchers_dates(tmp_path):
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("HAB_", "DJANGO_"))
+    } | {
+        "HAB_DATA_DIR": str(tmp_path),
+        "HAB_ALLOW_SYNTHETIC_IDS": "1",
+        "DJANGO_SETTINGS_MODULE": "hab.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(latest)
-
-    users = {u.username: u for u in User.objects.filter(pk__in=[root.pk, boss.pk, plain.pk])}
-    assert not any(u.is_superuser for u in users.values())
-    assert users["root"].is_staff  # still in /admin/, with the role's rights only
-    assert users["boss"].has_perm("research.export_dates")
-    assert not users["root"].has_perm("research.export_dates")
-    assert not users["plain"].has_perm("research.export_dates")
+    assert done.returncode == 0, done.stderr
+    users = json.loads(done.stdout.splitlines()[-1])
+    assert not any(user["superuser"] for user in users.values())
+    assert users["root"]["staff"]  # still in /admin/, with the role's rights only
+    assert users["boss"]["dates"]
+    assert not users["root"]["dates"]
+    assert not users["plain"]["dates"]
