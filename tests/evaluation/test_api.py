@@ -1,5 +1,7 @@
 """GET /api/v1/evaluation/indicators: who may read it, per clinic and for the programme."""
 
+import datetime
+
 import pytest
 
 from hab.core.policy import Action
@@ -124,3 +126,50 @@ def test_the_lead_of_one_clinic_sees_the_other_clinic_withheld(api_as, world, st
 
 def test_unauthenticated_is_401(api_as):
     assert api_as(None).get("/evaluation/indicators").status_code == 401
+
+
+def test_a_period_past_today_is_reported_to_today(api_as):
+    from hab.core import clock
+
+    today = clock.today()
+    response = api_as("clinic_lead.oslo").get(
+        "/evaluation/indicators", {"from": f"{today.year}-01-01", "to": f"{today.year}-12-31"}
+    )
+
+    data = response.json()
+    assert (data["from"], data["to"]) == (f"{today.year}-01-01", today.isoformat())
+    assert data["until_today"] is True
+    asked_to_today = api_as("clinic_lead.oslo").get(
+        "/evaluation/indicators", {"from": f"{today.year}-01-01", "to": today.isoformat()}
+    )
+    assert asked_to_today.json()["until_today"] is False
+    assert asked_to_today.json()["retention"] == data["retention"]
+
+
+def test_a_period_that_begins_after_today_is_422(api_as):
+    from hab.core import clock
+
+    tomorrow = clock.today() + datetime.timedelta(1)
+    response = api_as("clinic_lead.oslo").get(
+        "/evaluation/indicators", {"from": tomorrow.isoformat(), "to": tomorrow.isoformat()}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"field": "from", "message": "The period cannot begin after today."}
+    ]
+
+
+@pytest.mark.parametrize("outcomes", ["some", "1"])
+def test_an_unknown_outcome_population_is_422(api_as, outcomes):
+    response = api_as("clinic_lead.oslo").get("/evaluation/indicators", {"outcomes": outcomes})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "outcomes"
+
+
+def test_the_outcome_population_is_said_in_the_answer(api_as):
+    answer = api_as("clinic_lead.oslo").get("/evaluation/indicators", {"outcomes": "consented"})
+
+    assert answer.status_code == 200
+    assert answer.json()["outcomes_population"] == "consented"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import pytest
+
 from hab.core.access import Actor
 from hab.evaluation import indicators as ind
 from hab.evaluation import services
@@ -214,7 +216,9 @@ def test_costs_per_patient_year_day_and_dose_and_grants_per_funder(world, clinic
     assert programme["grants"][1]["spend_nok"] is None
 
 
-def test_outcome_change_from_baseline_uses_current_responses(world, staff):
+@pytest.fixture
+def interviews(world, staff):
+    """P1 and P3 interviewed at baseline and 6 months; P1's 6-month answer corrected."""
     from hab.research.models import Answer, FollowUp, Instrument, Item, Response
 
     e1, _e2, e3, *_rest = world["episodes"]
@@ -252,6 +256,9 @@ def test_outcome_change_from_baseline_uses_current_responses(world, staff):
     interview(e3, "baseline", D(2025, 1, 1), {"crime_days": 10})
     interview(e3, "m6", D(2025, 7, 2), {"crime_days": 10})
 
+
+def test_outcome_change_from_baseline_uses_current_responses(world, interviews):
+    e1 = world["episodes"][0]
     got = ind.outcomes([e1.clinic_id], ind.Period(D(2025, 1, 1), D(2025, 12, 31)))
 
     # Crime days: P1 20 → 4 (the corrected answer), P3 10 → 10: mean change (−16 + 0) / 2.
@@ -262,3 +269,41 @@ def test_outcome_change_from_baseline_uses_current_responses(world, staff):
     assert got["m12"]["crime_days"]["n"] == 0
     # Before the 6-month interviews, nothing to compare.
     assert ind.outcomes([e1.clinic_id], H1)["m6"]["crime_days"]["n"] == 0
+
+
+def _research_consent(patient, given: bool, staff) -> None:
+    from hab.patients.models import Consent, ConsentKind
+
+    Consent.objects.create(
+        patient=patient,
+        kind=ConsentKind.RESEARCH,
+        given=given,
+        at=aware(D(2025, 1, 1)),
+        recorded_by=staff["coordinator.oslo"],
+    )
+
+
+@pytest.mark.parametrize("p3_consent", [None, False])
+def test_outcomes_can_be_limited_to_patients_with_research_consent(
+    world, interviews, staff, clinics, p3_consent
+):
+    p1, _p2, p3, *_rest = world["patients"]
+    _research_consent(p1, True, staff)
+    if p3_consent is not None:  # P3 consented and then withdrew
+        _research_consent(p3, True, staff)
+        _research_consent(p3, p3_consent, staff)
+    period = ind.Period(D(2025, 1, 1), D(2025, 12, 31))
+
+    everyone = ind.compute([clinics["oslo"]], period, programme=False)
+    consenting = ind.compute([clinics["oslo"]], period, programme=False, consented_only=True)
+
+    assert everyone["outcomes_population"] == "all"
+    assert everyone["outcomes"]["m6"]["crime_days"]["n"] == 2
+    assert consenting["outcomes_population"] == "consented"
+    # Only P1 (20 → 4) is left.
+    assert consenting["outcomes"]["m6"]["crime_days"] == {
+        "n": 1, "baseline_mean": 20.0, "mean": 4.0, "mean_change": -16.0,
+    }  # fmt: skip
+    assert consenting["outcomes_over_time_n"]["crime_days"]["m6"] == 1
+    # The rest of the evaluation counts every patient either way.
+    assert consenting["patients"] == everyone["patients"]

@@ -90,6 +90,8 @@ OUTCOME_TIMEPOINTS = ("m6", "m12")
 class Period:
     start: datetime.date
     end: datetime.date
+    # True where the period asked for ran past today and was cut to end today.
+    until_today: bool = False
 
     @property
     def days(self) -> int:
@@ -462,9 +464,17 @@ def safety(clinic_ids: list[int], period: Period, administrations: int) -> dict:
 # --- outcomes ---------------------------------------------------------------------------
 
 
-def _answers(clinic_ids: list[int], timepoints: tuple[str, ...], answered_to: datetime.date):
+def _answers(
+    clinic_ids: list[int],
+    timepoints: tuple[str, ...],
+    answered_to: datetime.date,
+    *,
+    consented_only: bool = False,
+):
     """{(course's first episode, time point): {item code: (interview day, value)}} from the
     current core responses (a later response's answer replaces an earlier one's).
+    ``consented_only``: only the answers of patients whose research consent is in force
+    (the programme's published evaluation may use only theirs).
 
     Read in two plain steps, the interviews and then their answers to the outcome items:
     joined in one query, PostgreSQL expected a handful of rows and looked up the answers
@@ -489,6 +499,16 @@ def _answers(clinic_ids: list[int], timepoints: tuple[str, ...], answered_to: da
             "id", "follow_up__episode_id", "follow_up__timepoint", "answered_on"
         )
     )
+    if consented_only:
+        from hab.research.selectors import research_consented
+
+        patient_of = dict(
+            Episode.objects.filter(pk__in={row[1] for row in interviews}).values_list(
+                "id", "patient_id"
+            )
+        )
+        consented = research_consented(set(patient_of.values()))
+        interviews = [row for row in interviews if patient_of[row[1]] in consented]
     values: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for response, item, value in Answer.objects.filter(
         response__in=responses.order_by().values("id"),
@@ -711,18 +731,23 @@ def monthly(clinic_ids: list[int], period: Period, counts=None) -> list[dict]:
 # --- all of them --------------------------------------------------------------------------
 
 
-def compute(clinics: list[Clinic], period: Period, *, programme: bool) -> dict:
-    """Every indicator, JSON-ready: the page, the report and the API show this."""
+def compute(
+    clinics: list[Clinic], period: Period, *, programme: bool, consented_only: bool = False
+) -> dict:
+    """Every indicator, JSON-ready: the page, the report and the API show this.
+    ``consented_only``: the follow-up outcomes only of patients with research consent."""
     clinic_ids = [clinic.pk for clinic in clinics]
     counts = dose_counts(clinic_ids, period)
     dose = dosing(clinic_ids, period, counts)
-    answers = _answers(clinic_ids, _timepoint_codes(), period.end)
+    answers = _answers(clinic_ids, _timepoint_codes(), period.end, consented_only=consented_only)
     people = patients(clinic_ids, period)
     return {
         "scope": "programme" if programme else clinics[0].code,
         "clinics": [clinic.code for clinic in clinics],
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
+        "until_today": period.until_today,
+        "outcomes_population": "consented" if consented_only else "all",
         "intake": intake(clinic_ids, period),
         "patients": people,
         "retention": retention(clinic_ids, period),

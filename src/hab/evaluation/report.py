@@ -24,14 +24,16 @@ def context(
     programme: bool,
     unit_costs: dict[str, float] | None = None,
     threshold: int | None = None,
+    consented_only: bool = False,
 ) -> dict:
     """What the dashboard and the report show (in the active language). ``unit_costs``
     are the user's values for the model's unit costs (the defaults otherwise);
     ``threshold``: counts under it are withheld (``selectors.small_number_threshold``).
     ``d`` is for display (a withheld value is a text: "< 5", "withheld"); ``data`` has
-    None there, for the charts."""
+    None there, for the charts. ``consented_only``: follow-up outcomes only of patients
+    with research consent."""
     data, withheld = selectors.indicator_values(
-        clinics, period, programme=programme, threshold=threshold
+        clinics, period, programme=programme, threshold=threshold, consented_only=consented_only
     )
     model = costbenefit.from_indicators(data, **(unit_costs or {}))
     shown = disclosure.shown(
@@ -91,6 +93,7 @@ def pdf(
     lang: str = "nb",
     unit_costs: dict[str, float] | None = None,
     threshold: int | None = None,
+    consented_only: bool = False,
 ) -> bytes:
     from weasyprint import HTML
 
@@ -101,6 +104,7 @@ def pdf(
             programme=programme,
             unit_costs=unit_costs,
             threshold=threshold,
+            consented_only=consented_only,
         )
         ctx |= {
             "year": year,

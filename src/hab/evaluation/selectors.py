@@ -45,7 +45,9 @@ def _date(field: str, value: str | None, default: datetime.date) -> datetime.dat
 
 
 def period(start: str | None, end: str | None) -> Period:
-    """The period asked for; by default this year up to today."""
+    """The period asked for; by default this year up to today. A period that runs past
+    today ends today (``until_today``): nothing after today is known, and a running year
+    is reported to the day it was made."""
     today = clock.today()
     errors = []
     try:
@@ -64,11 +66,21 @@ def period(start: str | None, end: str | None) -> Period:
         raise Invalid.one("to", _("The period must end on or after its start."))
     if (last - first).days > MAX_DAYS:
         raise Invalid.one("from", _("The period can be at most ten years."))
+    return _until_today(first, last)
+
+
+def _until_today(first: datetime.date, last: datetime.date) -> Period:
+    today = clock.today()
+    if first > today:
+        raise Invalid.one("from", _("The period cannot begin after today."))
+    if last > today:
+        return Period(first, today, until_today=True)
     return Period(first, last)
 
 
 def year_period(year: int) -> Period:
-    return Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
+    """The calendar year; the running year up to today."""
+    return _until_today(datetime.date(year, 1, 1), datetime.date(year, 12, 31))
 
 
 def small_number_threshold(user: User, clinics: list[Clinic]) -> int | None:
@@ -81,11 +93,18 @@ def small_number_threshold(user: User, clinics: list[Clinic]) -> int | None:
 
 
 def indicator_values(
-    clinics: list[Clinic], period: Period, *, programme: bool, threshold: int | None
+    clinics: list[Clinic],
+    period: Period,
+    *,
+    programme: bool,
+    threshold: int | None,
+    consented_only: bool = False,
 ) -> tuple[dict, dict[str, str]]:
     """Every indicator (``indicators.compute``) as this viewer may see it, and the withheld
-    paths with their reasons: the API, the dashboard, the charts and the report read this."""
-    data = indicators.compute(clinics, period, programme=programme)
+    paths with their reasons: the API, the dashboard, the charts and the report read this,
+    so they show one set of figures. ``consented_only``: the follow-up outcomes only of
+    patients whose research consent is in force."""
+    data = indicators.compute(clinics, period, programme=programme, consented_only=consented_only)
     if threshold is None:
         return data, {}
     return disclosure.suppress(data, threshold)

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from hab.core import clock
 from hab.core.models import Clinic
 from hab.evaluation import report, services
 
@@ -30,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, year: int, out: str, clinic: str, lang: str, exact: bool, **options):
         if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
             raise CommandError("Give a year between 2000 and 2100.")
+        if year > clock.today().year:
+            raise CommandError(f"The year {year} has not begun.")
         if clinic:
             found = Clinic.objects.filter(code=clinic).first()
             if found is None:
