@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
+from hab.core import clock
 from hab.core.models import ApiToken
 from tests.conftest import PASSWORD, Api
 
@@ -84,7 +84,7 @@ def test_a_revoked_token_stops_working(api_as):
 
 def test_an_expired_token_stops_working(api_as):
     api = api_as("nurse.oslo")
-    ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    ApiToken.objects.update(expires_at=clock.now() - timedelta(seconds=1))
 
     assert api.get("/me").status_code == 401
 
