@@ -6,6 +6,7 @@ images with an alt text; the annual report embeds them as data URIs."""
 from __future__ import annotations
 
 import base64
+import datetime
 import io
 import math
 from collections.abc import Callable
@@ -14,7 +15,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -35,10 +38,28 @@ STYLE = {
 }
 LAR_COST = costbenefit.Inputs.lar_cost_per_patient_year  # the model's default
 BLUE, ORANGE, GREEN, GREY = "#1f5fa8", "#c15a00", "#2e7d32", "#6b6b6b"
+PURPLE, BLACK, LIGHT_GREY, LIGHT_BLUE = "#6a3d9a", "#262626", "#a8a8a8", "#a9c4e6"
+
+# The ways of leaving HAB (``indicators`` "leaving": competing risks), by their names in
+# the report's language; the codes are the API's.
+LEAVING_LABELS = {
+    "treatment": gettext_lazy("To LAR or other treatment"),
+    "dropout": gettext_lazy("Dropped out or discharged"),
+    "prison": gettext_lazy("Prison"),
+    "death": gettext_lazy("Died"),
+    "other": gettext_lazy("Moved or other"),
+}
+LEAVING_COLOURS = {
+    "treatment": GREEN,
+    "dropout": ORANGE,
+    "prison": PURPLE,
+    "death": BLACK,
+    "other": LIGHT_GREY,
+}
 
 
-def _figure() -> tuple[Figure, object]:
-    figure = Figure(figsize=(7.5, 4.2), layout="constrained")
+def _figure(height: float = 4.2) -> tuple[Figure, object]:
+    figure = Figure(figsize=(7.5, height), layout="constrained")
     return figure, figure.add_subplot()
 
 
@@ -86,7 +107,21 @@ def retention(data: dict) -> Figure:
     times = [0.0] + [step["days"] / indicators.DAYS_PER_MONTH for step in curve] + [longest]
     values = [1.0] + [step["survival"] for step in curve]
     values.append(values[-1])
-    axes.step(times, values, where="post", color=BLUE, linewidth=2.5)
+    lows = [1.0] + [_nan(step.get("low")) for step in curve]
+    highs = [1.0] + [_nan(step.get("high")) for step in curve]
+    lows.append(lows[-1])
+    highs.append(highs[-1])
+    axes.fill_between(
+        times,
+        lows,
+        highs,
+        step="post",
+        color=LIGHT_BLUE,
+        alpha=0.6,
+        linewidth=0,
+        label=_("95 % confidence band"),
+    )
+    axes.step(times, values, where="post", color=BLUE, linewidth=2.5, label=_("Still in HAB"))
     for months, value in data["retention"]["at_months"].items():
         if value is not None:
             axes.plot([int(months)], [value], "o", color=ORANGE, markersize=9)
@@ -102,6 +137,58 @@ def retention(data: dict) -> Figure:
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_xlabel(_("Months since admission"))
     axes.set_xticks([0, 3, 6, 12, 24] + ([36] if longest > 36 else []))
+    axes.legend(loc="lower left", frameon=False)
+    return figure
+
+
+def _steps(times: list[float], series: list[list[float]]) -> tuple[list, list[list]]:
+    """Step functions (the value holds until the next time) as points for a stack plot,
+    which draws straight lines between its points."""
+    xs = [times[0]]
+    ys = [[values[0]] for values in series]
+    for i in range(1, len(times)):
+        xs += [times[i], times[i]]
+        for out, values in zip(ys, series, strict=True):
+            out += [values[i - 1], values[i]]
+    return xs, ys
+
+
+def leaving(data: dict) -> Figure:
+    """Still in HAB and each way of leaving, stacked, over months since admission: the
+    Aalen–Johansen cumulative incidences add up to one with the share still in HAB."""
+    figure, axes = _figure(height=5.2)
+    axes.set_title(_("Still in HAB and ways of leaving"))
+    found = data.get("leaving") or {}
+    causes = found.get("causes") or list(LEAVING_LABELS)
+    curve = []
+    for point in found.get("curve") or []:
+        if point.get("in_hab") is None or any(point.get(c) is None for c in causes):
+            break  # withheld from here on: few are left
+        curve.append(point)
+    if data["retention"]["courses"] is None:
+        _empty(axes, _("Too few patients to show"))
+        return figure
+    if not data["retention"]["courses"] or not curve:
+        _empty(axes)
+        return figure
+    longest = data["retention"].get("longest_days") or curve[-1]["days"]
+    times = [0.0] + [p["days"] / indicators.DAYS_PER_MONTH for p in curve]
+    times.append(max(times[-1], longest / indicators.DAYS_PER_MONTH))
+    series = []
+    for cause in [*causes, "in_hab"]:
+        values = [1.0 if cause == "in_hab" else 0.0] + [p[cause] for p in curve]
+        series.append(values + [values[-1]])
+    xs, ys = _steps(times, series)
+    colours = [LEAVING_COLOURS.get(c, GREY) for c in causes] + [BLUE]
+    labels = [str(LEAVING_LABELS.get(c, c)) for c in causes] + [_("Still in HAB")]
+    areas = axes.stackplot(xs, *ys, colors=colours, labels=labels, alpha=0.9)
+    axes.set_ylim(0, 1)
+    axes.set_xlim(0, max(24.5, times[-1]))
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.set_xlabel(_("Months since admission"))
+    axes.set_xticks([0, 3, 6, 12, 24] + ([36] if times[-1] > 36 else []))
+    # The legend reads from the top down, as the areas lie.
+    figure.legend(areas[::-1], labels[::-1], loc="outside lower center", ncols=2, frameon=False)
     return figure
 
 
@@ -112,6 +199,7 @@ def activity(data: dict) -> Figure:
     labels = [m["month"] for m in months]
     axes.bar(labels, [_nan(m["active"]) for m in months], color=BLUE, label=_("Patients"))
     axes.set_ylabel(_("Patients"))
+    _numbers(axes.yaxis)
     right = axes.twinx()
     right.plot(
         labels,
@@ -130,9 +218,22 @@ def activity(data: dict) -> Figure:
     return figure
 
 
-def _thin_ticks(axes, labels: list[str]) -> None:
-    step = max(1, len(labels) // 8)
-    axes.set_xticks(range(0, len(labels), step), labels[::step], rotation=30, ha="right")
+def _thin_ticks(axes, months: list[str]) -> None:
+    """At most about eight months named, level and short ("jan", with the year under the
+    first and each January): rotated ISO months ran into each other."""
+    step = max(1, math.ceil(len(months) / 8))
+    shown = []
+    for index in range(0, len(months), step):
+        first = datetime.date.fromisoformat(months[index] + "-01")
+        name = date_format(first, "M")
+        shown.append(f"{name}\n{first.year}" if index == 0 or first.month <= step else name)
+    axes.set_xticks(range(0, len(months), step), shown)
+
+
+def _numbers(*axes_list) -> None:
+    """Tick values as the report's language writes numbers (0,5 and 12 000 in bokmål)."""
+    for axis in axes_list:
+        axis.set_major_formatter(lambda x, _pos: number(round(x, 4)))
 
 
 def doses(data: dict) -> Figure:
@@ -152,6 +253,7 @@ def doses(data: dict) -> Figure:
     )
     axes.set_xlabel(_("mg per day"))
     axes.set_ylabel(_("Patient-days"))
+    _numbers(axes.xaxis, axes.yaxis)
     return figure
 
 
@@ -168,45 +270,45 @@ def incidents(data: dict) -> Figure:
         linewidth=2.5,
     )
     axes.set_ylim(bottom=0)
+    _numbers(axes.yaxis)
     _thin_ticks(axes, labels)
     return figure
 
 
-OUTCOME_LABELS = {
-    "heroin_days": "Days with heroin (last 30)",
-    "crime_days": "Days with crime (last 30)",
-    "quality_of_life": "Quality of life (0–10)",
-}
-
-
 def outcomes(data: dict) -> Figure:
-    figure, axes = _figure()
+    """The mean answer at each interview, over months since admission (0: baseline)."""
+    figure, axes = _figure(height=5.2)
     series = data["outcomes_over_time"]
     axes.set_title(_("Outcomes at follow-up (mean)"))
-    order = ["baseline", "m3", "m6", "m12", "m24"]
     drawn = False
     for (item, values), colour in zip(series.items(), (BLUE, ORANGE, GREEN), strict=False):
-        points = [tp for tp in order if tp in values] + [tp for tp in values if tp not in order]
+        points = sorted((_months(tp), value) for tp, value in values.items())
         if points:
             drawn = True
             axes.plot(
-                [_timepoint(tp) for tp in points],
-                [_nan(values[tp]) for tp in points],
+                [months for months, _v in points],
+                [_nan(value) for _m, value in points],
                 "o-",
                 color=colour,
                 linewidth=2.5,
-                label=_(OUTCOME_LABELS.get(item, item)),
+                label=str(indicators.OUTCOME_LABELS.get(item, _("Other item"))),
             )
     if not drawn:
         _empty(axes)
         return figure
     axes.set_ylim(bottom=0)
-    figure.legend(loc="outside lower center", ncols=3, frameon=False)
+    _numbers(axes.yaxis)
+    axes.set_xlabel(_("Months since admission (0: baseline)"))
+    ticks = sorted({months for values in series.values() for months in map(_months, values)})
+    axes.set_xticks(ticks, [str(months) for months in ticks])
+    # One entry a line below the chart: the items' names are long in either language.
+    figure.legend(loc="outside lower center", ncols=1, frameon=False)
     return figure
 
 
-def _timepoint(code: str) -> str:
-    return _("Baseline") if code == "baseline" else _("%s months") % code.lstrip("m")
+def _months(code: str) -> int:
+    """A follow-up time point's months since admission ("baseline" 0, "m12" 12)."""
+    return 0 if code == "baseline" else int(code.lstrip("m"))
 
 
 def costs(data: dict) -> Figure:
@@ -231,6 +333,7 @@ def costs(data: dict) -> Figure:
 
 CHARTS: dict[str, Callable[[dict], Figure]] = {
     "retention": retention,
+    "leaving": leaving,
     "activity": activity,
     "doses": doses,
     "incidents": incidents,
@@ -249,6 +352,7 @@ def alt_text(name: str, data: dict) -> str:
             "%(m12)s, %(m24)s."
         )
         % {k: _pct(r[k[1:]]) for k in ("m3", "m6", "m12", "m24")},
+        "leaving": _leaving_alt(data),
         "activity": _("Patients in treatment (bars) and attendance (line) for each month."),
         "doses": _("Histogram of daily doses of diacetylmorphine in mg; mean %(mean)s mg.")
         % {"mean": _mean(data["dosing"]["mean_daily_dose_mg"])},
@@ -268,6 +372,22 @@ def alt_text(name: str, data: dict) -> str:
 
 
 # The alt texts are written from the figures as shown: a withheld one is a text ("< 5").
+
+
+def _leaving_alt(data: dict) -> str:
+    at_12 = ((data.get("leaving") or {}).get("at_months") or {}).get("12")
+    intro = _(
+        "Stacked areas over months since admission: the share still in HAB on top and, "
+        "below it, the share that has left in each way."
+    )
+    if not isinstance(at_12, dict):
+        return intro
+    parts = [f"{_('Still in HAB')} {_pct(at_12.get('in_hab'))}"] + [
+        f"{LEAVING_LABELS[cause]} {_pct(at_12.get(cause))}"
+        for cause in LEAVING_LABELS
+        if cause in at_12
+    ]
+    return intro + " " + _("After 12 months: %(parts)s.") % {"parts": "; ".join(parts)}
 
 
 def _pct(value: float | str | None) -> str:

@@ -29,6 +29,13 @@ def _period(request: HttpRequest) -> tuple[indicators.Period, str]:
         return selectors.period(None, None), problem.message
 
 
+def _consented_only(request: HttpRequest) -> bool:
+    """The follow-up outcomes of consenting patients only (``?outcomes=consented``): the
+    programme's published evaluation may use only their answers. Anything else is all
+    patients, the default."""
+    return request.GET.get("outcomes") == "consented"
+
+
 UNIT_LABELS = {
     "cost_per_crime_day": gettext_lazy("NOK per day of crime"),
     "cost_per_hospital_day": gettext_lazy("NOK per day in hospital"),
@@ -68,12 +75,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     period, error = _period(request)
     unit_costs, cost_error = _unit_costs(request)
     threshold = selectors.small_number_threshold(request.user, clinics)
+    consented_only = _consented_only(request)
     context = report.context(
-        clinics, period, programme=programme, unit_costs=unit_costs, threshold=threshold
+        clinics,
+        period,
+        programme=programme,
+        unit_costs=unit_costs,
+        threshold=threshold,
+        consented_only=consented_only,
     )
     query = {"clinic": code, "from": period.start.isoformat(), "to": period.end.isoformat()}
+    if consented_only:
+        query["outcomes"] = "consented"
     context |= {
         "code": code,
+        "consented_only": consented_only,
         "choices": everywhere,
         "error": error or cost_error,
         "unit_costs": [
@@ -89,6 +105,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for name in charts.CHARTS
         ],
         "report_year": period.end.year,
+        "report_query": urlencode(
+            {"year": period.end.year}
+            | ({"clinic": code} if code else {})
+            | ({"outcomes": "consented"} if consented_only else {})
+            | unit_costs
+        ),
         "can_edit_costs": bool(policy.clinic_ids_where(request.user, Action.COSTS_EDIT)),
     }
     return render(request, "evaluation/dashboard.html", context)
@@ -102,7 +124,11 @@ def chart(request: HttpRequest, name: str) -> HttpResponse:
     period, _error = _period(request)
     threshold = selectors.small_number_threshold(request.user, clinics)
     data, _withheld = selectors.indicator_values(
-        clinics, period, programme=programme, threshold=threshold
+        clinics,
+        period,
+        programme=programme,
+        threshold=threshold,
+        consented_only=_consented_only(request),
     )
     response = HttpResponse(charts.svg(name, data), content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
@@ -128,6 +154,7 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
         lang=lang,
         unit_costs=unit_costs,
         threshold=selectors.small_number_threshold(request.user, clinics),
+        consented_only=_consented_only(request),
     )
     name = f"hab-evaluering-{code or 'programmet'}-{year}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
