@@ -53,6 +53,10 @@ COUNTS: tuple[str, ...] = (
     "retention.deaths",
     "retention.curve.*.at_risk",
     "retention.curve.*.events",
+    "leaving.exits_by_cause.*",
+    "leaving.curve.*.at_risk",
+    "retention_model.n",
+    "retention_model.events",
     "dosing.doses_expected",
     "dosing.doses_given",
     "dosing.by_status.*",
@@ -82,6 +86,14 @@ DERIVED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("retention.at_months.*", ("retention.courses",)),
     ("retention.longest_days", ("retention.courses",)),
     ("retention.curve.*.survival", ("retention.curve.{1}.at_risk",)),
+    ("retention.curve.*.low", ("retention.curve.{1}.at_risk",)),
+    ("retention.curve.*.high", ("retention.curve.{1}.at_risk",)),
+    ("retention.band_at_months.*", ("retention.courses",)),
+    ("retention.median_days", ("retention.courses",)),
+    # The share of a small way of leaving would give its count back.
+    ("leaving.at_months.*.*", ("leaving.exits_by_cause.{2}", "retention.courses")),
+    ("leaving.curve.*.*", ("leaving.curve.{1}.at_risk", "leaving.exits_by_cause.{2}")),
+    ("retention_model.terms.*.*", ("retention_model.n", "retention_model.events")),
     ("dosing.attendance", ("dosing.doses_given", "dosing.doses_expected")),
     ("dosing.mean_daily_dose_mg_by_phase.*", ("dosing.patient_days_by_phase.{1}",)),
     ("dosing.mean_daily_dose_mg", ("dosing.patient_days_by_phase.*",)),
@@ -113,6 +125,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("intake.referrals", ("intake.referrals_by_source.*",), True),
     ("intake.assessed", ("intake.eligible",), False),
     ("retention.exits", ("retention.positive_exits", "retention.deaths"), False),
+    ("retention.exits", ("leaving.exits_by_cause.*",), True),
     ("dosing.doses_expected", ("dosing.by_status.*",), True),
     ("dosing.doses_given", ("dosing.by_status.given", "dosing.by_status.partial"), True),
     ("dosing.by_status.withheld", ("dosing.withheld_by_reason.*",), True),
@@ -122,7 +135,11 @@ GROUPS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("safety.incidents", ("monthly.*.incidents",), True),
 )
 # The same figure under two names: withheld together.
-ALIASES: tuple[tuple[str, str], ...] = (("safety.administrations", "dosing.doses_given"),)
+ALIASES: tuple[tuple[str, str], ...] = (
+    ("safety.administrations", "dosing.doses_given"),
+    ("leaving.exits_by_cause.treatment", "retention.positive_exits"),
+    ("leaving.exits_by_cause.death", "retention.deaths"),
+)
 
 
 def _parse(pattern: str) -> Path:

@@ -5,12 +5,20 @@ Definitions (each tested on a hand-built data set in tests/evaluation):
 
 - A *course of treatment* is a first episode and the episodes that follow it by transfer
   between HAB clinics (``transfer_hab``); it belongs to the clinic where it began.
-- *Retention* is the Kaplan–Meier estimate of still being in HAB, over all courses begun
-  on or before the period's end. Every end of a course is an event: dropout, discharge,
+- *Retention* is the Kaplan–Meier estimate of still being in HAB, with its 95 % band,
+  over all courses begun on or before the period's end (so it counts *since the start*,
+  not only in the period). Every end of a course is an event: dropout, discharge,
   moving, prison, other, death, and also the *positive exits* (transfer to LAR, other
-  treatment), which are reported separately as a share of all exits, as are deaths. A
-  transfer between HAB clinics is no end; courses still running at the period's end are
-  censored there.
+  treatment). A transfer between HAB clinics is no end; courses still running at the
+  period's end are censored there.
+- *Leaving* splits those ends into their ways (to treatment, dropout, prison, death,
+  other) as competing risks: the Aalen–Johansen cumulative incidence of each, which with
+  the share still in HAB adds up to everyone. A move to LAR is a good outcome, not a
+  failure of retention's kind, and is shown apart.
+- The *retention model* is a Cox model of leaving by the course's highest daily dose of
+  diacetylmorphine and the clinic: an association (the highest dose is known afterwards).
+- Figures *in the period* (admitted, deaths, doses, incidents, costs) count what happened
+  from its first to its last day. A period never runs past today.
 - Dose records are the *current* ones: a record that a correction replaced is left out.
   Doses expected are all current records of the period (a ``missed`` record is written
   for every expected dose not given when a session closes); doses given are those
@@ -38,7 +46,7 @@ from hab.core.models import Clinic
 from hab.core.sql import not_corrected
 from hab.dosing.models import Administration
 from hab.dosing.models import Status as DoseStatus
-from hab.evaluation import km
+from hab.evaluation import km, survival
 from hab.evaluation.models import CostInput, Grant
 from hab.incidents.models import Incident, Kind
 from hab.intake.models import (
@@ -229,6 +237,7 @@ class Course:
     started: datetime.date
     ended: datetime.date | None  # None: still running at the period's end
     reason: str
+    episode_ids: tuple[int, ...] = ()  # the course's episodes, first to last
 
 
 def courses(clinic_ids: list[int], end: datetime.date) -> list[Course]:
@@ -247,49 +256,189 @@ def courses(clinic_ids: list[int], end: datetime.date) -> list[Course]:
         if clinic_id not in clinic_ids:
             continue
         last = by_id[pk]
+        episode_ids = [pk]
         while last[5] == EndReason.TRANSFER_HAB and following.get(last[0]) in by_id:
             last = by_id[following[last[0]]]
+            episode_ids.append(last[0])
         ended, reason = last[4], last[5]
         if ended is None or ended > end or reason == EndReason.TRANSFER_HAB:
             ended, reason = None, ""
-        out.append(Course(clinic_id, admitted, ended, reason))
+        out.append(Course(clinic_id, admitted, ended, reason, tuple(episode_ids)))
     return out
 
 
-def retention(clinic_ids: list[int], period: Period) -> dict:
-    found = courses(clinic_ids, period.end)
-    durations = [((c.ended or period.end) - c.started).days for c in found]
-    events = [c.ended is not None for c in found]
+# The ways of leaving HAB, as competing risks: a move to ordinary opioid agonist treatment
+# (LAR) or other treatment is the outcome the trials count as good, unlike dropping out.
+LEAVING = {
+    EndReason.TRANSFER_LAR: "treatment",
+    EndReason.OTHER_TREATMENT: "treatment",
+    EndReason.DROPOUT: "dropout",
+    EndReason.DISCHARGED: "dropout",
+    EndReason.PRISON: "prison",
+    EndReason.DEATH: "death",
+    EndReason.MOVED: "other",
+    EndReason.OTHER: "other",
+}
+LEAVING_CAUSES = ("treatment", "dropout", "prison", "death", "other")
+# The Cox model of leaving by dose and clinic needs this many courses that ended.
+MODEL_MIN_EXITS = 20
+DOSE_UNIT_MG = 10  # the model's hazard ratio is per 10 mg of maximum daily dose
+
+
+def _months(at, digits: int = 4):
+    """``at(days)`` at 3, 6, 12 and 24 months, rounded (None where not estimated)."""
+
+    def rounded(value):
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            return {key: round(v, digits) for key, v in value.items()}
+        if isinstance(value, tuple):
+            return [round(v, digits) for v in value]
+        return round(value, digits)
+
+    return {str(months): rounded(at(months * DAYS_PER_MONTH)) for months in RETENTION_MONTHS}
+
+
+def _observations(found: list[Course], end: datetime.date) -> tuple[list[int], list[bool]]:
+    durations = [((c.ended or end) - c.started).days for c in found]
+    return durations, [c.ended is not None for c in found]
+
+
+def retention(clinic_ids: list[int], period: Period, found: list[Course] | None = None) -> dict:
+    """Kaplan–Meier of still being in HAB since admission, with its 95 % band, over every
+    course begun by the period's end (since the start, not only in the period)."""
+    found = courses(clinic_ids, period.end) if found is None else found
+    durations, events = _observations(found, period.end)
     steps = km.kaplan_meier(durations, events)
     longest = max(durations, default=0)
     exits = [c for c in found if c.ended is not None]
+    positive = sum(1 for c in exits if c.reason in POSITIVE_EXITS)
+    median = km.median_survival(steps)
     return {
         "courses": len(found),
         "exits": len(exits),
-        "positive_exits": sum(1 for c in exits if c.reason in POSITIVE_EXITS),
-        "positive_exit_share": _ratio(
-            sum(1 for c in exits if c.reason in POSITIVE_EXITS), len(exits)
-        ),
+        "positive_exits": positive,
+        "positive_exit_share": _ratio(positive, len(exits)),
         "deaths": sum(1 for c in exits if c.reason == EndReason.DEATH),
-        "at_months": {
-            str(months): (
-                None
-                if (value := km.survival_at(steps, months * DAYS_PER_MONTH, longest=longest))
-                is None
-                else round(value, 4)
-            )
-            for months in RETENTION_MONTHS
-        },
+        "at_months": _months(lambda t: km.survival_at(steps, t, longest=longest)),
+        "band_at_months": _months(lambda t: km.band_at(steps, t, longest=longest)),
+        "median_days": median,
         "curve": [
             {
                 "days": step.time,
                 "at_risk": step.at_risk,
                 "events": step.events,
                 "survival": round(step.survival, 4),
+                "low": round(step.low, 4),
+                "high": round(step.high, 4),
             }
             for step in steps
         ],
         "longest_days": longest,
+    }
+
+
+def leaving(found: list[Course], end: datetime.date) -> dict:
+    """The cumulative incidence of each way of leaving HAB (Aalen–Johansen, the ways as
+    competing risks) and of still being in HAB, since admission, over the courses."""
+    durations, _events = _observations(found, end)
+    causes = [LEAVING.get(c.reason, "other") if c.ended is not None else None for c in found]
+    steps = survival.cumulative_incidence(durations, causes)
+    longest = max(durations, default=0)
+
+    def at(time: float) -> dict | None:
+        incidence = survival.incidence_at(steps, time, longest=longest)
+        if incidence is None:
+            return None
+        return {"in_hab": km.survival_at(_km(steps), time)} | {
+            cause: incidence.get(cause, 0.0) for cause in LEAVING_CAUSES
+        }
+
+    return {
+        "causes": list(LEAVING_CAUSES),
+        "exits_by_cause": {cause: sum(1 for c in causes if c == cause) for cause in LEAVING_CAUSES},
+        "at_months": _months(at),
+        "curve": [
+            {"days": step.time, "at_risk": step.at_risk, "in_hab": round(step.survival, 4)}
+            | {cause: round(step.incidence.get(cause, 0.0), 4) for cause in LEAVING_CAUSES}
+            for step in steps
+        ],
+    }
+
+
+def _km(steps) -> list[km.Step]:
+    return [km.Step(s.time, s.at_risk, sum(s.events.values()), s.survival) for s in steps]
+
+
+def _max_daily_dose(episode_ids: set[int], end: datetime.date) -> dict[int, Decimal]:
+    """Each episode's highest day of diacetylmorphine given (mg, current records), up to
+    ``end``; added up per day in the database, as :func:`_daily_doses`."""
+    daily = (
+        not_corrected(
+            Administration.objects.filter(
+                day__lte=end, status__in=GIVEN, medication__startswith="dam_"
+            )
+        )
+        .order_by()
+        .values("episode_id", "day")
+        .annotate(mg=Sum("dose_mg"))
+        .values_list("episode_id", "mg")
+    )
+    sql, params = daily.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH daily (episode_id, mg) AS ({sql}) "
+            "SELECT episode_id, MAX(mg) FROM daily GROUP BY episode_id",
+            params,
+        )
+        return {
+            episode: Decimal(str(mg)) for episode, mg in cursor.fetchall() if episode in episode_ids
+        }
+
+
+def retention_model(found: list[Course], end: datetime.date, clinics: list[Clinic]) -> dict | None:
+    """A Cox model of leaving HAB by the course's maximum daily dose (per 10 mg) and, for
+    more than one clinic, the clinic (against the first): "does a higher dose keep people
+    in treatment?". Courses never given a dose are left out. None with too few exits.
+
+    The maximum dose is known only once the course has run (those who stay longer have
+    more time to reach a high dose), so it shows an association, not an effect."""
+    peaks = _max_daily_dose({pk for c in found for pk in c.episode_ids}, end)
+    dosed = [
+        (c, max(peaks[pk] for pk in c.episode_ids if pk in peaks))
+        for c in found
+        if any(pk in peaks for pk in c.episode_ids)
+    ]
+    exits = sum(1 for c, _mg in dosed if c.ended is not None)
+    if exits < MODEL_MIN_EXITS:
+        return None
+    shown = [clinic for clinic in clinics if any(c.clinic_id == clinic.pk for c, _mg in dosed)]
+    others = shown[1:]
+    names = ["dose_per_10mg"] + [f"clinic:{clinic.code}" for clinic in others]
+    covariates = [
+        [float(mg) / DOSE_UNIT_MG] + [float(c.clinic_id == clinic.pk) for clinic in others]
+        for c, mg in dosed
+    ]
+    durations, events = _observations([c for c, _mg in dosed], end)
+    try:
+        fit = survival.cox(durations, events, covariates, names)
+    except ValueError:
+        return None  # no events or a covariate that does not vary
+    return {
+        "n": fit.n,
+        "events": fit.events,
+        "reference_clinic": shown[0].code if others else None,
+        "terms": [
+            {
+                "code": term.name,
+                "hazard_ratio": round(term.hazard_ratio, 4),
+                "low": round(term.low, 4),
+                "high": round(term.high, 4),
+                "p": round(term.p_value, 4),
+            }
+            for term in fit.terms
+        ],
     }
 
 
@@ -741,6 +890,7 @@ def compute(
     dose = dosing(clinic_ids, period, counts)
     answers = _answers(clinic_ids, _timepoint_codes(), period.end, consented_only=consented_only)
     people = patients(clinic_ids, period)
+    found = courses(clinic_ids, period.end)
     return {
         "scope": "programme" if programme else clinics[0].code,
         "clinics": [clinic.code for clinic in clinics],
@@ -750,7 +900,9 @@ def compute(
         "outcomes_population": "consented" if consented_only else "all",
         "intake": intake(clinic_ids, period),
         "patients": people,
-        "retention": retention(clinic_ids, period),
+        "retention": retention(clinic_ids, period, found),
+        "leaving": leaving(found, period.end),
+        "retention_model": retention_model(found, period.end, clinics),
         "dosing": dose,
         "safety": safety(clinic_ids, period, dose["doses_given"]),
         "outcomes": outcomes(clinic_ids, period, answers),
