@@ -8,10 +8,10 @@ import datetime
 import random
 from decimal import Decimal
 
-from hab.dosing.models import Administration
 from hab.evaluation import disclosure
 from hab.evaluation import indicators as ind
 from hab.intake.models import Episode
+from hab.prescribing.models import Prescription
 from tests.evaluation.conftest import D, aware
 
 H1 = ind.Period(D(2025, 1, 1), D(2025, 6, 30))
@@ -70,10 +70,10 @@ def test_retention_has_a_95_percent_band_and_a_median(world, clinics):
 
 
 def _courses_with_doses(make_patient, staff, clinics, n: int = 40) -> None:
-    """``n`` courses at Oslo and Bergen from 2024-01-01; the higher a patient's dose, the
-    longer the stay (seeded, so the same every run)."""
+    """``n`` courses at Oslo and Bergen from 2024-01-01, each prescribed half its dose and
+    a week later the full dose; the higher the dose, the longer the stay (seeded)."""
     rng = random.Random(7)
-    lead, nurse = staff["clinic_lead.oslo"], staff["nurse.oslo"]
+    lead, doctor = staff["clinic_lead.oslo"], staff["doctor.oslo"]
     for i in range(n):
         code = "oslo" if i % 2 else "bergen"
         patient = make_patient(code)
@@ -90,20 +90,17 @@ def _courses_with_doses(make_patient, staff, clinics, n: int = 40) -> None:
             phase="maintenance",
             created_by=lead,
         )
-        for day, mg in ((admitted, peak // 2), (admitted + datetime.timedelta(1), peak)):
-            Administration.objects.create(
+        for valid_from, mg in ((admitted, peak // 2), (admitted + datetime.timedelta(7), peak)):
+            Prescription.objects.create(
                 patient=patient,
                 episode=episode,
-                clinic=episode.clinic,
-                day=day,
-                slot="morning",
                 medication="dam_injectable",
-                group="dam",
                 route="iv",
-                status="given",
-                dose_mg=Decimal(mg),
-                given_at=aware(day),
-                nurse=nurse,
+                doses_mg={"morning": mg // 2, "afternoon": mg - mg // 2},
+                daily_max_mg=Decimal(mg),
+                valid_from=valid_from,
+                created_at=aware(valid_from),
+                created_by=doctor,
             )
 
 

@@ -15,8 +15,9 @@ Definitions (each tested on a hand-built data set in tests/evaluation):
   other) as competing risks: the Aalen–Johansen cumulative incidence of each, which with
   the share still in HAB adds up to everyone. A move to LAR is a good outcome, not a
   failure of retention's kind, and is shown apart.
-- The *retention model* is a Cox model of leaving by the course's highest daily dose of
-  diacetylmorphine and the clinic: an association (the highest dose is known afterwards).
+- The *retention model* is a Cox model of leaving by the course's highest prescribed
+  daily dose of diacetylmorphine and the clinic: an association (the highest dose is
+  known only afterwards).
 - Figures *in the period* (admitted, deaths, doses, incidents, costs) count what happened
   from its first to its last day. A period never runs past today.
 - Dose records are the *current* ones: a record that a correction replaced is left out.
@@ -372,37 +373,32 @@ def _km(steps) -> list[km.Step]:
 
 
 def _max_daily_dose(episode_ids: set[int], end: datetime.date) -> dict[int, Decimal]:
-    """Each episode's highest day of diacetylmorphine given (mg, current records), up to
-    ``end``; added up per day in the database, as :func:`_daily_doses`."""
-    daily = (
-        not_corrected(
-            Administration.objects.filter(
-                day__lte=end, status__in=GIVEN, medication__startswith="dam_"
-            )
+    """Each episode's highest prescribed daily maximum of diacetylmorphine (mg), of the
+    prescriptions valid from ``end`` or before: the dose the doctor allowed, as the
+    "maximum dose" of the classic retention studies. Read from the prescriptions, not the
+    millions of doses given."""
+    from hab.prescribing.models import Prescription
+
+    return {
+        episode: mg
+        for episode, mg in Prescription.objects.filter(
+            medication__startswith="dam_", valid_from__lte=end
         )
         .order_by()
-        .values("episode_id", "day")
-        .annotate(mg=Sum("dose_mg"))
+        .values("episode_id")
+        .annotate(mg=Max("daily_max_mg"))
         .values_list("episode_id", "mg")
-    )
-    sql, params = daily.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH daily (episode_id, mg) AS ({sql}) "
-            "SELECT episode_id, MAX(mg) FROM daily GROUP BY episode_id",
-            params,
-        )
-        return {
-            episode: Decimal(str(mg)) for episode, mg in cursor.fetchall() if episode in episode_ids
-        }
+        if episode in episode_ids
+    }
 
 
 def retention_model(found: list[Course], end: datetime.date, clinics: list[Clinic]) -> dict | None:
-    """A Cox model of leaving HAB by the course's maximum daily dose (per 10 mg) and, for
-    more than one clinic, the clinic (against the first): "does a higher dose keep people
-    in treatment?". Courses never given a dose are left out. None with too few exits.
+    """A Cox model of leaving HAB by the course's highest prescribed daily dose of
+    diacetylmorphine (per 10 mg) and, for more than one clinic, the clinic (against the
+    first): "does a higher dose keep people in treatment?". Courses with no such
+    prescription are left out. None with too few exits.
 
-    The maximum dose is known only once the course has run (those who stay longer have
+    The highest dose is known only once the course has run (those who stay longer have
     more time to reach a high dose), so it shows an association, not an effect."""
     peaks = _max_daily_dose({pk for c in found for pk in c.episode_ids}, end)
     dosed = [
