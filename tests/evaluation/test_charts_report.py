@@ -402,3 +402,18 @@ def test_the_retention_chart_shades_its_confidence_band():
     with translation.override("en"):
         svg = charts.svg("retention", indicators_sample()).decode()
     assert "95 % confidence band" in svg
+
+
+def test_the_report_states_what_each_figure_counts_and_the_outcomes_population(web_as, world):
+    client = web_as("clinic_lead.oslo")
+    plain = client.get("/evaluation/report.pdf", {"year": "2025"})
+    consented = client.get("/evaluation/report.pdf", {"year": "2025", "outcomes": "consented"})
+    text = " ".join(pdf_text(plain.content).split())
+    assert "Periode: 1. januar – 31. desember 2025." in text
+    assert "Dødsfall i perioden" in text and "Dødsfall siden start" in text
+    assert "Oppfølgingsresultater: alle pasienter." in text
+    assert "HAB ved siden av publiserte studier" in text and "N Engl J Med 2009" in text
+    assert "Måter å avslutte HAB på siden start" in text
+    assert "heroin_days" not in text and "Days with heroin" not in text
+    consented_text = " ".join(pdf_text(consented.content).split())
+    assert "Oppfølgingsresultater: bare pasienter med forskningssamtykke." in consented_text

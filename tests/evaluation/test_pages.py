@@ -54,3 +54,58 @@ def test_the_clinic_lead_sees_no_note_on_small_numbers(web_as, world):
     )
     assert response.context["threshold"] is None
     assert response.context["d"]["patients"]["active"] == 4
+
+
+@pytest.mark.clock("2026-12-04T09:30")
+def test_a_running_year_is_shown_to_today_in_words(web_as):
+    client = web_as("programme.oslo")
+    nb = client.get("/evaluation/", {"from": "2026-01-01", "to": "2026-12-31"}).content.decode()
+    en = client.get(
+        "/evaluation/", {"from": "2026-01-01", "to": "2026-12-31"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "1. januar – 4. desember 2026" in nb
+    assert "Perioden slutter i dag" in nb
+    assert "1 January – 4 December 2026" in en
+    two_years = client.get("/evaluation/", {"from": "2025-03-01", "to": "2026-02-28"})
+    assert "1. mars 2025 – 28. februar 2026" in two_years.content.decode()
+    assert "Perioden slutter i dag" not in two_years.content.decode()
+
+
+def test_every_figure_says_whether_it_counts_the_period_or_since_the_start(web_as, world):
+    html = web_as("clinic_lead.oslo").get(
+        "/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"}
+    ).content.decode()
+    assert "dødsfall i perioden" in html and "Dødsfall siden start" in html
+    assert "innskrevet i perioden" in html
+    assert "Retensjon siden start" in html
+    assert "Alle behandlingsforløp påbegynt til og med 30. juni 2025" in html
+
+
+def test_the_outcomes_of_consenting_patients_only_are_a_choice_stated_on_the_page(web_as):
+    client = web_as("programme.oslo")
+    everyone = client.get("/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"})
+    consented = client.get(
+        "/evaluation/", {"from": "2025-01-01", "to": "2025-06-30", "outcomes": "consented"}
+    )
+    assert everyone.context["data"]["outcomes_population"] == "all"
+    assert consented.context["data"]["outcomes_population"] == "consented"
+    html = consented.content.decode()
+    assert "Oppfølgingsresultater: bare pasienter med forskningssamtykke." in html
+    assert "Oppfølgingsresultater: alle pasienter." in everyone.content.decode()
+    assert '<option value="consented" selected>' in html
+    # The report and the charts keep the choice.
+    assert "/evaluation/report.pdf?year=2025&amp;outcomes=consented" in html
+    assert all("outcomes=consented" in chart["src"] for chart in consented.context["charts"])
+    assert "outcomes=consented" not in everyone.content.decode()
+
+
+def test_the_reference_panel_names_each_trial_and_its_source(web_as, world):
+    html = web_as("clinic_lead.oslo").get(
+        "/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"}
+    ).content.decode()
+    assert "HAB ved siden av publiserte studier" in html
+    for figure in ("87,8 %", "54,1 %", "67,2 %", "40,0 %", "88,0 %", "omkring 70 %"):
+        assert figure in html
+    for source in ("N Engl J Med 2009", "Br J Psychiatry 2007", "Lancet 2010", "Lancet 2001"):
+        assert source in html
+    assert "26 uker" in html
