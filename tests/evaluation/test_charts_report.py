@@ -417,3 +417,13 @@ def test_the_report_states_what_each_figure_counts_and_the_outcomes_population(w
     assert "heroin_days" not in text and "Days with heroin" not in text
     consented_text = " ".join(pdf_text(consented.content).split())
     assert "Oppfølgingsresultater: bare pasienter med forskningssamtykke." in consented_text
+
+
+def test_the_leaving_chart_draws_rare_ways_of_leaving_as_one_withheld_area():
+    data = indicators_sample()
+    for point in data["leaving"]["curve"]:
+        point["prison"] = point["death"] = None
+    with translation.override("nb"):
+        svg = charts.svg("leaving", data).decode()
+    assert "Til LAR eller annen behandling" in svg and "Fortsatt i HAB" in svg
+    assert "Skjermet (få): fengsel, død" in svg

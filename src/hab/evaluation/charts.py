@@ -162,33 +162,60 @@ def leaving(data: dict) -> Figure:
     causes = found.get("causes") or list(LEAVING_LABELS)
     curve = []
     for point in found.get("curve") or []:
-        if point.get("in_hab") is None or any(point.get(c) is None for c in causes):
+        if point.get("in_hab") is None:
             break  # withheld from here on: few are left
         curve.append(point)
+    # A way of leaving too rare to show is drawn with the others withheld, as one area:
+    # the share still in HAB and the shown ways give their sum anyway.
+    hidden = [c for c in causes if any(p.get(c) is None for p in curve)]
+    shown = [c for c in causes if c not in hidden]
     if data["retention"]["courses"] is None:
         _empty(axes, _("Too few patients to show"))
         return figure
-    if not data["retention"]["courses"] or not curve:
+    if not data["retention"]["courses"]:
         _empty(axes)
+        return figure
+    if not curve:
+        # Courses but no curve: none has ended yet, or the first steps are withheld.
+        _empty(axes, _("Too few patients to show") if found.get("curve") else None)
         return figure
     longest = data["retention"].get("longest_days") or curve[-1]["days"]
     times = [0.0] + [p["days"] / indicators.DAYS_PER_MONTH for p in curve]
     times.append(max(times[-1], longest / indicators.DAYS_PER_MONTH))
-    series = []
-    for cause in [*causes, "in_hab"]:
-        values = [1.0 if cause == "in_hab" else 0.0] + [p[cause] for p in curve]
-        series.append(values + [values[-1]])
+    rows = [
+        [p[c] for c in shown]
+        + ([max(0.0, 1 - p["in_hab"] - sum(p[c] for c in shown))] if hidden else [])
+        + [p["in_hab"]]
+        for p in curve
+    ]
+    start = [0.0] * (len(rows[0]) - 1) + [1.0]
+    series = [list(column) for column in zip(start, *rows, rows[-1], strict=True)]
     xs, ys = _steps(times, series)
-    colours = [LEAVING_COLOURS.get(c, GREY) for c in causes] + [BLUE]
-    labels = [str(LEAVING_LABELS.get(c, c)) for c in causes] + [_("Still in HAB")]
+    colours = [LEAVING_COLOURS.get(c, GREY) for c in shown] + ([LIGHT_GREY] if hidden else [])
+    labels = [str(LEAVING_LABELS.get(c, c)) for c in shown]
+    if hidden:
+        labels.append(
+            _("Withheld (few): %(ways)s")
+            % {"ways": ", ".join(str(LEAVING_LABELS.get(c, c)).lower() for c in hidden)}
+        )
+    colours.append(BLUE)
+    labels.append(_("Still in HAB"))
     areas = axes.stackplot(xs, *ys, colors=colours, labels=labels, alpha=0.9)
+    if hidden:
+        areas[len(shown)].set_hatch("//")
     axes.set_ylim(0, 1)
     axes.set_xlim(0, max(24.5, times[-1]))
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_xlabel(_("Months since admission"))
     axes.set_xticks([0, 3, 6, 12, 24] + ([36] if times[-1] > 36 else []))
     # The legend reads from the top down, as the areas lie.
-    figure.legend(areas[::-1], labels[::-1], loc="outside lower center", ncols=2, frameon=False)
+    figure.legend(
+        areas[::-1],
+        labels[::-1],
+        loc="outside lower center",
+        ncols=1 if hidden else 2,
+        frameon=False,
+    )
     return figure
 
 
