@@ -143,7 +143,7 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
         year = int(request.GET.get("year") or clock.today().year)
     except ValueError:
         raise Http404(_("No such year.")) from None
-    if not services.FIRST_YEAR <= year <= services.LAST_YEAR:
+    if not services.FIRST_YEAR <= year <= min(services.LAST_YEAR, clock.today().year):
         raise Http404(_("No such year."))
     lang = "en" if (get_language() or "").startswith("en") else "nb"
     unit_costs, _error = _unit_costs(request)
