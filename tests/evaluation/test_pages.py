@@ -1,5 +1,7 @@
 """The dashboard page: who sees it, and what it shows."""
 
+import datetime
+
 import pytest
 
 from hab.core.policy import Action
@@ -72,9 +74,11 @@ def test_a_running_year_is_shown_to_today_in_words(web_as):
 
 
 def test_every_figure_says_whether_it_counts_the_period_or_since_the_start(web_as, world):
-    html = web_as("clinic_lead.oslo").get(
-        "/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"}
-    ).content.decode()
+    html = (
+        web_as("clinic_lead.oslo")
+        .get("/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"})
+        .content.decode()
+    )
     assert "dødsfall i perioden" in html and "Dødsfall siden start" in html
     assert "innskrevet i perioden" in html
     assert "Retensjon siden start" in html
@@ -100,12 +104,46 @@ def test_the_outcomes_of_consenting_patients_only_are_a_choice_stated_on_the_pag
 
 
 def test_the_reference_panel_names_each_trial_and_its_source(web_as, world):
-    html = web_as("clinic_lead.oslo").get(
-        "/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"}
-    ).content.decode()
+    html = (
+        web_as("clinic_lead.oslo")
+        .get("/evaluation/", {"from": "2025-01-01", "to": "2025-06-30"})
+        .content.decode()
+    )
     assert "HAB ved siden av publiserte studier" in html
     for figure in ("87,8 %", "54,1 %", "67,2 %", "40,0 %", "88,0 %", "omkring 70 %"):
         assert figure in html
     for source in ("N Engl J Med 2009", "Br J Psychiatry 2007", "Lancet 2010", "Lancet 2001"):
         assert source in html
     assert "26 uker" in html
+
+
+def test_the_dose_model_reads_as_a_question_answered_in_words(clinics):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from hab.evaluation.indicators import Period
+    from hab.evaluation.templatetags.evaluation_tags import model_rows
+
+    terms = [
+        {"code": "dose_per_10mg", "hazard_ratio": 0.7, "low": 0.6, "high": 0.8, "p": 0.00001},
+        {"code": "clinic:oslo", "hazard_ratio": 0.36, "low": 0.24, "high": 0.55, "p": 0.0123},
+    ]
+    d = {
+        "clinics": ["bergen", "oslo"],
+        "retention_model": {"n": 238, "events": 150, "reference_clinic": "bergen", "terms": terms},
+        "retention": {"at_months": {"12": 0.8}, "band_at_months": {"12": [0.75, 0.85]}},
+    }
+    with translation.override("nb"):
+        rows = model_rows(d)
+        period = Period(datetime.date(2025, 1, 1), datetime.date(2025, 6, 30))
+        html = render_to_string("evaluation/_retention.html", {"d": d, "period": period})
+    assert rows[0] == {
+        "label": "Høyeste døgndose, per 10 mg mer",
+        "hazard_ratio": "0,70 (0,60–0,80)",
+        "p": "< 0,001",
+    }
+    assert rows[1]["label"] == "HAB Oslo (mot HAB Bergen)" and rows[1]["p"] == "0,012"
+    assert "Holder en høyere dose folk i behandling?" in html
+    assert "238 forløp med 150 avslutninger" in html
+    assert "En hasardratio under 1 betyr" in html
+    assert "80 % (75–85)" in html  # HAB beside NAOMI at 12 months

@@ -134,7 +134,10 @@ def model_rows(d: dict) -> list[dict]:
     names = dict(
         Clinic.objects.filter(code__in=[*codes, *d.get("clinics", [])]).values_list("code", "name")
     )
-    reference = [code for code in d.get("clinics", []) if code not in codes]
+    reference = model.get("reference_clinic")
+    if reference is None:
+        left_out = [code for code in d.get("clinics", []) if code not in codes]
+        reference = left_out[0] if len(left_out) == 1 else None
     rows = []
     for term in model["terms"]:
         code = term["code"]
@@ -144,8 +147,8 @@ def model_rows(d: dict) -> list[dict]:
             clinic = code.partition(":")[2]
             label = _("%(clinic)s (against %(reference)s)") % {
                 "clinic": names.get(clinic, clinic),
-                "reference": names.get(reference[0], reference[0])
-                if len(reference) == 1
+                "reference": names.get(reference, reference)
+                if reference
                 else _("the other clinics"),
             }
         else:
