@@ -144,9 +144,13 @@ def cox(
 
     until the step is below 1e-10 of the covariate's scale (I_jj^-½). Standard errors are
     √diag I(β̂)⁻¹; the Wald p-value is erfc(|β/SE| / √2). ``covariates[i]`` is the row of
-    observation i, one value per name. A model that does not converge in
-    ``max_iterations`` (e.g. a covariate that separates leavers from stayers, whose β runs
-    off to infinity) comes back with ``converged=False``.
+    observation i, one value per name.
+
+    A model that does not converge in ``max_iterations`` comes back with
+    ``converged=False``: typically a covariate that separates leavers from stayers, so
+    that the likelihood has no maximum and β runs off towards infinity. Its figures are
+    then meaningless (the standard error may be inf, the interval 0 … inf): check
+    ``converged`` before showing them.
 
     Raises ValueError on malformed input, no events, or a singular information matrix
     (a constant covariate, or one that is a combination of others).
@@ -175,10 +179,14 @@ def cox(
 
     beta = [0.0] * p
     loglik, gradient, information = data.evaluate(beta)
+    _solve(information, [gradient])  # singular at the start: refuse (see Raises)
     iterations = 0
     converged = False
     while iterations < max_iterations:
-        step = _solve(information, [gradient])[0]
+        try:
+            step = _solve(information, [gradient])[0]
+        except ValueError:
+            break  # the information has vanished on the way: β is running off
         iterations += 1
         new_beta = [b + s for b, s in zip(beta, step, strict=True)]
         new_loglik, new_gradient, new_information = data.evaluate(new_beta)
@@ -188,28 +196,42 @@ def cox(
             new_beta = [b + s for b, s in zip(beta, step, strict=True)]
             new_loglik, new_gradient, new_information = data.evaluate(new_beta)
             halvings += 1
-        small = all(abs(s) * math.sqrt(information[j][j]) < 1e-10 for j, s in enumerate(step))
+        # Small against the covariate's scale, and not a flat likelihood's steady march
+        # off to infinity (where the information, and so the first test, fades to 0).
+        small = all(
+            abs(s) * math.sqrt(information[j][j]) < 1e-10 and abs(s) < 1e-6 * (1 + abs(beta[j]))
+            for j, s in enumerate(step)
+        )
         beta, loglik, gradient, information = new_beta, new_loglik, new_gradient, new_information
         if small:
             converged = True
             break
 
-    inverse = _solve(information, [[float(i == j) for i in range(p)] for j in range(p)])
+    try:
+        inverse = _solve(information, [[float(i == j) for i in range(p)] for j in range(p)])
+        errors = [math.sqrt(inverse[j][j]) for j in range(p)]
+    except ValueError:  # only where β ran off (converged is False): no information left
+        errors = [math.inf] * p
     terms = []
     for j, name in enumerate(names):
-        se = math.sqrt(inverse[j][j])
+        se = errors[j]
         terms.append(
             CoxTerm(
                 name=name,
                 coefficient=beta[j],
                 standard_error=se,
-                hazard_ratio=math.exp(beta[j]),
-                low=math.exp(beta[j] - Z_95 * se),
-                high=math.exp(beta[j] + Z_95 * se),
+                hazard_ratio=_exp(beta[j]),
+                low=_exp(beta[j] - Z_95 * se),
+                high=_exp(beta[j] + Z_95 * se),
                 p_value=math.erfc(abs(beta[j] / se) / math.sqrt(2)),
             )
         )
     return CoxFit(tuple(terms), n, n_events, iterations, converged, loglik)
+
+
+def _exp(value: float) -> float:
+    """exp() that says inf, not OverflowError, for a β that ran off (converged=False)."""
+    return math.exp(value) if value < 709 else math.inf
 
 
 @dataclass(frozen=True)
