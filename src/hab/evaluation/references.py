@@ -20,7 +20,7 @@ class Reference:
     arm: str  # the treatment the figure is for (translatable)
     months: int  # when retention was measured; 26 weeks is shown at 6 months
     retention: float  # the share still in treatment then (0–1)
-    citation: str  # authors, title, journal, year;volume:pages
+    citation: str  # authors, journal, year;volume:pages
     year: int
     approximate: bool = False
     weeks: int | None = None  # the source's own time, where it gives weeks
@@ -32,25 +32,16 @@ INJECTABLE_HEROIN = _("Supervised injectable heroin")
 GERMAN_TRIAL = _("The German heroin trial")
 SWISS_COHORT = _("The Swiss heroin-assisted treatment cohort")
 
-NAOMI = (
-    "Oviedo-Joekes E, Brissette S, Marsh DC, et al. Diacetylmorphine versus methadone "
-    "for the treatment of opioid addiction. N Engl J Med 2009;361:777–786."
-)
+# Each source as the pages show it: authors, journal, year;volume:pages. The titles are
+# English and the pages must read in bokmål only; they are in the programme guide.
+NAOMI = "Oviedo-Joekes E, Brissette S, Marsh DC, et al. N Engl J Med 2009;361:777–786."
 GERMAN = (
-    "Haasen C, Verthein U, Degkwitz P, Berger J, Krausz M, Naber D. Heroin-assisted "
-    "treatment for opioid dependence: randomised controlled trial. Br J Psychiatry "
-    "2007;191:55–62."
+    "Haasen C, Verthein U, Degkwitz P, Berger J, Krausz M, Naber D. Br J Psychiatry 2007;191:55–62."
 )
-RIOTT = (
-    "Strang J, Metrebian N, Lintzeris N, et al. Supervised injectable heroin or injectable "
-    "methadone versus optimised oral methadone as treatment for chronic heroin addicts in "
-    "England after persistent failure in orthodox treatment (RIOTT): a randomised trial. "
-    "Lancet 2010;375:1885–1895."
-)
+RIOTT = "Strang J, Metrebian N, Lintzeris N, et al. Lancet 2010;375:1885–1895."
 SWISS = (
     "Rehm J, Gschwend P, Steffen T, Gutzwiller F, Dobler-Mikola A, Uchtenhagen A. "
-    "Feasibility, safety, and efficacy of injectable heroin prescription for refractory "
-    "opioid addicts: a follow-up study. Lancet 2001;358:1417–1423."
+    "Lancet 2001;358:1417–1423."
 )
 
 TRIALS: tuple[Reference, ...] = (
