@@ -128,8 +128,8 @@ def model_rows(d: dict) -> list[dict]:
     """The Cox model's terms by name: the dose per 10 mg, each clinic against the one
     left out (the reference)."""
     model = d.get("retention_model")
-    if not isinstance(model, dict):
-        return []
+    if not isinstance(model, dict) or not isinstance(model.get("n"), int):
+        return []  # no model, or one withheld: too few courses to show
     codes = [t["code"].partition(":")[2] for t in model["terms"] if t["code"].startswith("clinic:")]
     names = dict(
         Clinic.objects.filter(code__in=[*codes, *d.get("clinics", [])]).values_list("code", "name")
