@@ -47,13 +47,19 @@ def contribute(ctx) -> None:
     away_two = {
         e.patient_id for e in rng.sample(episodes, k=max(1, len(episodes) // 40))
     } - away_three
+    # A tapering patient's dose steps down: each day's doses follow the DAM prescription
+    # in force that day.
+    dam_chains: dict[int, list[Prescription]] = {}
+    for p in Prescription.objects.filter(
+        medication="dam_injectable", stopped_on__isnull=True
+    ).order_by("valid_from", "created_at", "id"):
+        dam_chains.setdefault(p.patient_id, []).append(p)
     rows: list[Administration] = []
     for episode in episodes:
-        rx = prescriptions.get((episode.patient_id, "dam_injectable"))
-        if rx is None:
+        if prescriptions.get((episode.patient_id, "dam_injectable")) is None:
             continue
+        chain = dam_chains[episode.patient_id]
         adjunct = prescriptions.get((episode.patient_id, "methadone_oral"))
-        target = rx.dose_for("morning")
         first = max(episode.admitted_on, today - timedelta(days=HISTORY_DAYS))
         stop = today - timedelta(
             days=3
@@ -65,6 +71,8 @@ def contribute(ctx) -> None:
         day, last_mg, run_day = first, 0.0, 0
         while day < stop:
             run_day = (day - episode.admitted_on).days + 1
+            rx = next((p for p in reversed(chain) if p.valid_from <= day), chain[0])
+            target = rx.dose_for("morning")
             for slot, hour in SLOTS:
                 minute = rng.randint(0, 150)
                 when = _at(day, hour, minute % 60) + timedelta(minutes=60 * (minute // 60))

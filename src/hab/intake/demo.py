@@ -44,6 +44,8 @@ PLAN = {
     },
 }
 TRANSFERS_OSLO_TO_BERGEN = 2
+# Tapering patients began tapering within this many weeks of today.
+TAPER_WEEKS = 8
 SOURCES = [
     (ReferralSource.LAR, 45),
     (ReferralSource.LOW_THRESHOLD, 20),
@@ -235,7 +237,7 @@ class _IntakeDemo:
                 discharged.append(episode.patient)
 
         # Open episodes: most stable in maintenance, a few tapering, the newest in induction.
-        opened = []
+        opened, tapering = [], []
         for index in range(self.n(plan["open"])):
             recent = index < 4
             if recent:
@@ -248,8 +250,16 @@ class _IntakeDemo:
             episode = self.through_to_admission(
                 code, admitted, coordinator=not (recent and index in (1, 2))
             )
-            if not recent and rng.random() < 0.06:
-                taper = self.day(admitted + timedelta(days=120), self.today - timedelta(days=5))
+            # Tapering began three to eight weeks ago (within the dosing history, so the
+            # charts show the steps down), after at least four months in treatment; the
+            # first long stay at each clinic tapers, so every demo has a tapering patient.
+            chance = rng.random() if not recent else 1.0
+            settled = admitted <= self.today - timedelta(days=TAPER_WEEKS * 7 + 120)
+            if settled and (chance < 0.06 or not tapering):
+                tapering.append(episode)
+                taper = self.day(
+                    self.today - timedelta(days=TAPER_WEEKS * 7), self.today - timedelta(days=21)
+                )
                 with clock.at(_at(taper, 11)):
                     services.episode_set_phase(
                         actor=self.actor("doctor", code),

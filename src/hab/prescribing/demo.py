@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from hab.core import clock
 from hab.core.access import Actor
-from hab.intake.models import Episode
+from hab.demo import taper
+from hab.intake.models import Episode, EpisodeEvent, Phase
 from hab.prescribing import services
 
 # Values without a published source are set here as demo values (protocol-defaults.md).
@@ -83,7 +84,38 @@ def contribute(ctx) -> None:
                     valid_from=first_day,
                     reason="Nattdekning",
                 )
+        if episode.phase == Phase.TAPERING:
+            # Stepped down up to yesterday: today's step would be written later today.
+            _taper(episode, doctor, target, tapering_since(episode), today - timedelta(days=1))
     ctx.log.append(
         f"Prescribing: protocols for {len(ctx.clinics)} clinics, "
         f"prescriptions for {len(ctx.maintenance)} patients."
     )
+
+
+def tapering_since(episode: Episode) -> datetime.date:
+    """The day the episode's latest move into tapering took effect."""
+    return (
+        EpisodeEvent.objects.filter(episode=episode, kind="phase", details__new=Phase.TAPERING)
+        .order_by("-on", "-at", "-id")
+        .values_list("on", flat=True)
+        .first()
+    )
+
+
+def _taper(episode, doctor, target: float, since: datetime.date, until: datetime.date) -> None:
+    """A tapering patient's dose stepped down by new prescriptions, as the doctor writes
+    them (hab.demo.taper)."""
+    every, pct = taper.pace(episode.pk)
+    for day, mg in taper.steps(target, since, until, every=every, pct=pct):
+        with clock.at(_at(day, 7)):
+            services.prescription_create(
+                actor=doctor,
+                episode_id=episode.pk,
+                medication="dam_injectable",
+                route="iv",
+                doses_mg={"morning": mg, "afternoon": mg},
+                daily_max_mg=mg * 2 + 50,
+                valid_from=day,
+                reason=taper.reason(every, pct),
+            )

@@ -19,6 +19,7 @@ import random
 from datetime import date, timedelta
 from functools import lru_cache
 
+from hab.demo import taper
 from hab.demo.scale.plan import Plan, Stay
 from hab.dosing import messages, rules
 from hab.stock import chain
@@ -444,10 +445,18 @@ class ClinicRun:
         for p in active:
             stay = p.stay
             root = stay.root
-            if root.adjust_on == day and stay.admitted_on < day:
+            tapering = bool(stay.taper) and day >= stay.taper[0][0]
+            if root.adjust_on == day and stay.admitted_on < day and not tapering:
                 self.prescribe(
                     p, p.dam, day, 7 * 3600 + 1500, root.adjust_to, False, "Dosejustering"
                 )
+            if tapering and p.dam.rx is not None:
+                step = next((mg for on, mg in stay.taper if on == day), None)
+                if step is not None:
+                    every, pct = taper.pace(stay.id)
+                    self.prescribe(
+                        p, p.dam, day, 7 * 3600 + 1530, step, False, taper.reason(every, pct)
+                    )
             came = self.attends(p, day)
             present[p] = came
             if came[0] or came[1]:

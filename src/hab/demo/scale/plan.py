@@ -14,6 +14,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from hab.demo import taper
+
 # Norwegian cities with a clinic, in the order scales take them: (code, name, health
 # region, relative size). The first two are the trial's (the demo logins nurse.oslo, ...).
 CLINICS = [
@@ -127,6 +129,8 @@ class Stay:
     target: float = 200
     adjust_on: date | None = None
     adjust_to: float = 0
+    # Tapering: the steps down of the dose, (day, mg a session), each a new prescription.
+    taper: list = field(default_factory=list)
     methadone: float = 0
     absent_start: float = 0.04  # chance a day begins a run of missed days
     attend_last_days: bool = False  # transferred out: came the last days before
@@ -160,11 +164,21 @@ class Plan:
     referrals: list[Referral] = field(default_factory=list)
 
     def target_on(self, stay: Stay, day: date) -> float:
-        """The maintenance dose the course has on a day."""
+        """The dose the course has on a day: the maintenance dose, or once tapering has
+        begun the last step down."""
+        if stay.taper and day >= stay.taper[0][0]:
+            return next(mg for on, mg in reversed(stay.taper) if on <= day)
         root = stay.root
         if root.adjust_on is not None and day >= root.adjust_on:
             return root.adjust_to
         return root.target
+
+    def begin_taper(self, stay: Stay, on: date, until: date) -> None:
+        """The stay enters tapering on ``on``; its dose steps down up to ``until``."""
+        stay.phases.append((on, "maintenance", "tapering"))
+        stay.phase = "tapering"
+        every, pct = taper.pace(stay.id)
+        stay.taper = taper.steps(self.target_on(stay, on), on, until, every=every, pct=pct)
 
 
 def plan(scale: Scale, today: date, rng: random.Random) -> Plan:
@@ -246,10 +260,9 @@ class _Flow:
         else:
             self.open[clinic] += 1
             if stay.phase == "maintenance" and rng.random() < 0.04:
-                taper = self.p.today - timedelta(days=rng.randint(5, 60))
-                if taper > day + timedelta(days=30):
-                    stay.phases.append((taper, "maintenance", "tapering"))
-                    stay.phase = "tapering"
+                taper_on = self.p.today - timedelta(days=rng.randint(5, 60))
+                if taper_on > day + timedelta(days=30):
+                    self.p.begin_taper(stay, taper_on, self.p.today - timedelta(days=1))
             return stay
         self.open[clinic] += 1
         return stay
@@ -297,10 +310,9 @@ class _Flow:
             if fade > stay.admitted_on + timedelta(days=7):
                 stay.fade_from = fade
         if reason in ("transfer_lar", "other_treatment", "discharged") and rng.random() < 0.5:
-            taper = day - timedelta(days=rng.randint(30, 90))
-            if stay.phase == "maintenance" and taper > stay.admitted_on + timedelta(days=20):
-                stay.phases.append((taper, "maintenance", "tapering"))
-                stay.phase = "tapering"
+            taper_on = day - timedelta(days=rng.randint(30, 90))
+            if stay.phase == "maintenance" and taper_on > stay.admitted_on + timedelta(days=20):
+                self.p.begin_taper(stay, taper_on, day - timedelta(days=1))
         back = RETURNING.get(reason, 0)
         if rng.random() < back:
             ready = day + timedelta(days=rng.randint(60, 500))
