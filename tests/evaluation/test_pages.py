@@ -100,6 +100,7 @@ def test_the_outcomes_of_consenting_patients_only_are_a_choice_stated_on_the_pag
     # The report and the charts keep the choice.
     assert "/evaluation/report.pdf?year=2025&amp;outcomes=consented" in html
     assert all("outcomes=consented" in chart["src"] for chart in consented.context["charts"])
+    assert '<input type="hidden" name="outcomes" value="consented">' in html  # unit costs
     assert "outcomes=consented" not in everyone.content.decode()
 
 
