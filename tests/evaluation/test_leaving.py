@@ -69,9 +69,13 @@ def test_retention_has_a_95_percent_band_and_a_median(world, clinics):
     assert got["median_days"] == 120
 
 
-def _courses_with_doses(make_patient, staff, clinics, n: int = 40) -> None:
+def _courses_with_doses(
+    make_patient, staff, clinics, n: int = 40, *, separated: bool = False
+) -> None:
     """``n`` courses at Oslo and Bergen from 2024-01-01, each prescribed half its dose and
-    a week later the full dose; the higher the dose, the longer the stay (seeded)."""
+    a week later the full dose; the higher the dose, the longer the stay (seeded).
+    ``separated``: everyone under 300 mg leaves, the lower the dose the sooner; nobody
+    above leaves."""
     rng = random.Random(7)
     lead, doctor = staff["clinic_lead.oslo"], staff["doctor.oslo"]
     for i in range(n):
@@ -81,6 +85,8 @@ def _courses_with_doses(make_patient, staff, clinics, n: int = 40) -> None:
         stay = int(peak * rng.uniform(0.5, 1.5))
         admitted = D(2024, 1, 1)
         ended = admitted + datetime.timedelta(stay) if i % 8 else None
+        if separated:
+            ended = admitted + datetime.timedelta(peak // 10) if peak < 300 else None
         episode = Episode.objects.create(
             patient=patient,
             clinic=clinics[code],
@@ -140,3 +146,38 @@ def test_a_small_way_of_leaving_is_withheld_with_what_gives_it_away(world, clini
     assert marks["leaving.exits_by_cause.death"] == "below"
     # Nothing about the three exits of five courses is left to subtract from.
     assert all(v in (None, 0) for v in shown["leaving"]["exits_by_cause"].values())
+
+
+def test_a_dose_that_separates_who_leaves_gives_no_model(make_patient, staff, clinics):
+    # Whoever leaves has the lowest dose of those still there: the likelihood has no
+    # maximum, the hazard ratio runs off towards 0 and no figure would mean anything.
+    _courses_with_doses(make_patient, staff, clinics, n=60, separated=True)
+    period = ind.Period(D(2024, 1, 1), D(2025, 12, 31))
+    found = ind.courses([clinics["oslo"].pk, clinics["bergen"].pk], period.end)
+    assert sum(1 for c in found if c.ended) >= ind.MODEL_MIN_EXITS
+
+    assert ind.retention_model(found, period.end, list(clinics.values())) is None
+
+
+def test_one_small_way_of_leaving_cannot_be_had_by_subtraction():
+    # 100 courses, 20 exits: 10 to treatment, 8 dropped out, 2 died. Deaths are under the
+    # threshold; were they the only share withheld, 1 − still in HAB − the others would
+    # give them back, so a second way of leaving is withheld with them.
+    shares = {"in_hab": 0.8, "treatment": 0.1, "dropout": 0.08, "prison": 0.0, "death": 0.02,
+              "other": 0.0}  # fmt: skip
+    data = {
+        "retention": {"courses": 100, "exits": 20, "positive_exits": 10, "deaths": 2},
+        "leaving": {
+            "exits_by_cause": {"treatment": 10, "dropout": 8, "prison": 0, "death": 2, "other": 0},
+            "at_months": {"12": shares, "24": None},
+            "curve": [{"days": 30, "at_risk": 100} | shares],
+        },
+    }
+
+    shown, marks = disclosure.suppress(data, 5)
+
+    for cells in (shown["leaving"]["at_months"]["12"], shown["leaving"]["curve"][0]):
+        hidden = [cause for cause in ind.LEAVING_CAUSES if cells[cause] is None]
+        assert hidden == ["dropout", "death"]
+        assert cells["in_hab"] == 0.8 and cells["treatment"] == 0.1
+    assert shown["retention"]["deaths"] is None and marks["retention.deaths"] == "below"

@@ -421,6 +421,8 @@ def retention_model(found: list[Course], end: datetime.date, clinics: list[Clini
         fit = survival.cox(durations, events, covariates, names)
     except ValueError:
         return None  # no events or a covariate that does not vary
+    if not fit.converged:
+        return None  # a covariate that separates who leaves from who stays: no estimate
     return {
         "n": fit.n,
         "events": fit.events,
