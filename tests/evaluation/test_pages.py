@@ -139,7 +139,7 @@ def test_the_dose_model_reads_as_a_question_answered_in_words(clinics):
         period = Period(datetime.date(2025, 1, 1), datetime.date(2025, 6, 30))
         html = render_to_string("evaluation/_retention.html", {"d": d, "period": period})
     assert rows[0] == {
-        "label": "Høyeste døgndose, per 10 mg mer",
+        "label": "Høyeste forskrevne døgndose, per 10 mg mer",
         "hazard_ratio": "0,70 (0,60–0,80)",
         "p": "< 0,001",
     }

@@ -142,7 +142,7 @@ def model_rows(d: dict) -> list[dict]:
     for term in model["terms"]:
         code = term["code"]
         if code == "dose_per_10mg":
-            label = _("Maximum daily dose, per 10 mg more")
+            label = _("Highest prescribed daily dose, per 10 mg more")
         elif code.startswith("clinic:"):
             clinic = code.partition(":")[2]
             label = _("%(clinic)s (against %(reference)s)") % {
