@@ -89,6 +89,17 @@ def _nan(value: float | None) -> float:
     return math.nan if value is None else value
 
 
+def _no_courses(axes, data: dict) -> bool:
+    """Says on the chart why there is nothing to draw when no course, or too few to
+    show, began by the period's end."""
+    courses = data["retention"]["courses"]
+    if courses is None:
+        _empty(axes, _("Too few patients to show"))
+    elif not courses:
+        _empty(axes)
+    return not courses
+
+
 def retention(data: dict) -> Figure:
     figure, axes = _figure()
     # Where small numbers are withheld the curve stops while few are still at risk.
@@ -98,11 +109,7 @@ def retention(data: dict) -> Figure:
         longest_days = curve[-1]["days"] if curve else 0
     longest = longest_days / indicators.DAYS_PER_MONTH
     axes.set_title(_("Still in HAB (Kaplan–Meier)"))
-    if data["retention"]["courses"] is None:
-        _empty(axes, _("Too few patients to show"))
-        return figure
-    if not data["retention"]["courses"]:
-        _empty(axes)
+    if _no_courses(axes, data):
         return figure
     times = [0.0] + [step["days"] / indicators.DAYS_PER_MONTH for step in curve] + [longest]
     values = [1.0] + [step["survival"] for step in curve]
@@ -169,11 +176,7 @@ def leaving(data: dict) -> Figure:
     # the share still in HAB and the shown ways give their sum anyway.
     hidden = [c for c in causes if any(p.get(c) is None for p in curve)]
     shown = [c for c in causes if c not in hidden]
-    if data["retention"]["courses"] is None:
-        _empty(axes, _("Too few patients to show"))
-        return figure
-    if not data["retention"]["courses"]:
-        _empty(axes)
+    if _no_courses(axes, data):
         return figure
     if not curve:
         # Courses but no curve: none has ended yet, or the first steps are withheld.
