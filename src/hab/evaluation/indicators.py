@@ -346,13 +346,14 @@ def leaving(found: list[Course], end: datetime.date) -> dict:
     durations, _events = _observations(found, end)
     causes = [LEAVING.get(c.reason, "other") if c.ended is not None else None for c in found]
     steps = survival.cumulative_incidence(durations, causes)
+    still_in = _km(steps)
     longest = max(durations, default=0)
 
     def at(time: float) -> dict | None:
         incidence = survival.incidence_at(steps, time, longest=longest)
         if incidence is None:
             return None
-        return {"in_hab": km.survival_at(_km(steps), time)} | {
+        return {"in_hab": km.survival_at(still_in, time)} | {
             cause: incidence.get(cause, 0.0) for cause in LEAVING_CAUSES
         }
 
