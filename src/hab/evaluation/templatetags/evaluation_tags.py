@@ -131,13 +131,9 @@ def model_rows(d: dict) -> list[dict]:
     if not isinstance(model, dict) or not isinstance(model.get("n"), int):
         return []  # no model, or one withheld: too few courses to show
     codes = [t["code"].partition(":")[2] for t in model["terms"] if t["code"].startswith("clinic:")]
-    names = dict(
-        Clinic.objects.filter(code__in=[*codes, *d.get("clinics", [])]).values_list("code", "name")
-    )
+    # The indicators name the reference clinic whenever the model has clinic terms.
     reference = model.get("reference_clinic")
-    if reference is None:
-        left_out = [code for code in d.get("clinics", []) if code not in codes]
-        reference = left_out[0] if len(left_out) == 1 else None
+    names = dict(Clinic.objects.filter(code__in=[*codes, reference]).values_list("code", "name"))
     rows = []
     for term in model["terms"]:
         code = term["code"]
@@ -147,18 +143,16 @@ def model_rows(d: dict) -> list[dict]:
             clinic = code.partition(":")[2]
             label = _("%(clinic)s (against %(reference)s)") % {
                 "clinic": names.get(clinic, clinic),
-                "reference": names.get(reference, reference)
-                if reference
-                else _("the other clinics"),
+                "reference": names.get(reference, reference),
             }
         else:
             label = code
-        hr = term.get("hazard_ratio")
         rows.append(
             {
                 "label": label,
-                "hazard_ratio": _shown(hr)
-                or number(hr, 2) + _band([term.get("low"), term.get("high")], 2),
+                "hazard_ratio": estimate(
+                    term.get("hazard_ratio"), [term.get("low"), term.get("high")]
+                ),
                 "p": _p(term.get("p")),
             }
         )
