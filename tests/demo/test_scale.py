@@ -5,7 +5,6 @@ and the dosing board and evaluation render on it."""
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections import defaultdict
 from datetime import timedelta
@@ -19,7 +18,6 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from hab.core.models import Clinic, User
-from hab.demo.scale import generate, scale_for
 from hab.demo.scale.sink import COLUMNS
 from hab.dosing import rules
 from hab.dosing.models import Administration, Observation, SessionClose
@@ -29,21 +27,17 @@ from hab.intake.models import Episode
 from hab.patients.models import Patient
 from hab.prescribing.models import DosingProtocol, Prescription
 from hab.prescribing.selectors import protocol_rules
-from hab.research.models import FollowUp, Instrument, Response
+from hab.research.models import FollowUp, Response
 from hab.stock import services as stock_services
 from hab.stock.models import LedgerEntry, LedgerHead
-from tests.conftest import ensure_migration_data
+from tests.demo.conftest import generated
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def programme():
-    ensure_migration_data()
-    if not Instrument.objects.filter(code="hab_core").exists():
-        module = importlib.import_module("hab.research.migrations.0003_hab_core_instrument")
-        module.forwards(django_apps, None)
-    return generate(scale_for("40", clinics=2, years=0.25), seed=11, workers=1)
+    return generated("40", clinics=2, years=0.25, seed=11)
 
 
 def test_it_writes_every_part_of_the_programme(programme):

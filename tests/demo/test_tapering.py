@@ -5,24 +5,20 @@ programme (``hab demo``) and in the bulk generator (``hab generate``) alike."""
 
 from __future__ import annotations
 
-import importlib
 import io
 from datetime import date, timedelta
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import call_command
 
 from hab.core import clock
 from hab.core.models import Clinic
 from hab.demo import taper
-from hab.demo.scale import generate, scale_for
 from hab.dosing.models import Administration
 from hab.evaluation import indicators
 from hab.intake.models import EpisodeEvent
 from hab.prescribing.models import Prescription
-from hab.research.models import Instrument
-from tests.conftest import ensure_migration_data
+from tests.demo.conftest import generated
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +31,8 @@ def demo(settings):
 
 @pytest.fixture
 def programme():
-    ensure_migration_data()
-    if not Instrument.objects.filter(code="hab_core").exists():
-        module = importlib.import_module("hab.research.migrations.0003_hab_core_instrument")
-        module.forwards(django_apps, None)
     # Large and long enough for a few stays to taper (the tiny one of test_scale has none).
-    return generate(scale_for("100", clinics=2, years=0.5), seed=13, workers=1)
+    return generated("100", clinics=2, years=0.5, seed=13)
 
 
 def _tapers() -> list[tuple[int, date]]:
