@@ -14,8 +14,10 @@ import pytest
 pytestmark = pytest.mark.clock(None)
 
 
-def hab(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {
+def hab_environment(data_dir: Path) -> dict[str, str]:
+    """This process's environment less the test settings: HAB's own settings on a data
+    dir of its own (a fresh SQLite file there)."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("HAB_", "DJANGO_")) and key != "PYTHONPATH"
@@ -24,9 +26,12 @@ def hab(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
         "HAB_ALLOW_SYNTHETIC_IDS": "1",
         "DJANGO_SETTINGS_MODULE": "hab.settings",
     }
+
+
+def hab(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "hab.cli", *args],
-        env=environment | env,
+        env=hab_environment(data_dir) | env,
         capture_output=True,
         text=True,
         timeout=120,

@@ -7,12 +7,13 @@ test database back and forth would change the schema under the tests beside it."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+from tests.core.test_cli import hab_environment
 
 pytestmark = pytest.mark.clock(None)
 
@@ -57,16 +58,9 @@ SCRIPT = textwrap.dedent(
 
 
 def test_the_migration_clears_superusers_and_keeps_a_researchers_dates(tmp_path):
-    environment = {
-        key: value for key, value in os.environ.items() if not key.startswith(("HAB_", "DJANGO_"))
-    } | {
-        "HAB_DATA_DIR": str(tmp_path),
-        "HAB_ALLOW_SYNTHETIC_IDS": "1",
-        "DJANGO_SETTINGS_MODULE": "hab.settings",
-    }
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT],
-        env=environment,
+        env=hab_environment(tmp_path),
         capture_output=True,
         text=True,
         timeout=300,
