@@ -173,3 +173,16 @@ def test_the_outcome_population_is_said_in_the_answer(api_as):
 
     assert answer.status_code == 200
     assert answer.json()["outcomes_population"] == "consented"
+
+
+def test_a_period_of_today_alone_is_answered(api_as):
+    from hab.core import clock
+
+    today = clock.today().isoformat()
+    response = api_as("clinic_lead.oslo").get(
+        "/evaluation/indicators", {"from": today, "to": today}
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["from"], response.json()["to"]) == (today, today)
+    assert response.json()["until_today"] is False

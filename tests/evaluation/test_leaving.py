@@ -135,6 +135,16 @@ def test_the_model_needs_twenty_exits(make_patient, staff, clinics):
     assert ind.compute(list(clinics.values()), period, programme=True)["retention_model"] is None
 
 
+def test_twenty_exits_are_enough_for_the_model(make_patient, staff, clinics):
+    _courses_with_doses(make_patient, staff, clinics, n=23)  # 20 of them end
+    period = ind.Period(D(2024, 1, 1), D(2025, 12, 31))
+
+    model = ind.compute(list(clinics.values()), period, programme=True)["retention_model"]
+
+    assert ind.MODEL_MIN_EXITS == 20
+    assert model["n"] == 23 and model["events"] == 20
+
+
 def test_a_small_way_of_leaving_is_withheld_with_what_gives_it_away(world, clinics):
     data = ind.compute([clinics["oslo"], clinics["bergen"]], H1, programme=True)
 
