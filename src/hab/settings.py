@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "hab.operations",
     "hab.research",
     "hab.evaluation",
+    "hab.interop",
     "hab.demo",
 ]
 

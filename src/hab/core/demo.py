@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
+from stdnum.no import orgnr
+
 from hab.core.models import RoleChangeKind
 from hab.core.roles import Grant, HealthRegion, Role
 from hab.core.services import clinic_create, pin_set, role_change_propose, staff_create
@@ -46,10 +48,26 @@ CLINICAL = {Role.DOCTOR, Role.NURSE, Role.PSYCHOLOGIST}
 NURSE_PIN = "2580"
 
 
+def demo_org_number(index: int) -> str:
+    """A made-up organisation number with a valid check digit for the demo's clinic number
+    ``index`` (the same in ``hab demo`` and ``hab generate``)."""
+    base = 99_000_001 + 97 * index
+    while True:
+        for digit in "0123456789":
+            if orgnr.is_valid(f"{base}{digit}"):
+                return f"{base}{digit}"
+        base += 1  # no check digit fits this base (a remainder of 10)
+
+
 def contribute(ctx) -> None:
-    for code, name, region, capacity in CLINICS:
+    for index, (code, name, region, capacity) in enumerate(CLINICS):
         ctx.clinics[code] = clinic_create(
-            code=code, name=name, health_region=region, capacity=capacity, slots=SLOTS
+            code=code,
+            name=name,
+            health_region=region,
+            capacity=capacity,
+            slots=SLOTS,
+            org_number=demo_org_number(index),
         )
     for code, clinic in ctx.clinics.items():
         for role, (first, last) in STAFF[code].items():

@@ -49,6 +49,9 @@ class Clinic(models.Model):
         _("health region"), max_length=32, choices=HealthRegion.choices
     )
     capacity = models.PositiveIntegerField(_("capacity (patients)"))
+    # The organisation number (enhetsregisteret) of the unit that runs the clinic: its
+    # identifier in FHIR documents and in reports to Legemiddelregisteret.
+    org_number = models.CharField(_("organisation number"), max_length=9, blank=True, default="")
     # Minutes without activity before a shared tablet hides patient data behind the lock
     # screen (hab.core.lock). Set by the clinic lead on the clinic settings page.
     idle_lock_minutes = models.PositiveSmallIntegerField(
@@ -66,6 +69,10 @@ class Clinic(models.Model):
         verbose_name_plural = _("clinics")
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gt=0), name="clinic_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(org_number="") | Q(org_number__regex=r"^[89][0-9]{8}$"),
+                name="clinic_org_number_nine_digits",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     idle_lock_minutes__gte=rules.IDLE_LOCK_MIN_MINUTES,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from stdnum.no import orgnr
+
 # The clinic's idle-lock setting, in minutes. One minute is the shortest a nurse can work
 # with (reading a record is not a request); beyond 30 the lock no longer protects
 # anything the kiosk logout (HAB_KIOSK_IDLE_MINUTES, 30 by default) does not.
@@ -32,6 +34,12 @@ def is_idle(last_active: float, now: float, limit_seconds: float) -> bool:
 
 def idle_lock_minutes_valid(minutes: int) -> bool:
     return IDLE_LOCK_MIN_MINUTES <= minutes <= IDLE_LOCK_MAX_MINUTES
+
+
+def org_number_valid(value: str) -> bool:
+    """A Norwegian organisation number: nine digits, the first 8 or 9, the last a
+    modulus-11 check digit (python-stdnum checks it)."""
+    return len(value) == 9 and value[0] in "89" and orgnr.is_valid(value)
 
 
 class PinProblem:

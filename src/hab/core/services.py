@@ -184,9 +184,16 @@ def clinic_create(
     health_region: str,
     capacity: int,
     slots: list[tuple[str, str, time, time]],
+    org_number: str = "",
 ) -> Clinic:
+    if org_number and not rules.org_number_valid(org_number):
+        raise Invalid.one("org_number", _("Not a valid organisation number (nine digits)."))
     clinic = Clinic.objects.create(
-        code=code, name=name, health_region=health_region, capacity=capacity
+        code=code,
+        name=name,
+        health_region=health_region,
+        capacity=capacity,
+        org_number=org_number,
     )
     SessionSlot.objects.bulk_create(
         SessionSlot(clinic=clinic, code=c, name=n, starts_at=s, ends_at=e) for c, n, s, e in slots

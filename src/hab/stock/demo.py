@@ -48,7 +48,18 @@ PRODUCTS = [
     ("dam-tab", "Diacetylmorfin 200 mg tabletter", "dam_tablet_ir", "tablet", None, 2_000),
     ("metadon", "Metadon mikstur 1 mg/ml", "methadone_oral", "solution", 1, 1_000),
 ]
+# Plausible FEST identifiers (made up, in FEST's forms) for the product FEST lists:
+# (medication dose id, LMR number, item number). Diacetylmorphine is imported for the
+# trial and has none; Legemiddelregisteret then gets it from the local catalogue.
+FEST = {
+    "metadon": ("ID_5C1E8A3B-2F4D-4E6A-9B7C-1D2E3F4A5B6C", "3346127", "059321"),
+}
 MONTH = ["", "JAN", "FEB", "MAR", "APR", "MAI", "JUN", "JUL", "AUG", "SEP", "OKT", "NOV", "DES"]
+
+
+def fest_fields(code: str) -> dict[str, str]:
+    dose_id, lmr, item = FEST.get(code, ("", "", ""))
+    return {"fest_dose_id": dose_id, "fest_lmr_number": lmr, "fest_item_number": item}
 
 
 def _at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
@@ -117,6 +128,7 @@ class _Book:
                 medication=medication,
                 form=form,
                 concentration_mg_per_ml=concentration,
+                **fest_fields(code),
             )
             self.products[medication] = (product, pack)
         doses = list(

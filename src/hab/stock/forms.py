@@ -152,6 +152,16 @@ class ProductForm(forms.Form):
         decimal_places=2,
         help_text=_("For powder once reconstituted, or an oral solution."),
     )
+    fest_dose_id = forms.CharField(
+        label=_("FEST medication dose id"),
+        max_length=40,
+        required=False,
+        help_text=_("From FEST, for reports to Legemiddelregisteret. Empty if FEST lacks it."),
+    )
+    fest_lmr_number = forms.CharField(label=_("LMR number"), max_length=7, required=False)
+    fest_item_number = forms.CharField(
+        label=_("Item number (varenummer)"), max_length=6, required=False
+    )
 
 
 class LedgerFilterForm(forms.Form):

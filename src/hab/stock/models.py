@@ -43,6 +43,16 @@ class Product(models.Model):
     concentration_mg_per_ml = models.DecimalField(
         _("concentration (mg/ml)"), max_digits=7, decimal_places=2, null=True, blank=True
     )
+    # The product's identifiers in FEST, the national medicines catalogue, for reports to
+    # Legemiddelregisteret. Empty for a product FEST does not list (diacetylmorphine is
+    # imported for the trial): it is then reported from the clinic's local catalogue.
+    fest_dose_id = models.CharField(
+        _("FEST medication dose id"), max_length=40, blank=True, default=""
+    )
+    fest_lmr_number = models.CharField(_("LMR number"), max_length=7, blank=True, default="")
+    fest_item_number = models.CharField(
+        _("item number (varenummer)"), max_length=6, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["clinic", "name"]
@@ -50,6 +60,21 @@ class Product(models.Model):
         verbose_name_plural = _("products")
         constraints = [
             models.UniqueConstraint(fields=["clinic", "code"], name="product_code_per_clinic"),
+            models.CheckConstraint(
+                condition=Q(fest_dose_id="")
+                | Q(
+                    fest_dose_id__regex=r"^ID_[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$"
+                ),
+                name="product_fest_dose_id_form",
+            ),
+            models.CheckConstraint(
+                condition=Q(fest_lmr_number="") | Q(fest_lmr_number__regex=r"^[0-9]{7}$"),
+                name="product_lmr_number_seven_digits",
+            ),
+            models.CheckConstraint(
+                condition=Q(fest_item_number="") | Q(fest_item_number__regex=r"^[0-9]{6}$"),
+                name="product_item_number_six_digits",
+            ),
             models.CheckConstraint(
                 condition=Q(concentration_mg_per_ml__isnull=True)
                 | Q(concentration_mg_per_ml__gt=0),

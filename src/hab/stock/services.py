@@ -5,6 +5,7 @@ balance is exact and no batch ever goes below zero."""
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -157,6 +158,17 @@ def content_of(entry: LedgerEntry) -> dict:
 # --- products and batches -----------------------------------------------------------------
 
 
+# The forms of FEST's identifiers (the database checks the same).
+FEST_FORMS = {
+    "fest_dose_id": (
+        re.compile(r"ID_[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}"),
+        gettext_lazy("A FEST id looks like ID_921B9637-16FE-48E6-BF54-8303007885F3."),
+    ),
+    "fest_lmr_number": (re.compile(r"[0-9]{7}"), gettext_lazy("Seven digits.")),
+    "fest_item_number": (re.compile(r"[0-9]{6}"), gettext_lazy("Six digits.")),
+}
+
+
 def product_for(clinic: Clinic, code: str, field: str = "product") -> Product:
     product = Product.objects.filter(clinic=clinic, code=code).first()
     if product is None:
@@ -180,6 +192,9 @@ def product_create(
     medication: str,
     form: str,
     concentration_mg_per_ml=None,
+    fest_dose_id: str = "",
+    fest_lmr_number: str = "",
+    fest_item_number: str = "",
 ) -> Product:
     from hab.prescribing.models import Medication
     from hab.stock.models import Form
@@ -197,6 +212,14 @@ def product_create(
     concentration = None
     if concentration_mg_per_ml not in (None, ""):
         concentration = quantity(errors, "concentration_mg_per_ml", concentration_mg_per_ml)
+    fest = {
+        "fest_dose_id": (fest_dose_id or "").strip().upper(),
+        "fest_lmr_number": (fest_lmr_number or "").strip(),
+        "fest_item_number": (fest_item_number or "").strip(),
+    }
+    for field, value in fest.items():
+        if value and not FEST_FORMS[field][0].fullmatch(value):
+            errors.append(FieldError(field, FEST_FORMS[field][1]))
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -210,6 +233,7 @@ def product_create(
             medication=medication,
             form=form,
             concentration_mg_per_ml=concentration,
+            **fest,
         )
 
 

@@ -24,7 +24,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, connections, transaction
 from django.utils import timezone, translation
 
-from hab.core.demo import SLOTS
+from hab.core.demo import SLOTS, demo_org_number
 from hab.core.models import (
     Clinic,
     Membership,
@@ -47,7 +47,7 @@ from hab.prescribing.models import DosingProtocol, ProtocolSignoff
 from hab.research import instruments
 from hab.research import rules as research_rules
 from hab.research.demo import _FollowUpDemo, _Person
-from hab.stock.demo import PRODUCTS
+from hab.stock.demo import PRODUCTS, fest_fields
 from hab.stock.models import LedgerHead, Product
 
 STREETS = ["Storgata", "Kirkegata", "Jernbanegata", "Strandgata", "Parkveien", "Skolegata"]
@@ -223,7 +223,11 @@ def _setup(programme: Plan) -> Setup:
     for index, capacity in enumerate(programme.capacities):
         code, name, region, _size = CLINICS[index]
         clinic = Clinic.objects.create(
-            code=code, name=name, health_region=region, capacity=capacity
+            code=code,
+            name=name,
+            health_region=region,
+            capacity=capacity,
+            org_number=demo_org_number(index),
         )
         SessionSlot.objects.bulk_create(
             SessionSlot(clinic=clinic, code=c, name=n, starts_at=s, ends_at=e)
@@ -298,6 +302,7 @@ def _setup(programme: Plan) -> Setup:
                 medication=medication,
                 form=form,
                 concentration_mg_per_ml=concentration,
+                **fest_fields(pcode),
             )
             products[medication] = (product.pk, pack, pcode)
         setup.clinics.append(clinic.pk)
