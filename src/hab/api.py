@@ -24,6 +24,7 @@ from hab.dosing.api import router as dosing_router
 from hab.evaluation.api import router as evaluation_router
 from hab.incidents.api import router as incidents_router
 from hab.intake.api import router as intake_router
+from hab.interop.api import router as interop_router
 from hab.operations.api import router as operations_router
 from hab.patients.api import router as patients_router
 from hab.prescribing.api import router as prescribing_router
@@ -67,6 +68,7 @@ api.add_router("", operations_router)
 api.add_router("", research_router)
 api.add_router("", research_export_router)
 api.add_router("", evaluation_router)
+api.add_router("", interop_router)
 
 _LOCATION_PREFIXES = {"body", "payload", "query", "path", "form", "file", "data", "params"}
 

@@ -10,6 +10,7 @@ from hab.core import lock_views as core_lock_views
 from hab.core import oidc as hab_oidc
 from hab.core import role_views as core_role_views
 from hab.core import views as core_views
+from hab.interop import views as interop_views
 from hab.research import export_views as research_export_views
 
 urlpatterns = [
@@ -35,6 +36,7 @@ urlpatterns = [
     path("me/pin/", core_lock_views.my_pin, name="my-pin"),
     path("me/tokens/", core_role_views.my_tokens, name="my-tokens"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("patients/<int:patient_id>/fhir/", interop_views.patient_fhir, name="patient-fhir"),
     path("patients/", include("hab.patients.urls")),
     path("intake/", include("hab.intake.urls")),
     path("dosing/", include("hab.dosing.urls")),
@@ -46,6 +48,7 @@ urlpatterns = [
     path("research/export/", research_export_views.export_page, name="research-export"),
     path("research/", include("hab.research.urls")),
     path("evaluation/", include("hab.evaluation.urls")),
+    path("interop/", include("hab.interop.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -29,6 +29,8 @@ ALLOWED: dict[Action, set[str]] = {
     Action.RELATIVE_EDIT: CARE,
     Action.ACCESS_LOG_VIEW: {"clinic_lead", "admin"},
     Action.PATIENT_ACCESS_REPORT: {"clinic_lead"},
+    Action.PATIENT_FHIR: {"doctor", "coordinator", "clinic_lead"},
+    Action.LMDI_REPORT: {"clinic_lead"},
     Action.CAPACITY_VIEW: CARE | {"researcher", "programme"},
     Action.REFERRAL_VIEW: CARE,
     Action.REFERRAL_CREATE: {"coordinator", "clinic_lead"},
@@ -106,6 +108,7 @@ API_CALLS = [
     (Action.RELATIVE_EDIT, "post", "/patients/{id}/relatives", {"name": "A B", "relation": "mor"}),
     (Action.ACCESS_LOG_VIEW, "get", "/patients/{id}/access-log", None),
     (Action.PATIENT_ACCESS_REPORT, "get", "/patients/{id}/access-report", None),
+    (Action.PATIENT_FHIR, "get", "/patients/{id}/fhir", None),
 ]
 
 
@@ -162,6 +165,7 @@ UI_PAGES = [
     (Action.RELATIVE_EDIT, "/patients/{id}/relatives/new/"),
     (Action.ACCESS_LOG_VIEW, "/patients/{id}/access-log/"),
     (Action.PATIENT_ACCESS_REPORT, "/patients/{id}/access-report/"),
+    (Action.PATIENT_FHIR, "/patients/{id}/fhir/"),
 ]
 
 

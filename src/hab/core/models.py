@@ -162,6 +162,7 @@ class AccessAction(models.TextChoices):
     LIST = "list", _("Listed")
     CREATE = "create", _("Created")
     UPDATE = "update", _("Changed")
+    DISCLOSE = "disclose", _("Disclosed")
 
 
 class Channel(models.TextChoices):
@@ -179,6 +180,8 @@ ACCESS_WHAT_LABELS = {
     "relative": _("relative"),
     "access log": _("access log"),
     "access report": _("everything held about the patient (right of access)"),
+    "fhir document": _("the record as a FHIR document (handover)"),
+    "register report": _("doses reported to Legemiddelregisteret"),
     "referral": _("referral"),
     "episode": _("treatment episode"),
     "timeline": _("timeline"),

@@ -37,6 +37,10 @@ class Action(StrEnum):
     ACCESS_LOG_VIEW = "access_log.view"
     # Everything HAB holds about a patient, for the patient (right of access, GDPR art. 15).
     PATIENT_ACCESS_REPORT = "patient.access_report"
+    # The record as a FHIR Bundle, for handing the patient over to another service.
+    PATIENT_FHIR = "patient.fhir"
+    # Reporting the clinic's doses to Legemiddelregisteret.
+    LMDI_REPORT = "lmdi.report"
     CAPACITY_VIEW = "capacity.view"
     REFERRAL_VIEW = "referral.view"
     REFERRAL_CREATE = "referral.create"
@@ -118,6 +122,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _CARE
         | {A.CARE_EDIT, A.CARE_NOTE_WRITE, A.NOTE_READ_CLINICAL, A.CONTINGENCY}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_MANAGE, A.REFERRAL_ASSESS}
+        | {A.PATIENT_FHIR}
         | {A.REFERRAL_URGENT, A.EPISODE_PHASE, A.EPISODE_DISCHARGE}
         | {A.PRESCRIBE, A.GUEST_AUTHORISE, A.PROTOCOL_CONFIRM}
         # Only a doctor lifts a stop-dose hold, whoever placed it.
@@ -150,7 +155,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | _CARE
         | {A.CARE_EDIT, A.CARE_NOTE_WRITE}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.REFERRAL_CREATE, A.REFERRAL_MANAGE}
-        | {A.EPISODE_COORDINATOR}
+        | {A.EPISODE_COORDINATOR, A.PATIENT_FHIR}
     ),
     Role.CLINIC_LEAD: frozenset(
         _CLINICAL_READ
@@ -161,6 +166,7 @@ POLICY: dict[Role, frozenset[Action]] = {
         | {A.ROTA_EDIT, A.CONTINGENCY, A.EVALUATION_VIEW, A.COSTS_EDIT}
         | {A.CLINIC_SETTINGS_EDIT, A.ROLE_CHANGE}
         | {A.PATIENT_CREATE, A.PATIENT_EDIT, A.ACCESS_LOG_VIEW, A.PATIENT_ACCESS_REPORT}
+        | {A.PATIENT_FHIR, A.LMDI_REPORT}
         | {A.REFERRAL_CREATE, A.REFERRAL_MANAGE, A.PLACE_OFFER, A.EPISODE_ADMIT}
         | {A.EPISODE_COORDINATOR, A.EPISODE_TRANSFER, A.EPISODE_DISCHARGE}
         | {A.PROTOCOL_EDIT}

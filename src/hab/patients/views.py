@@ -97,6 +97,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "can_relatives": policy.can(user, Action.RELATIVE_EDIT, clinic),
         "can_access_log": policy.can(user, Action.ACCESS_LOG_VIEW, clinic),
         "can_access_report": policy.can(user, Action.PATIENT_ACCESS_REPORT, clinic),
+        "can_fhir": policy.can(user, Action.PATIENT_FHIR, clinic),
         # The patient page is where intake shows the course of treatment.
         "episode": patient.episodes.filter(ended_on__isnull=True)
         .select_related("clinic", "coordinator")
