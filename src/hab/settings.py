@@ -37,6 +37,11 @@ HAB_OIDC_USER_FIELD the HAB user field it is matched to: username or hpr_number
 HAB_OIDC_SCOPES    default "openid profile"
 HAB_OIDC_LABEL     the button's text (default "HelseID")
 HAB_OIDC_IS_2FA    the provider's login counts as the second factor (default on)
+HAB_LMDI_SENDER_CERT, HAB_LMDI_SENDER_KEY  PEM files of the clinic's enterprise certificate
+                   and its private key, which sign reports to Legemiddelregisteret
+HAB_LMDI_SENDER_KEY_PASSWORD  the private key's password, if it has one
+HAB_LMDI_RECIPIENT_CERT  PEM file of Legemiddelregisteret's certificate, which the
+                   reports are encrypted for (all unset: reporting is not configured)
 """
 
 from __future__ import annotations
@@ -253,6 +258,14 @@ if HAB_OIDC_ENABLED:
     ]
     if _missing:
         raise SettingError("HAB_OIDC_CLIENT_ID is set but not " + ", ".join(_missing))
+
+# --- reports to Legemiddelregisteret: the envelope's certificates (hab.interop.envelope) --
+# Paths, read when a report is sealed; empty = not configured (hab check-deploy warns when
+# only some are set).
+HAB_LMDI_SENDER_CERT = envstr("HAB_LMDI_SENDER_CERT", "") or ""
+HAB_LMDI_SENDER_KEY = envstr("HAB_LMDI_SENDER_KEY", "") or ""
+HAB_LMDI_SENDER_KEY_PASSWORD = envstr("HAB_LMDI_SENDER_KEY_PASSWORD", "") or ""
+HAB_LMDI_RECIPIENT_CERT = envstr("HAB_LMDI_RECIPIENT_CERT", "") or ""
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user name before any password is checked.

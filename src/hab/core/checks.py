@@ -138,3 +138,30 @@ def check_database_engine(app_configs=None, **kwargs):
             id="hab.W004",
         )
     ]
+
+
+_LMDI_SETTINGS = (
+    "HAB_LMDI_SENDER_CERT",
+    "HAB_LMDI_SENDER_KEY",
+    "HAB_LMDI_RECIPIENT_CERT",
+)
+
+
+@register(TAG, deploy=True)
+def check_lmdi_certificates(app_configs=None, **kwargs):
+    """Reports to Legemiddelregisteret need all three files: only some of them set is a slip."""
+    given = [name for name in _LMDI_SETTINGS if getattr(settings, name, "")]
+    password = bool(getattr(settings, "HAB_LMDI_SENDER_KEY_PASSWORD", ""))
+    if len(given) == len(_LMDI_SETTINGS) or not (given or password):
+        return []
+    missing = [name for name in _LMDI_SETTINGS if name not in given]
+    return [
+        Warning(
+            "Reports to Legemiddelregisteret are only partly configured: "
+            + ", ".join(missing)
+            + " not set, so reports cannot be signed and encrypted.",
+            hint="Set all of HAB_LMDI_SENDER_CERT, HAB_LMDI_SENDER_KEY and "
+            "HAB_LMDI_RECIPIENT_CERT, or none (see docs/operations.md).",
+            id="hab.W006",
+        )
+    ]
