@@ -419,6 +419,15 @@ def test_configured_credentials_names_the_missing_settings(settings, tmp_path, s
     credentials = env.configured_credentials()
     assert credentials.sender.thumbprint == sender.thumbprint
     assert credentials.recipient_certificate == registry[1]
+    envelope = env.seal_configured(
+        BUNDLE,
+        credentials=credentials,
+        organisation_number=ORG,
+        period_from=PERIOD_FROM,
+        period_to=PERIOD_TO,
+        generated_at=GENERATED_AT,
+    )
+    assert opened(envelope, sender, registry) == BUNDLE
 
 
 def test_check_deploy_warns_when_only_some_are_set(settings):

@@ -374,6 +374,27 @@ def seal(
     return envelope
 
 
+def seal_configured(
+    bundle_json: bytes,
+    *,
+    credentials: LmdiCredentials,
+    organisation_number: str,
+    period_from: datetime,
+    period_to: datetime,
+    generated_at: datetime,
+) -> dict[str, str]:
+    """``seal`` with the certificates of ``configured_credentials()`` (or any LmdiCredentials)."""
+    return seal(
+        bundle_json,
+        sender=credentials.sender,
+        recipient_certificate=credentials.recipient_certificate,
+        organisation_number=organisation_number,
+        period_from=period_from,
+        period_to=period_to,
+        generated_at=generated_at,
+    )
+
+
 # --- checking and opening ----------------------------------------------------------------
 
 
