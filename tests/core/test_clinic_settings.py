@@ -1,5 +1,5 @@
-"""The clinic lead's settings page (the idle lock of shared tablets) and each user's
-own lock-screen PIN."""
+"""The clinic lead's settings page (the idle lock of shared tablets, the organisation
+number) and each user's own lock-screen PIN."""
 
 from __future__ import annotations
 
@@ -86,6 +86,87 @@ def test_the_database_refuses_a_value_out_of_range(clinics):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Clinic.objects.filter(code="oslo").update(idle_lock_minutes=0)
+
+
+# A made-up organisation number with a valid check digit (modulus 11), and one without;
+# 100000008 has a valid check digit but starts with 1 (only 8 and 9 are used).
+ORG_NUMBER = "990000018"
+ORG_NUMBER_WRONG_CHECK = "990000017"
+
+
+def test_the_clinic_lead_sets_the_organisation_number_and_it_is_logged(web_as, clinics):
+    client = lead(web_as)
+    assert 'name="org_number"' in client.get("/clinic/settings/").content.decode()
+
+    # Typed as on a letter, in groups of three: the digits are kept.
+    response = client.post(
+        "/clinic/settings/", {"idle_lock_minutes": "2", "org_number": "990 000 018"}
+    )
+
+    assert response.status_code == 302
+    assert Clinic.objects.get(code="oslo").org_number == ORG_NUMBER
+    assert Clinic.objects.get(code="bergen").org_number == ""
+    event = SecurityEvent.objects.get(kind="settings_changed")
+    assert event.details == {"org_number": {"before": "", "after": ORG_NUMBER}}
+    assert f'value="{ORG_NUMBER}"' in client.get("/clinic/settings/").content.decode()
+
+
+def test_changing_both_settings_logs_both(web_as, clinics):
+    lead(web_as).post("/clinic/settings/", {"idle_lock_minutes": "5", "org_number": ORG_NUMBER})
+
+    assert SecurityEvent.objects.get(kind="settings_changed").details == {
+        "idle_lock_minutes": {"before": 2, "after": 5},
+        "org_number": {"before": "", "after": ORG_NUMBER},
+    }
+
+
+@pytest.mark.parametrize(
+    "typed", [ORG_NUMBER_WRONG_CHECK, "99000001", "9900000180", "100000008", "99000001x"]
+)
+def test_an_organisation_number_that_will_not_do_is_refused_beside_the_field(
+    web_as, clinics, typed
+):
+    Clinic.objects.filter(code="oslo").update(org_number=ORG_NUMBER)
+
+    response = lead(web_as).post(
+        "/clinic/settings/", {"idle_lock_minutes": "5", "org_number": typed}
+    )
+
+    assert response.status_code == 200
+    assert "Not a valid organisation number" in str(response.context["form"].errors["org_number"])
+    assert "idle_lock_minutes" not in response.context["form"].errors
+    oslo = Clinic.objects.get(code="oslo")
+    # Nothing is changed, not even the valid setting sent with it.
+    assert (oslo.org_number, oslo.idle_lock_minutes) == (ORG_NUMBER, 2)
+    assert SecurityEvent.objects.count() == 0
+
+
+def test_the_clinic_lead_may_remove_the_organisation_number(web_as, clinics):
+    Clinic.objects.filter(code="oslo").update(org_number=ORG_NUMBER)
+
+    lead(web_as).post("/clinic/settings/", {"idle_lock_minutes": "2", "org_number": ""})
+
+    assert Clinic.objects.get(code="oslo").org_number == ""
+    assert SecurityEvent.objects.get().details == {
+        "org_number": {"before": ORG_NUMBER, "after": ""}
+    }
+
+
+def test_the_service_leaves_a_setting_it_is_not_given(staff, clinics):
+    clinic_settings_update(
+        by=staff["clinic_lead.oslo"], clinic=clinics["oslo"], org_number=ORG_NUMBER
+    )
+    clinic_settings_update(
+        by=staff["clinic_lead.oslo"], clinic=clinics["oslo"], idle_lock_minutes=4
+    )
+
+    oslo = Clinic.objects.get(code="oslo")
+    assert (oslo.org_number, oslo.idle_lock_minutes) == (ORG_NUMBER, 4)
+    with pytest.raises(Forbidden):
+        clinic_settings_update(
+            by=staff["clinic_lead.bergen"], clinic=clinics["oslo"], org_number=""
+        )
+    assert Clinic.objects.get(code="oslo").org_number == ORG_NUMBER
 
 
 def pin_page(web_as, **data):

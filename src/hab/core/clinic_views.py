@@ -27,6 +27,16 @@ class ClinicSettingsForm(forms.Form):
             "data until the person logged in gives their PIN or password."
         ),
     )
+    org_number = forms.CharField(
+        label=gettext_lazy("Organisation number"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        help_text=gettext_lazy(
+            "The nine digits of the unit that runs the clinic in Enhetsregisteret. It "
+            "identifies the clinic in FHIR documents and in reports to Legemiddelregisteret."
+        ),
+    )
 
 
 @staff_view
@@ -35,7 +45,8 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
     if not policy.can(request.user, policy.Action.CLINIC_SETTINGS_EDIT, clinic):
         raise Forbidden(_("Only the clinic lead changes the clinic's settings."))
     form = ClinicSettingsForm(
-        request.POST or None, initial={"idle_lock_minutes": clinic.idle_lock_minutes}
+        request.POST or None,
+        initial={"idle_lock_minutes": clinic.idle_lock_minutes, "org_number": clinic.org_number},
     )
 
     def save(data: dict) -> HttpResponse:
@@ -43,6 +54,7 @@ def clinic_settings(request: HttpRequest) -> HttpResponse:
             by=request.user,
             clinic=clinic,
             idle_lock_minutes=data["idle_lock_minutes"],
+            org_number=data["org_number"],
             request=request,
         )
         messages.success(request, _("The clinic settings are saved."))

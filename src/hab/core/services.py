@@ -293,29 +293,53 @@ def pin_remove(*, user: User, password: str, request: HttpRequest | None = None)
 
 @transaction.atomic
 def clinic_settings_update(
-    *, by: User, clinic: Clinic, idle_lock_minutes: int, request: HttpRequest | None = None
+    *,
+    by: User,
+    clinic: Clinic,
+    idle_lock_minutes: int | None = None,
+    org_number: str | None = None,
+    request: HttpRequest | None = None,
 ) -> Clinic:
-    """The clinic lead's settings of the clinic; the change is in the security log."""
+    """The clinic lead's settings of the clinic (``None`` leaves a setting as it is); each
+    change is in the security log with its value before and after."""
     if not policy.can(by, policy.Action.CLINIC_SETTINGS_EDIT, clinic):
         raise Forbidden(_("Only the clinic lead changes the clinic's settings."))
-    if not rules.idle_lock_minutes_valid(idle_lock_minutes):
-        raise Invalid.one(
-            "idle_lock_minutes",
-            _("Give %(min)d to %(max)d minutes.")
-            % {"min": rules.IDLE_LOCK_MIN_MINUTES, "max": rules.IDLE_LOCK_MAX_MINUTES},
+    errors: list[FieldError] = []
+    if idle_lock_minutes is not None and not rules.idle_lock_minutes_valid(idle_lock_minutes):
+        errors.append(
+            FieldError(
+                "idle_lock_minutes",
+                _("Give %(min)d to %(max)d minutes.")
+                % {"min": rules.IDLE_LOCK_MIN_MINUTES, "max": rules.IDLE_LOCK_MAX_MINUTES},
+            )
         )
+    if org_number is not None:
+        # Written as on letters ("999 000 019") or as one number: the digits are stored.
+        org_number = "".join(org_number.split())
+        if org_number and not rules.org_number_valid(org_number):
+            errors.append(
+                FieldError("org_number", _("Not a valid organisation number (nine digits)."))
+            )
+    if errors:
+        raise Invalid(errors)
     clinic = Clinic.objects.select_for_update().get(pk=clinic.pk)
-    before = clinic.idle_lock_minutes
-    if before == idle_lock_minutes:
+    wanted = {"idle_lock_minutes": idle_lock_minutes, "org_number": org_number}
+    changes = {
+        name: {"before": getattr(clinic, name), "after": value}
+        for name, value in wanted.items()
+        if value is not None and value != getattr(clinic, name)
+    }
+    if not changes:
         return clinic
-    clinic.idle_lock_minutes = idle_lock_minutes
-    clinic.save(update_fields=["idle_lock_minutes"])
+    for name, change in changes.items():
+        setattr(clinic, name, change["after"])
+    clinic.save(update_fields=list(changes))
     security_event_record(
         user=by,
         kind=SecurityEventKind.SETTINGS_CHANGED,
         request=request,
         clinic=clinic,
-        details={"idle_lock_minutes": {"before": before, "after": idle_lock_minutes}},
+        details=changes,
     )
     return clinic
 
