@@ -20,7 +20,17 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ReadOnly):
-    list_display = ["name", "code", "clinic", "medication", "form", "concentration_mg_per_ml"]
+    list_display = [
+        "name",
+        "code",
+        "clinic",
+        "medication",
+        "form",
+        "concentration_mg_per_ml",
+        "fest_dose_id",
+        "fest_lmr_number",
+        "fest_item_number",
+    ]
     list_filter = ["clinic"]
 
 

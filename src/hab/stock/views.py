@@ -423,10 +423,11 @@ def products(request: HttpRequest) -> HttpResponse:
         request,
         form,
         title=_("Add a product"),
-        intro=_("Products at the clinic: %(names)s.")
-        % {"names": ", ".join(p.name for p in Product.objects.filter(clinic=clinic)) or "–"},
         cancel_url=_overview(),
         save=save,
+        template="stock/products.html",
+        # With their FEST ids: a report to Legemiddelregisteret names a product by them.
+        extra={"products": Product.objects.filter(clinic=clinic).order_by("name")},
     )
 
 
