@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 from django.contrib.auth.models import Permission
-from fhir.resources.bundle import Bundle
+from fhir.resources.R4B.bundle import Bundle
 
 from hab.core import clock
 from hab.core.access import Actor

@@ -161,8 +161,32 @@ def _ids(scope: Scope) -> list[int]:
     return list(scope.patients)
 
 
-def tables(scope: Scope) -> list[Table]:
+# A day's total, for doses_daily and the FHIR Bundle alike: the current records (corrections
+# applied) of the doses given in full or in part. (PostgreSQL's COPY of doses_daily spells
+# the same in SQL; a test holds the two equal.)
+GIVEN = Q(status__in=("given", "partial"))
+
+
+def current_doses(scope: Scope):
     from hab.dosing.models import Administration
+
+    return not_corrected(Administration.objects.filter(patient_id__in=_ids(scope)))
+
+
+def given_doses(among: Q | None = None) -> Count:
+    return Count("pk", filter=GIVEN if among is None else GIVEN & among)
+
+
+def given_mg(among: Q | None = None) -> Sum:
+    return Sum("dose_mg", filter=GIVEN if among is None else GIVEN & among, default=0)
+
+
+def mg(total) -> float:
+    """A day's total as exported: mg to one decimal."""
+    return round(float(total), 1)
+
+
+def tables(scope: Scope) -> list[Table]:
     from hab.incidents.models import Incident, Severity
     from hab.incidents.models import Kind as IncidentKind
     from hab.intake.models import EndReason, Episode
@@ -297,15 +321,14 @@ def tables(scope: Scope) -> list[Table]:
     # administrations per patient-day, summed by the database (tens of millions of records
     # at national scale: Python sees one row per patient-day)
     def dose_rows() -> Iterator[tuple]:
-        current = not_corrected(Administration.objects.filter(patient_id__in=_ids(scope)))
-        given = Q(status__in=("given", "partial"))
         dam = Q(group="dam")
         days = (
-            current.values("patient_id", "day")
+            current_doses(scope)
+            .values("patient_id", "day")
             .annotate(
-                dam_doses=Count("pk", filter=given & dam),
-                dam_mg=Sum("dose_mg", filter=given & dam, default=0),
-                other_mg=Sum("dose_mg", filter=given & ~dam, default=0),
+                dam_doses=given_doses(dam),
+                dam_mg=given_mg(dam),
+                other_mg=given_mg(~dam),
                 withheld=Count("pk", filter=Q(status="withheld")),
                 refused=Count("pk", filter=Q(status="refused")),
                 missed=Count("pk", filter=Q(status="missed")),
@@ -336,8 +359,8 @@ def tables(scope: Scope) -> list[Table]:
                 rid[patient_id],
                 (day - scope.day0[patient_id]).days,
                 dam_doses,
-                round(float(dam_mg), 1),
-                round(float(other_mg), 1),
+                mg(dam_mg),
+                mg(other_mg),
                 withheld,
                 refused,
                 missed,
@@ -348,7 +371,7 @@ def tables(scope: Scope) -> list[Table]:
         """The rows of ``dose_rows`` formatted by PostgreSQL: the same sums rounded to one
         decimal (a numeric of scale 1 prints as Python prints the rounded float), the
         research id and the day-0 joined from the scope. Python only moves the bytes."""
-        records = not_corrected(Administration.objects.filter(patient_id__in=_ids(scope)))
+        records = current_doses(scope)
         # .order_by(): without it the records come sorted by the model's own ordering
         # (time given), a sort of every record that the grouping then throws away.
         inner, inner_params = (
@@ -839,6 +862,7 @@ def _readme(scope: Scope, tables_: list[Table], fmt: str) -> str:
         ),
         "Text cells that a spreadsheet would read as a formula (starting with =, +, -, @, "
         "a tab or a carriage return) begin with an apostrophe in the CSV files.",
+        FHIR_DATES_EN,
         "Coded variables and their labels are in codebook.csv. Tables:",
         "",
         *[f"- {t.name}: {t.label_en} ({t.count} rows)" for t in tables_],
@@ -862,6 +886,7 @@ def _readme(scope: Scope, tables_: list[Table], fmt: str) -> str:
         ),
         "Tekstceller som et regneark ville lest som en formel (som begynner med =, +, -, @, "
         "tabulator eller vognretur) begynner med en apostrof i CSV-filene.",
+        FHIR_DATES_NB,
         "Kodede variabler og etiketter står i codebook.csv. Tabeller:",
         "",
         *[f"- {t.name}: {t.label_nb} ({t.count} rader)" for t in tables_],
@@ -894,86 +919,266 @@ def write_zip(scope: Scope, fmt: str, target) -> dict[str, int]:
     return {t.name: t.count for t in tables_}
 
 
+# --- FHIR ------------------------------------------------------------------------------------
+
+STUDY_DAY = "urn:hab:study-day"
+SHIFTED_DAY0 = datetime.date(2000, 1, 1)
+ATC_SYSTEM = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+DOSES_GIVEN = "urn:hab:doses-given"
+FHIR_DATES_EN = (
+    "In the FHIR Bundle (format fhir) every date is a whole day (no time of day) and carries "
+    f"its study day exactly, as the extension {STUDY_DAY} (valueInteger) on the date itself. "
+    "Without calendar dates, study day N is written as the date 2000-01-01 plus N days: a "
+    "shifted calendar that keeps the intervals but no real date."
+)
+FHIR_DATES_NB = (
+    "I FHIR-bundelen (format fhir) er hver dato en hel dag (uten klokkeslett) og har "
+    f"studiedagen sin nøyaktig som utvidelsen {STUDY_DAY} (valueInteger) på selve datoen. "
+    "Uten kalenderdatoer skrives studiedag N som datoen 2000-01-01 pluss N dager: en forskjøvet "
+    "kalender som beholder intervallene, men ingen ekte dato."
+)
+
+
+def _fhir_date(scope: Scope, patient_id: int, name: str, day: datetime.date | None) -> dict:
+    """The element ``name`` (a FHIR date or dateTime) for ``day``, with its study day as an
+    extension on the value: the calendar date where the scope allows dates, else the study
+    day written on the shifted calendar that starts at 2000-01-01 (day 0)."""
+    if day is None:
+        return {}
+    study_day = scope.day(patient_id, day)
+    written = day if scope.with_dates else SHIFTED_DAY0 + datetime.timedelta(days=study_day)
+    return {
+        name: written.isoformat(),
+        f"_{name}": {"extension": [{"url": STUDY_DAY, "valueInteger": study_day}]},
+    }
+
+
+def _english(choices) -> dict[str, str]:
+    from django.utils import translation
+
+    with translation.override("en"):
+        return {value: str(label) for value, label in choices}
+
+
+def _group_atc() -> dict[str, str]:
+    """The ATC code of each dose group (one substance per group)."""
+    from hab.dosing.rules import MEDICATION_GROUP
+    from hab.prescribing.models import ATC
+
+    return {str(MEDICATION_GROUP[medication]): code for medication, code in ATC.items()}
+
+
 def write_fhir(scope: Scope, target) -> dict[str, int]:
-    """A FHIR R5 Bundle (collection): a Patient per research id (no other identifier) and
-    a QuestionnaireResponse per current follow-up response. Written entry by entry."""
-    from fhir.resources.patient import Patient as FhirPatient
-    from fhir.resources.questionnaireresponse import QuestionnaireResponse
+    """A FHIR R4B Bundle (collection), written entry by entry: a Patient per research id (no
+    other identifier), an EpisodeOfCare per episode, a MedicationAdministration per
+    patient-day and dose group with a dose given (the day's total and number of doses, the
+    sums of ``doses_daily``), and a QuestionnaireResponse per current follow-up response.
 
-    from hab.research.models import Answer, ItemType, Response
+    R4B, not fhir.resources' default R5: Legemiddelregisteret's guide is FHIR R4. What
+    differs here: MedicationAdministration has ``medicationCodeableConcept`` and
+    ``effectivePeriod`` (R5: ``medication`` as a CodeableReference and ``occurence[x]``);
+    EpisodeOfCare's ``type`` carries the phase, and an extension the end reason (R4B has no
+    element for it); QuestionnaireResponse.questionnaire is a canonical in both but optional
+    in R4B (R5 requires it), and ``authored`` is a dateTime, here a whole day.
 
-    counts = {"Patient": 0, "QuestionnaireResponse": 0}
-    target.write(b'{"resourceType":"Bundle","type":"collection","entry":[')
+    Dates: see ``FHIR_DATES_EN``. Ids are research ids and running numbers per patient (the
+    episode number is that of the ``episodes`` table); no HAB database id. Answers are read
+    a batch of responses at a time, so the queries do not grow with the responses."""
+    from fhir.resources.R4B.episodeofcare import EpisodeOfCare
+    from fhir.resources.R4B.medicationadministration import MedicationAdministration
+    from fhir.resources.R4B.patient import Patient as FhirPatient
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from hab.intake.models import EndReason, Episode, Phase
+
+    counts = {
+        "Patient": 0,
+        "EpisodeOfCare": 0,
+        "MedicationAdministration": 0,
+        "QuestionnaireResponse": 0,
+    }
+    dates = "calendar" if scope.with_dates else "shifted"
+    target.write(
+        b'{"resourceType":"Bundle","meta":{"tag":[{"system":"urn:hab:export-dates","code":"'
+        + dates.encode()
+        + b'"}]},"type":"collection","entry":['
+    )
     first = True
 
-    def entry(resource) -> None:
+    def entry(model, data: dict) -> None:
+        """Writes the resource as built; checked against its R4B model, except the daily
+        doses after the first (a million patient-days at national scale, at a millisecond
+        each; their shape is this code's alone, and the tests check every one)."""
         nonlocal first
-        data = resource.model_dump_json(exclude_none=True)
-        body = f'{"" if first else ","}{{"fullUrl":"urn:uuid:{resource.id}","resource":{data}}}'
-        target.write(body.encode())
+        kind = model.get_resource_type()
+        resource = {"resourceType": kind, **data}
+        if kind != "MedicationAdministration" or not counts[kind]:
+            model.model_validate(resource)
+        body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+        url = f"urn:uuid:{data['id']}"
+        target.write(f'{"" if first else ","}{{"fullUrl":"{url}","resource":{body}}}'.encode())
         first = False
+        counts[kind] += 1
+
+    def patient(patient_id: int) -> dict:
+        return {"reference": f"Patient/{scope.patients[patient_id].lower()}"}
+
+    def concept(system: str, code: str, display: str) -> dict:
+        return {"coding": [{"system": system, "code": code, "display": display}]}
 
     for research_id in scope.patients.values():
         entry(
-            FhirPatient(
-                id=research_id.lower(),
-                identifier=[{"system": "urn:hab:research-id", "value": research_id}],
-            )
+            FhirPatient,
+            {
+                "id": research_id.lower(),
+                "identifier": [{"system": "urn:hab:research-id", "value": research_id}],
+            },
         )
-        counts["Patient"] += 1
-    current = not_corrected(Response.objects.filter(follow_up__patient_id__in=list(scope.patients)))
-    for response in current.select_related("follow_up", "instrument").iterator(chunk_size=500):
-        patient_id = response.follow_up.patient_id
-        items = []
-        for answer in Answer.objects.filter(response=response).select_related("item"):
-            item = answer.item
-            if item.type == ItemType.TEXT:
-                if not scope.free_text:
-                    continue
-                value = {"valueString": answer.value_text}
-            elif item.type == ItemType.DATE:
-                if scope.with_dates and answer.value_date:
-                    value = {"valueDate": answer.value_date.isoformat()}
-                else:
-                    value = {"valueInteger": scope.day(patient_id, answer.value_date)}
-            elif item.type == ItemType.YES_NO:
-                value = {"valueBoolean": bool(answer.value_int)}
-            elif item.type == ItemType.CHOICE:
-                value = {
-                    "valueCoding": {
-                        "system": f"urn:hab:{item.instrument_id}:{item.code}",
-                        "code": str(answer.value_int),
-                    }
+
+    # Episodes, numbered per patient as in the episodes table.
+    clinic_code = dict(Clinic.objects.values_list("pk", "code"))
+    phases, reasons = _english(Phase.choices), _english(EndReason.choices)
+    number: dict[int, int] = {}
+    for patient_id, clinic_id, admitted, ended, reason, phase in (
+        Episode.objects.filter(patient_id__in=_ids(scope))
+        .order_by("patient_id", "admitted_on", "pk")
+        .values_list("patient_id", "clinic_id", "admitted_on", "ended_on", "end_reason", "phase")
+        .iterator(chunk_size=CHUNK)
+    ):
+        number[patient_id] = number.get(patient_id, 0) + 1
+        ending = {
+            "extension": [
+                {
+                    "url": "urn:hab:end-reason",
+                    "valueCodeableConcept": concept(
+                        "urn:hab:end-reason", reason, reasons.get(reason, reason)
+                    ),
                 }
-            else:
-                value = {"valueInteger": answer.value_int}
-            if any(v is None for v in value.values()):
-                continue
-            items.append({"linkId": item.code, "answer": [value]})
-        day = scope.day(patient_id, response.answered_on)
-        extra = {"authored": response.answered_on.isoformat()} if scope.with_dates else {}
+            ]
+        }
         entry(
-            QuestionnaireResponse(
-                id=f"r{response.pk}",
-                status="completed",
-                questionnaire=(
-                    f"urn:hab:questionnaire:{response.instrument.code}|{response.instrument.version}"
-                ),
-                subject={"reference": f"Patient/{scope.patients[patient_id].lower()}"},
-                item=[
-                    {
-                        "linkId": "timepoint",
-                        "answer": [{"valueString": response.follow_up.timepoint}],
-                    },
-                    {"linkId": "study_day", "answer": [{"valueInteger": day}]},
-                    *items,
-                ],
-                **extra,
-            )
+            EpisodeOfCare,
+            {
+                "id": f"{scope.patients[patient_id].lower()}-e{number[patient_id]}",
+                **(ending if ended and reason else {}),
+                "status": "finished" if ended else "active",
+                "type": [concept("urn:hab:episode-phase", phase, phases.get(phase, phase))],
+                "patient": patient(patient_id),
+                "managingOrganization": {"display": clinic_code[clinic_id]},
+                "period": _fhir_date(scope, patient_id, "start", admitted)
+                | _fhir_date(scope, patient_id, "end", ended),
+            },
         )
-        counts["QuestionnaireResponse"] += 1
+
+    # A day's total per dose group: doses_daily's sums, kept apart by group.
+    atc = _group_atc()
+    days = (
+        current_doses(scope)
+        .filter(GIVEN)
+        .values("patient_id", "day", "group")
+        .annotate(doses=given_doses(), total=given_mg())
+        .order_by("patient_id", "day", "group")
+        .values_list("patient_id", "day", "group", "doses", "total")
+    )
+    for patient_id, day, group, doses, total in days.iterator(chunk_size=CHUNK):
+        study_day = scope.day(patient_id, day)
+        coding = [{"system": ATC_SYSTEM, "code": atc[group]}] if group in atc else []
+        entry(
+            MedicationAdministration,
+            {
+                "id": f"{scope.patients[patient_id].lower()}-{group}-d{study_day}",
+                "extension": [{"url": DOSES_GIVEN, "valueInteger": doses}],
+                "status": "completed",
+                "medicationCodeableConcept": {
+                    **({"coding": coding} if coding else {}),
+                    "text": group,
+                },
+                "subject": patient(patient_id),
+                "effectivePeriod": _fhir_date(scope, patient_id, "start", day)
+                | _fhir_date(scope, patient_id, "end", day),
+                "dosage": {
+                    "dose": {"value": mg(total), "unit": "mg", "system": UCUM, "code": "mg"}
+                },
+            },
+        )
+
+    _write_responses(scope, entry, patient, QuestionnaireResponse)
     target.write(b"]}")
     return counts
+
+
+def _write_responses(scope: Scope, entry, patient, model) -> None:
+    """A QuestionnaireResponse per current response; the answers of a batch of responses
+    read in one query."""
+    from hab.research.models import Answer, Item, ItemType, Response
+
+    items = {
+        pk: (code, kind, order, instrument)
+        for pk, code, kind, order, instrument in Item.objects.values_list(
+            "pk", "code", "type", "order", "instrument__code"
+        )
+        if kind != ItemType.TEXT or scope.free_text
+    }
+    responses = (
+        not_corrected(Response.objects.filter(follow_up__patient_id__in=_ids(scope)))
+        .order_by("follow_up__patient_id", "answered_on", "pk")
+        .values_list(
+            "pk",
+            "follow_up__patient_id",
+            "follow_up__timepoint",
+            "answered_on",
+            "instrument__code",
+            "instrument__version",
+        )
+    )
+    number: dict[int, int] = {}
+    for batch in _chunks(responses.iterator(chunk_size=500), 500):
+        answers: dict[int, list[tuple]] = {}
+        for response_id, item_id, value_int, value_date, value_text in Answer.objects.filter(
+            response_id__in=[row[0] for row in batch], item_id__in=list(items)
+        ).values_list("response_id", "item_id", "value_int", "value_date", "value_text"):
+            answers.setdefault(response_id, []).append(
+                (items[item_id], value_int, value_date, value_text)
+            )
+        for response_id, patient_id, timepoint, answered, instrument, version in batch:
+            number[patient_id] = number.get(patient_id, 0) + 1
+            given = sorted(answers.get(response_id, []), key=lambda a: (a[0][2], a[0][0]))
+            found = []
+            for (code, kind, _order, item_instrument), value_int, value_date, text in given:
+                if kind == ItemType.TEXT:
+                    value = {"valueString": text} if text else {}
+                elif kind == ItemType.DATE:
+                    value = _fhir_date(scope, patient_id, "valueDate", value_date)
+                elif value_int is None:
+                    value = {}
+                elif kind == ItemType.YES_NO:
+                    value = {"valueBoolean": bool(value_int)}
+                elif kind == ItemType.CHOICE:
+                    system = f"urn:hab:{item_instrument}:v{version}:{code}"
+                    value = {"valueCoding": {"system": system, "code": str(value_int)}}
+                else:
+                    value = {"valueInteger": value_int}
+                if value:
+                    found.append({"linkId": code, "answer": [value]})
+            entry(
+                model,
+                {
+                    "id": f"{scope.patients[patient_id].lower()}-q{number[patient_id]}",
+                    "status": "completed",
+                    "questionnaire": f"urn:hab:questionnaire:{instrument}|{version}",
+                    "subject": patient(patient_id),
+                    **_fhir_date(scope, patient_id, "authored", answered),
+                    "item": [
+                        {"linkId": "timepoint", "answer": [{"valueString": timepoint}]},
+                        {
+                            "linkId": "study_day",
+                            "answer": [{"valueInteger": scope.day(patient_id, answered)}],
+                        },
+                        *found,
+                    ],
+                },
+            )
 
 
 def export(user: User, fmt: str, clinic: str = "", *, free_text: bool = False) -> Exported:
