@@ -22,6 +22,7 @@ MENU = [
     (_("Protocol"), "prescribing:protocol", Action.BOARD_VIEW),
     (_("Rota"), "operations:week", Action.ROTA_VIEW),
     (_("Evaluation"), "evaluation:dashboard", Action.EVALUATION_VIEW),
+    (_("Medicines registry"), "interop:lmdi", Action.LMDI_REPORT),
     (_("Clinic settings"), "clinic-settings", Action.CLINIC_SETTINGS_EDIT),
     (_("Roles"), "clinic-roles", Action.ROLE_CHANGE),
 ]
