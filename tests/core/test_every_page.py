@@ -46,8 +46,15 @@ PO = Path(settings.LOCALE_PATHS[0]) / "nb" / "LC_MESSAGES" / "django.po"
 # Not pages of HAB's own: Django's admin, the JSON API (its docs are Swagger's), the
 # login flow and the language switch (they answer with redirects).
 SKIPPED_PREFIXES = ("/admin/", "/api/", "/i18n/", "/login/", "/logout/", "/oidc/", "/static/")
-# Downloads that are not documents a person reads: archives and data files.
-SKIPPED_TYPES = ("application/zip", "application/json", "text/csv", "application/octet-stream")
+# Downloads that are not documents a person reads: archives and data files (the FHIR
+# document a patient's record is handed over in is data for the next service's system).
+SKIPPED_TYPES = (
+    "application/zip",
+    "application/json",
+    "application/fhir+json",
+    "text/csv",
+    "application/octet-stream",
+)
 # Links followed from the pages: at most this many new URLs per named URL.
 FOLLOW_PER_NAME = 2
 
