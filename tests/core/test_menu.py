@@ -34,4 +34,3 @@ def test_the_report_is_the_current_item_on_its_page(web_as):
     html = page.content.decode()
     assert f'{LINK} aria-current="page"' in html
     assert html.count('aria-current="page"') == 1
-
