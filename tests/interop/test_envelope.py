@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
@@ -26,39 +26,18 @@ from cryptography.x509.oid import NameOID
 from hab.core.checks import check_lmdi_certificates
 from hab.interop import envelope as env
 from hab.interop.envelope import EnvelopeError, LmdiCredentials, SenderCredentials
+from tests.interop.certificates import certificate, rsa_key, write_pem_files
 
 OSLO = ZoneInfo("Europe/Oslo")
 GENERATED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=OSLO)
 PERIOD_FROM = datetime(2026, 2, 1, tzinfo=OSLO)
 PERIOD_TO = datetime(2026, 3, 1, tzinfo=OSLO) - timedelta(seconds=1)
-VALID_FROM = datetime(2025, 1, 1, tzinfo=UTC)
-VALID_TO = datetime(2028, 1, 1, tzinfo=UTC)
 BUNDLE = json.dumps(
     {"resourceType": "Bundle", "type": "transaction", "entry": [{"note": "Blåbær ø"}]},
     ensure_ascii=False,
 ).encode("utf-8")
 ORG = "974589095"
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
-
-
-def certificate(key, name, *, valid_from=VALID_FROM, valid_to=VALID_TO, subject_extra=()):
-    subject = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, name), *subject_extra],
-    )
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .sign(key, hashes.SHA256())
-    )
-
-
-def rsa_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 @pytest.fixture(scope="module")
@@ -345,27 +324,6 @@ def test_the_organisation_number_must_match_an_enterprise_certificate(registry):
 
 
 # --- PEM files and settings ---------------------------------------------------------------
-
-
-def write_pem_files(tmp_path, sender, registry, password=None):
-    encryption = (
-        serialization.BestAvailableEncryption(password.encode())
-        if password
-        else serialization.NoEncryption()
-    )
-    paths = {
-        "cert": tmp_path / "sender-cert.pem",
-        "key": tmp_path / "sender-key.pem",
-        "recipient": tmp_path / "lmr.pem",
-    }
-    paths["cert"].write_bytes(sender.certificate.public_bytes(serialization.Encoding.PEM))
-    paths["key"].write_bytes(
-        sender.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-        )
-    )
-    paths["recipient"].write_bytes(registry[1].public_bytes(serialization.Encoding.PEM))
-    return paths
 
 
 def test_pem_files_load_with_and_without_a_password(tmp_path, sender, registry):
