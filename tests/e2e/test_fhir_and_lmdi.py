@@ -117,7 +117,7 @@ def test_the_clinic_lead_reports_the_doses_to_legemiddelregisteret(
     screenshot(page, "lmdi-report")
 
     with page.expect_download() as download:
-        page.get_by_role("button", name=nb("Save")).click()
+        page.get_by_role("button", name=nb("Download the report")).click()
     assert download.value.suggested_filename == f"lmdi-oslo-{start}-{end}.zip"
     with zipfile.ZipFile(download.value.path()) as archive:
         names = archive.namelist()
@@ -143,7 +143,7 @@ def test_the_clinic_lead_reports_the_doses_to_legemiddelregisteret(
 
     # A period that ends after today is refused beside its field, and nothing is logged.
     page.locator("#id_date_to").fill((TODAY + timedelta(days=1)).isoformat())
-    page.get_by_role("button", name=nb("Save")).click()
+    page.get_by_role("button", name=nb("Download the report")).click()
     expect(page.locator("#id_date_to_error")).to_have_text(nb("The period cannot end after today."))
     expect(page.locator("#id_date_to")).to_have_attribute("aria-invalid", "true")
     check_accessibility(page)

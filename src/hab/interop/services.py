@@ -64,7 +64,10 @@ def _sealer(clinic: Clinic, start: datetime.date, end: datetime.date):
     try:
         credentials = envelope.configured_credentials()
     except envelope.EnvelopeError as error:
-        raise Invalid.one("sealed", str(error)) from error
+        raise Invalid.one(
+            "sealed",
+            _("Signing for Legemiddelregisteret is not set up (%(detail)s)") % {"detail": error},
+        ) from error
     period_from = datetime.datetime.combine(start, datetime.time.min, tzinfo=codes.OSLO)
     period_to = datetime.datetime.combine(end, datetime.time.max, tzinfo=codes.OSLO)
 

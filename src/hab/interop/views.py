@@ -92,4 +92,5 @@ def lmdi_page(request: HttpRequest) -> HttpResponse:
         % {"clinic": clinic.name},
         cancel_url=reverse("home"),
         save=save,
+        extra={"submit_label": _("Download the report")},
     )
