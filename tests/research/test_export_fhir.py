@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import uuid
 from collections import defaultdict
 from datetime import timedelta
 
@@ -133,7 +134,26 @@ def study_day(element: dict, name: str) -> int:
 
 
 def research_id(reference: dict) -> str:
-    return reference["reference"].removeprefix("Patient/").upper()
+    """The research id of the Patient a reference points at (by its fullUrl)."""
+    for rid in Patient.objects.values_list("research_id", flat=True):
+        if export.research_url("Patient", rid.lower()) == reference["reference"]:
+            return rid
+    raise AssertionError(f"{reference} points at no patient")
+
+
+def test_every_full_url_is_a_uuid_and_every_reference_resolves(dosed, staff):
+    entries = json.loads(written(staff))["entry"]
+    urls = {entry["fullUrl"] for entry in entries}
+
+    for url in urls:
+        uuid.UUID(url.removeprefix("urn:uuid:"))
+    references = {
+        value["reference"]
+        for entry in entries
+        for value in entry["resource"].values()
+        if isinstance(value, dict) and "reference" in value
+    }
+    assert references and references <= urls
 
 
 def test_every_resource_parses_as_fhir_r4b(dosed, staff):

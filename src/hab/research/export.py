@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import tempfile
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -969,6 +970,12 @@ def _group_atc() -> dict[str, str]:
     return {str(MEDICATION_GROUP[medication]): code for medication, code in ATC.items()}
 
 
+def research_url(kind: str, resource_id: str) -> str:
+    """A resource's fullUrl in the research Bundle: a name-based UUID of its type and
+    research id, the same in every export, saying nothing the id does not."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'urn:hab:research:{kind}/{resource_id}')}"
+
+
 def write_fhir(scope: Scope, target) -> dict[str, int]:
     """A FHIR R4B Bundle (collection), written entry by entry: a Patient per research id (no
     other identifier), an EpisodeOfCare per episode, a MedicationAdministration per
@@ -1016,13 +1023,13 @@ def write_fhir(scope: Scope, target) -> dict[str, int]:
         if kind != "MedicationAdministration" or not counts[kind]:
             model.model_validate(resource)
         body = json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
-        url = f"urn:uuid:{data['id']}"
+        url = research_url(kind, data["id"])
         target.write(f'{"" if first else ","}{{"fullUrl":"{url}","resource":{body}}}'.encode())
         first = False
         counts[kind] += 1
 
     def patient(patient_id: int) -> dict:
-        return {"reference": f"Patient/{scope.patients[patient_id].lower()}"}
+        return {"reference": research_url("Patient", scope.patients[patient_id].lower())}
 
     def concept(system: str, code: str, display: str) -> dict:
         return {"coding": [{"system": system, "code": code, "display": display}]}
