@@ -20,7 +20,6 @@ import argparse
 import datetime
 import multiprocessing
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -76,7 +75,6 @@ def main() -> None:
     parser.add_argument("--out")
     options = parser.parse_args()
     setup()
-    import django
     from django.db import connection
 
     first = datetime.date(options.year, 1, 1)
@@ -100,15 +98,7 @@ def main() -> None:
             f"{'yes' if per_150k < TARGET_S else '**no**'} |"
         )
         print(rows[-1], flush=True)
-    with connection.cursor() as cursor:
-        vendor = connection.vendor
-        cursor.execute("select sqlite_version()" if vendor == "sqlite" else "show server_version")
-        version = cursor.fetchone()[0]
-    header = (
-        f"{datetime.date.today()}, {vendor} {version}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, {os.cpu_count()} CPUs (load average {load:.1f} at the "
-        f"start, {os.getloadavg()[0]:.1f} at the end)."
-    )
+    vendor, header = report.machine(connection, load)
     table = report.table(header, ["report", "time", "memory", "target", "met"], rows)
     print(table)
     if options.out:

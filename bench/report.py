@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import os
+import platform
 import re
 from pathlib import Path
 
@@ -32,3 +35,19 @@ def write_section(path: str | Path, marker: str, table: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def machine(connection, load: float) -> tuple[str, str]:
+    """The database's vendor, and a table's header line: the date, the database and its
+    version, Python, Django, the CPUs and the load at the start (``load``) and now."""
+    import django
+
+    with connection.cursor() as cursor:
+        vendor = connection.vendor
+        cursor.execute("select sqlite_version()" if vendor == "sqlite" else "show server_version")
+        version = cursor.fetchone()[0]
+    return vendor, (
+        f"{datetime.date.today()}, {vendor} {version}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}, {os.cpu_count()} CPUs (load average {load:.1f} at the "
+        f"start, {os.getloadavg()[0]:.1f} at the end)."
+    )

@@ -32,7 +32,6 @@ import json
 import multiprocessing
 import os
 import pathlib
-import platform
 import re
 import resource
 import statistics
@@ -276,7 +275,6 @@ def main() -> None:
     )
     options = parser.parse_args()
     setup()
-    import django
     from django.db import connection
 
     skip = set(filter(None, options.skip.split(",")))
@@ -290,15 +288,7 @@ def main() -> None:
         print(rows[-1], flush=True)
     if "export" not in skip:
         exports(rows, options.formats.split(","), options.scopes.split(","))
-    with connection.cursor() as cursor:
-        vendor = connection.vendor
-        cursor.execute("select sqlite_version()" if vendor == "sqlite" else "show server_version")
-        version = cursor.fetchone()[0]
-    header = (
-        f"{datetime.date.today()}, {vendor} {version}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}, {os.cpu_count()} CPUs (load average {load:.1f} at the "
-        f"start, {os.getloadavg()[0]:.1f} at the end)."
-    )
+    vendor, header = report.machine(connection, load)
     table = report.table(
         header, ["measurement", "n", "median", "p95 / rate", "p99 / memory", "target", "met"], rows
     )
