@@ -18,7 +18,15 @@ FHIR_JSON = "application/fhir+json"
 @router.get(
     "/patients/{int:patient_id}/fhir",
     summary="The patient's clinical record as a FHIR R4 Bundle (logged)",
-    response={200: dict},
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "A FHIR R4 Bundle (collection)",
+                "content": {FHIR_JSON: {"schema": {"type": "object"}}},
+            }
+        }
+    },
 )
 def patient_fhir(request: HttpRequest, patient_id: int):
     bundle = clinical.bundle_for(request_actor(request), patient_id, now=clock.now())
