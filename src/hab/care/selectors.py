@@ -26,10 +26,10 @@ from hab.care.models import (
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_listed, access_log_write
 from hab.core.models import AccessAction, Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.intake.models import Episode
 from hab.patients.models import ConsentKind, Patient, Relative
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import patient_for_user
 
 WHAT = "care plan"
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
+from hab.core.errors import Forbidden, NotFound
 from hab.core.roles import Role
 
 if TYPE_CHECKING:
@@ -237,3 +240,12 @@ def clinic_ids_where(user: User, action: Action) -> list[int]:
         for clinic_id, roles in roles_by_clinic(user).items()
         if any(action in POLICY[role] for role in roles)
     ]
+
+
+def clinic_for_action(user: User, clinic: Clinic, action: Action) -> Clinic:
+    """The clinic when the user may act there; 404 outside their clinics, 403 for their role."""
+    if not is_member(user, clinic):
+        raise NotFound(_("No such clinic."))
+    if not can(user, action, clinic):
+        raise Forbidden(_("Your role does not give access to this."))
+    return clinic

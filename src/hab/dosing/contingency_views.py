@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 
 from hab.core import clock
 from hab.core.errors import Conflict, Invalid
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import add_errors, asked_date, asked_id, current_clinic, staff_view, web_actor
 from hab.dosing import contingency, selectors, services
 from hab.dosing.forms import BackEntryForm
-from hab.patients.selectors import clinic_for_action
 
 
 @staff_view

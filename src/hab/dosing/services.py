@@ -19,7 +19,7 @@ from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from hab.core.formats import number
 from hab.core.models import AccessAction, AccessBasis, Clinic
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.dosing import messages, rules
 from hab.dosing.models import (
     Administration,
@@ -49,7 +49,7 @@ from hab.dosing.selectors import (
     under_observation,
 )
 from hab.incidents import services as incident_services
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import patient_for_user
 from hab.prescribing import rules as prescription_rules
 from hab.prescribing.selectors import InForce, to_rule
 from hab.stock import services as stock_services

@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from hab.core import clock, policy
 from hab.core.errors import Forbidden, Invalid
 from hab.core.models import Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.evaluation import disclosure, indicators
 from hab.evaluation.indicators import Period
-from hab.patients.selectors import clinic_for_action
 
 MAX_DAYS = 366 * 10
 

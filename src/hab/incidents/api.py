@@ -14,11 +14,10 @@ from hab.core.api import clinic_by_code, request_actor
 from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import AccessAction
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.incidents import selectors, services
 from hab.incidents.models import Incident, Kind
 from hab.incidents.models import Status as IncidentStatus
-from hab.patients.selectors import clinic_for_action
 
 router = Router(tags=["incidents"])
 

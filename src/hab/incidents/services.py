@@ -16,9 +16,9 @@ from hab.core.access import Actor, access_log_write
 from hab.core.errors import Forbidden, Invalid, NotFound
 from hab.core.formats import mg_text
 from hab.core.models import AccessAction, Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.incidents.models import Incident, IncidentEvent, Kind, Severity, Source, Status
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import patient_for_user
 
 # Reports of events longer ago than this are refused as a likely typing error.
 OLDEST = timedelta(days=366)

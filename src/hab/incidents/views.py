@@ -16,12 +16,12 @@ from hab.core import clock, policy
 from hab.core.access import access_log_listed, access_log_write
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import AccessAction
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.incidents import selectors, services
 from hab.incidents.api import _month
 from hab.incidents.forms import FollowUpForm, IncidentForm, ListFilter
-from hab.patients.selectors import clinic_for_action, patient_open
+from hab.patients.selectors import patient_open
 
 
 @staff_view

@@ -13,10 +13,9 @@ from hab.core import clock, policy
 from hab.core.access import Actor, access_log_listed, access_log_write, basis_for
 from hab.core.errors import Forbidden, NotFound
 from hab.core.models import AccessAction, Clinic
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.intake import rules
 from hab.intake.models import CriteriaSet, EndReason, Episode, Phase, Referral, ReferralStatus
-from hab.patients.selectors import clinic_for_action
 
 
 def active_criteria_set() -> CriteriaSet:

@@ -16,7 +16,7 @@ from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.name_fields import clean_person_name
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.intake import rules
 from hab.intake.models import (
     CriteriaSet,
@@ -34,7 +34,7 @@ from hab.intake.models import (
 from hab.intake.selectors import active_criteria_set, episode_for_user, referral_for_user
 from hab.patients import services as patient_services
 from hab.patients.models import Patient
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import patient_for_user
 
 STATUS_WORDS = dict(ReferralStatus.choices)
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from hab.core import policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.models import Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.intake import rules, selectors, services
 from hab.intake.forms import (
@@ -26,7 +26,7 @@ from hab.intake.forms import (
     WithdrawForm,
 )
 from hab.intake.models import ReferralStatus
-from hab.patients.selectors import clinic_for_action, patient_open
+from hab.patients.selectors import patient_open
 
 INBOX_FILTERS = {
     "open": [s for s in rules.OPEN_STATUSES if s != ReferralStatus.NOT_ELIGIBLE],

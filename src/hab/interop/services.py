@@ -12,10 +12,9 @@ from hab.core import clock
 from hab.core.access import Actor, access_log_write
 from hab.core.errors import Invalid
 from hab.core.models import AccessAction, Clinic
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.interop import codes, lmdi
 from hab.patients.models import Patient
-from hab.patients.selectors import clinic_for_action
 
 
 def lmdi_report(

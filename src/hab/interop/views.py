@@ -17,10 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from hab.core import clock
 from hab.core.errors import Invalid
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import current_clinic, form_page, staff_view, web_actor
 from hab.interop import clinical, services
-from hab.patients.selectors import clinic_for_action
 
 
 @staff_view

@@ -15,7 +15,7 @@ from hab.core.api import clinic_by_code, request_actor
 from hab.core.api_contract import Input
 from hab.core.errors import FieldError, Invalid
 from hab.core.models import Clinic
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.operations import messages, selectors, services
 from hab.operations.models import (
     Assignment,
@@ -24,7 +24,6 @@ from hab.operations.models import (
     SessionTemplate,
     StaffingRule,
 )
-from hab.patients.selectors import clinic_for_action
 
 router = Router(tags=["operations"])
 

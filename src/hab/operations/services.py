@@ -22,7 +22,7 @@ from hab.core import clock
 from hab.core.access import Actor
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import Clinic, SessionSlot, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.operations import rules
 from hab.operations.models import (
     Assignment,
@@ -36,7 +36,6 @@ from hab.operations.models import (
     StaffingRule,
     StaffRole,
 )
-from hab.patients.selectors import clinic_for_action
 
 # The most days one generation may cover, and how far ahead it may start.
 MAX_DAYS = 400

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from hab.core import clock, policy
 from hab.core.errors import Conflict, Invalid, NotFound
 from hab.core.models import SessionSlot
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import BadQuery, asked_date, current_clinic, form_page, staff_view, web_actor
 from hab.operations import selectors, services
 from hab.operations.forms import (
@@ -31,7 +31,6 @@ from hab.operations.forms import (
     WithdrawForm,
 )
 from hab.operations.models import Assignment, CalendarException, ClinicSession, Weekday
-from hab.patients.selectors import clinic_for_action
 
 
 def _clinic(request: HttpRequest, action: Action):

@@ -8,20 +8,11 @@ from django.utils.translation import gettext as _
 from hab.core import policy
 from hab.core.access import Actor, access_log_listed, access_log_write, basis_for
 from hab.core.errors import Forbidden, NotFound, ReasonRequired
-from hab.core.models import AccessAction, AccessBasis, AccessLog, Clinic, User
-from hab.core.policy import Action
+from hab.core.models import AccessAction, AccessBasis, AccessLog, Clinic
+from hab.core.policy import Action, clinic_for_action
 from hab.patients.models import Consent, ConsentKind, Patient, Relative
 
 LIST_LIMIT = 50
-
-
-def clinic_for_action(user: User, clinic: Clinic, action: Action) -> Clinic:
-    """The clinic when the user may act there; 404 outside their clinics, 403 for their role."""
-    if not policy.is_member(user, clinic):
-        raise NotFound(_("No such clinic."))
-    if not policy.can(user, action, clinic):
-        raise Forbidden(_("Your role does not give access to this."))
-    return clinic
 
 
 def patient_for_user(

@@ -19,11 +19,11 @@ from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic, SecurityEventKind
 from hab.core.name_fields import clean_person_name
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.services import security_event_record
 from hab.patients import national_id
 from hab.patients.models import Consent, ConsentKind, Patient, Relative
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import patient_for_user
 
 PHONE_RE = re.compile(r"^\+?[0-9 ]{8,20}$")
 PATIENT_FIELDS = ("given_name", "family_name", "birth_date", "phone", "address")

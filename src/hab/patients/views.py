@@ -52,7 +52,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @staff_view
 def patient_create(request: HttpRequest) -> HttpResponse:
     clinic = current_clinic(request)
-    selectors.clinic_for_action(request.user, clinic, Action.PATIENT_CREATE)
+    policy.clinic_for_action(request.user, clinic, Action.PATIENT_CREATE)
     form = PatientCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -10,8 +10,8 @@ from ninja import Field, Router, Schema, Status
 from hab.core.api import clinic_by_code, request_actor
 from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import NotFound
-from hab.core.policy import Action
-from hab.patients.selectors import clinic_for_action, patient_open
+from hab.core.policy import Action, clinic_for_action
+from hab.patients.selectors import patient_open
 from hab.prescribing import services
 from hab.prescribing.models import DosingProtocol, Prescription, ProtocolSignoff
 from hab.prescribing.rules import PROTOCOL_RANGES, PROTOCOL_SWITCHES

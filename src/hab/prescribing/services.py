@@ -17,10 +17,10 @@ from hab.core.access import Actor, access_log_write
 from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from hab.core.formats import number
 from hab.core.models import AccessAction, Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.dosing import rules
 from hab.intake.models import Episode
-from hab.patients.selectors import clinic_for_action, patient_for_user
+from hab.patients.selectors import patient_for_user
 from hab.prescribing import rules as prescription_rules
 from hab.prescribing.models import (
     ROUTES,

@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from hab.core import policy
 from hab.core.errors import Conflict, Forbidden, Invalid, NotFound
 from hab.core.models import Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.dosing import services as dosing_services
 from hab.intake.models import Episode
-from hab.patients.selectors import clinic_for_action, patient_open
+from hab.patients.selectors import patient_open
 from hab.prescribing import services
 from hab.prescribing.forms import (
     GuestForm,

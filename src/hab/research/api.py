@@ -15,8 +15,8 @@ from hab.core.api import clinic_by_code, request_actor
 from hab.core.api_contract import Input
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import User
-from hab.core.policy import Action
-from hab.patients.selectors import clinic_for_action, patient_open
+from hab.core.policy import Action, clinic_for_action
+from hab.patients.selectors import patient_open
 from hab.research import instruments, selectors, services
 from hab.research.models import Instrument
 

@@ -14,9 +14,9 @@ from hab.core import clock, policy
 from hab.core.access import access_log_listed
 from hab.core.errors import NotFound
 from hab.core.models import User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import current_clinic, form_page, shows, staff_view, web_actor
-from hab.patients.selectors import clinic_for_action, patient_open
+from hab.patients.selectors import patient_open
 from hab.research import instruments, rules, selectors, services
 from hab.research.forms import InterviewForm
 from hab.research.rules import State

@@ -12,8 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from hab.core.api import clinic_by_code, request_actor
 from hab.core.api_contract import Input, stored_decimal
 from hab.core.errors import Invalid
-from hab.core.policy import Action
-from hab.patients.selectors import clinic_for_action
+from hab.core.policy import Action, clinic_for_action
 from hab.stock import selectors, services
 from hab.stock.models import Discrepancy, Kind, LedgerEntry, Product, StockCount
 from hab.stock.selectors import open_discrepancies

@@ -20,9 +20,8 @@ from hab.core.access import Actor
 from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.formats import mg_text, plain
 from hab.core.models import Clinic, User
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.incidents import services as incident_services
-from hab.patients.selectors import clinic_for_action
 from hab.stock import chain, checkpoint
 from hab.stock.models import (
     Batch,

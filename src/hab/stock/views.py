@@ -15,9 +15,8 @@ from django.utils.translation import gettext as _
 from hab.core import clock, policy
 from hab.core.errors import NotFound
 from hab.core.formats import mg_text
-from hab.core.policy import Action
+from hab.core.policy import Action, clinic_for_action
 from hab.core.web import current_clinic, form_page, staff_view, web_actor
-from hab.patients.selectors import clinic_for_action
 from hab.prescribing.selectors import protocol_in_force
 from hab.stock import selectors, services
 from hab.stock.forms import (
