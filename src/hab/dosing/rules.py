@@ -121,6 +121,11 @@ class Prescription:
         return self.reviewed_on or self.issued_on
 
 
+# The statuses of a dose the patient took, whole or in part: the one definition that the
+# rules, the queries (``status__in=TAKEN``), the ledger and the exports all read.
+TAKEN = ("given", "partial")
+
+
 @dataclass(frozen=True)
 class Dose:
     """A recorded dose as it stands after corrections."""
@@ -139,7 +144,7 @@ class Dose:
 
     @property
     def taken(self) -> bool:
-        return self.status in ("given", "partial") and self.mg > 0
+        return self.status in TAKEN and self.mg > 0
 
 
 class Intoxication(StrEnum):
