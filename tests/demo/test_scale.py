@@ -21,12 +21,11 @@ from hab.core.models import Clinic, User
 from hab.demo.scale.sink import COLUMNS
 from hab.dosing import rules
 from hab.dosing.models import Administration, Observation, SessionClose
-from hab.dosing.selectors import window_start
+from hab.dosing.selectors import protocol_rules, window_start
 from hab.incidents.models import Incident
 from hab.intake.models import Episode
 from hab.patients.models import Patient
 from hab.prescribing.models import DosingProtocol, Prescription
-from hab.prescribing.selectors import protocol_rules
 from hab.research.models import FollowUp, Response
 from hab.stock import services as stock_services
 from hab.stock.models import LedgerEntry, LedgerHead

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from hab.core.errors import Invalid
 from hab.dosing import rules as dosing
+from hab.dosing.selectors import protocol_rules
 from hab.prescribing.models import DosingProtocol
 from hab.prescribing.rules import PROTOCOL_RANGES, PROTOCOL_SWITCHES, Problem, protocol_problems
-from hab.prescribing.selectors import protocol_rules
 from hab.prescribing.services import PROTOCOL_FIELDS
 from tests.prescribing.helpers import DEMO, in_force, propose
 

@@ -14,9 +14,10 @@ from hab.core.access import Actor
 from hab.core.errors import Forbidden, Invalid
 from hab.core.models import Clinic
 from hab.core.roles import Role
+from hab.dosing.selectors import protocol_rules
 from hab.prescribing import services
 from hab.prescribing.models import DosingProtocol, Prescription, ProtocolSignoff
-from hab.prescribing.selectors import active_protocol, protocol_in_force, protocol_rules
+from hab.prescribing.selectors import active_protocol, protocol_in_force
 from tests.conftest import PASSWORD
 from tests.core.test_two_factor import code_for
 from tests.prescribing.helpers import DEMO, in_force, propose

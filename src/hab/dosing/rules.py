@@ -16,28 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-
-class Group(StrEnum):
-    """Medications whose doses add up against one daily maximum."""
-
-    DAM = "dam"
-    HYDROMORPHONE = "hydromorphone"
-    METHADONE = "methadone"
-    MORPHINE = "morphine"
-
-
-MEDICATION_GROUP: dict[str, Group] = {
-    "dam_injectable": Group.DAM,
-    "dam_tablet_ir": Group.DAM,
-    "dam_tablet_sr": Group.DAM,
-    "hydromorphone_injectable": Group.HYDROMORPHONE,
-    "methadone_oral": Group.METHADONE,
-    "morphine_sr_oral": Group.MORPHINE,
-}
-INJECTABLE = frozenset({"dam_injectable", "hydromorphone_injectable"})
-ORAL_DAM = frozenset({"dam_tablet_ir", "dam_tablet_sr"})
-# Oral opioids given beside the treatment (night cover), with their own restart rule.
-ORAL_OPIOIDS = frozenset({"methadone_oral", "morphine_sr_oral"})
+# The medications and their groups are prescribing's facts; the decision reads them.
+from hab.prescribing.rules import INJECTABLE, MEDICATION_GROUP, ORAL_DAM, ORAL_OPIOIDS, Group
 
 
 class Severity(StrEnum):

@@ -35,8 +35,8 @@ from hab.dosing.models import (
 )
 from hab.intake.models import Episode
 from hab.patients.models import Patient
-from hab.prescribing.models import Prescription
-from hab.prescribing.selectors import InForce, prescriptions_in_force, protocol_rules, to_rule
+from hab.prescribing.models import DosingProtocol, Prescription
+from hab.prescribing.selectors import InForce, prescriptions_in_force
 from hab.prescribing.selectors import active_protocol as clinic_protocol
 
 # Days of history a decision reads at least: enough for the titration days and the
@@ -991,3 +991,70 @@ def awaiting_review(actor: Actor, clinic: Clinic) -> AwaitingReview:
 def hold_of(patient_id: int) -> DoseHold | None:
     """The patient's stop-dose hold in force (the caller has opened the record)."""
     return active_holds([patient_id]).get(patient_id)
+
+
+def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
+    if protocol is None or not protocol.complete:
+        return None
+    g = rules.Group
+
+    def number(value):
+        return None if value is None else float(value)
+
+    return rules.Protocol(
+        version=protocol.version,
+        max_single_mg={
+            g.DAM: number(protocol.dam_max_single_mg),
+            g.HYDROMORPHONE: number(protocol.hydromorphone_max_single_mg),
+            g.METHADONE: None,
+            g.MORPHINE: None,
+        },
+        max_daily_mg={
+            g.DAM: float(protocol.dam_max_daily_mg),
+            g.HYDROMORPHONE: float(protocol.hydromorphone_max_daily_mg),
+            g.METHADONE: float(protocol.methadone_max_daily_mg),
+            g.MORPHINE: float(protocol.morphine_max_daily_mg),
+        },
+        breath_alcohol_max_permille=float(protocol.breath_alcohol_max_permille),
+        iv_warn_daily_mg=float(protocol.dam_iv_warn_daily_mg),
+        min_interval_minutes=protocol.min_interval_minutes,
+        induction_interval_minutes=protocol.induction_interval_minutes,
+        observation_minutes=protocol.observation_minutes,
+        first_iv_dose_mg=float(protocol.first_iv_dose_mg),
+        day1_max_iv_dose_mg=float(protocol.day1_max_iv_dose_mg),
+        first_oral_dose_mg=float(protocol.first_oral_dose_mg),
+        oral_daily_step_mg=float(protocol.oral_daily_step_mg),
+        step_pct_two_sessions=protocol.step_pct_two_sessions,
+        prev_day_pct_three_sessions=protocol.prev_day_pct_three_sessions,
+        titration_days=protocol.titration_days,
+        missed_days_block=protocol.missed_days_block,
+        missed_days_reduce=protocol.missed_days_reduce,
+        missed_reduce_pct=protocol.missed_reduce_pct,
+        sedation_reduce_level=protocol.sedation_reduce_level,
+        sedation_reduce_pct=protocol.sedation_reduce_pct,
+        sedation_block_level=protocol.sedation_block_level,
+        respiratory_rate_min=protocol.respiratory_rate_min,
+        intoxication_reduce_pct=protocol.intoxication_reduce_pct,
+        oral_restart_pct=protocol.oral_restart_pct,
+        breath_alcohol_on_suspicion_only=protocol.breath_alcohol_on_suspicion_only,
+    )
+
+
+def to_rule(prescription: Prescription | InForce, slot: str) -> rules.Prescription:
+    titration = None
+    if prescription.titration_start_mg is not None:
+        titration = rules.Titration(
+            start_mg=float(prescription.titration_start_mg),
+            step_mg=float(prescription.titration_step_mg),
+            target_mg=float(prescription.titration_target_mg),
+        )
+    return rules.Prescription(
+        medication=prescription.medication,
+        dose_mg=prescription.dose_for(slot),
+        daily_max_mg=float(prescription.daily_max_mg),
+        issued_on=prescription.issued_on
+        if isinstance(prescription, InForce)
+        else timezone.localdate(prescription.created_at),
+        titration=titration,
+        sessions_per_day=sum(1 for mg in prescription.doses_mg.values() if float(mg or 0) > 0),
+    )

@@ -46,12 +46,13 @@ from hab.dosing.selectors import (
     open_alerts,
     patient_for_dosing,
     slot_codes,
+    to_rule,
     under_observation,
 )
 from hab.incidents import services as incident_services
 from hab.patients.selectors import patient_for_user
 from hab.prescribing import rules as prescription_rules
-from hab.prescribing.selectors import InForce, to_rule
+from hab.prescribing.selectors import InForce
 from hab.stock import services as stock_services
 
 RECORDABLE = {Status.GIVEN, Status.PARTIAL, Status.WITHHELD, Status.REFUSED}

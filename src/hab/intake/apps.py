@@ -13,7 +13,9 @@ class IntakeConfig(AppConfig):
         from django.utils.translation import get_language, gettext
 
         from hab.intake.models import Criterion
+        from hab.intake.selectors import patient_timeline
         from hab.patients.access_report import register_words
+        from hab.patients.record import add_part
 
         def words() -> dict[str, str]:
             language = get_language() or "nb"
@@ -28,3 +30,5 @@ class IntakeConfig(AppConfig):
             return events | {c.code: c.text(language) for c in Criterion.objects.order_by("pk")}
 
         register_words(words)
+        # The patient's record shows the course of treatment.
+        add_part(lambda patient, today: {"timeline": patient_timeline(patient)})

@@ -17,7 +17,7 @@ from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.name_fields import clean_person_name
 from hab.core.policy import Action, clinic_for_action
-from hab.intake import rules
+from hab.intake import rules, seams
 from hab.intake.models import (
     CriteriaSet,
     Criterion,
@@ -564,9 +564,7 @@ def episode_admit(
             Action.EPISODE_ADMIT,
         )
         # The course's follow-up schedule, baseline first (the research app's own rule).
-        from hab.research.services import follow_ups_schedule
-
-        follow_ups_schedule(episode_id=episode.pk)
+        seams.episode_admitted(episode_id=episode.pk)
     return episode
 
 

@@ -19,7 +19,6 @@ from hab.core.web import (
     staff_view,
     web_actor,
 )
-from hab.intake.selectors import patient_timeline
 from hab.patients import selectors, services
 from hab.patients.forms import (
     AccessLogReasonForm,
@@ -30,7 +29,7 @@ from hab.patients.forms import (
     RelativeForm,
 )
 from hab.patients.models import Patient, Relative
-from hab.prescribing.selectors import active_prescriptions, coming_prescriptions
+from hab.patients.record import parts, with_session_names
 
 
 @staff_view
@@ -102,36 +101,19 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
         "episode": patient.episodes.filter(ended_on__isnull=True)
         .select_related("clinic", "coordinator")
         .first(),
-        "timeline": patient_timeline(patient),
         "can_refer": policy.can(user, Action.REFERRAL_CREATE, clinic),
         "can_phase": policy.can(user, Action.EPISODE_PHASE, clinic),
         "can_coordinator": policy.can(user, Action.EPISODE_COORDINATOR, clinic),
         "can_transfer": policy.can(user, Action.EPISODE_TRANSFER, clinic),
         "can_discharge": policy.can(user, Action.EPISODE_DISCHARGE, clinic),
-        "prescriptions": _with_session_names(
-            active_prescriptions([patient.pk], clock.today()).get(patient.pk, []), patient
-        ),
-        # Prescriptions (and stops) from a later day that will take over on that day.
-        "coming_prescriptions": _with_session_names(
-            coming_prescriptions([patient.pk], clock.today()).get(patient.pk, []), patient
-        ),
-        "prescription_history": _with_session_names(
+        "prescription_history": with_session_names(
             patient.prescriptions.select_related("created_by")[:20], patient
         ),
         "can_prescribe": policy.can(user, Action.PRESCRIBE, clinic),
+        # The course of treatment (intake) and the prescriptions (prescribing).
+        **parts(patient, clock.today()),
     }
     return render(request, "patients/detail.html", context)
-
-
-def _with_session_names(prescriptions, patient):
-    """Each prescription with its doses as (session name, mg), in the clinic's order."""
-    names = {slot.code: slot.name for slot in patient.clinic.slots.all()}
-    prescriptions = list(prescriptions)
-    for prescription in prescriptions:
-        prescription.session_doses = [
-            (names.get(code, code), mg) for code, mg in prescription.doses_mg.items()
-        ]
-    return prescriptions
 
 
 @staff_view

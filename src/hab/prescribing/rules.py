@@ -9,6 +9,35 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+# ---------------------------------------------------------------------------------------
+# Medications
+# ---------------------------------------------------------------------------------------
+
+
+class Group(StrEnum):
+    """Medications whose doses add up against one daily maximum."""
+
+    DAM = "dam"
+    HYDROMORPHONE = "hydromorphone"
+    METHADONE = "methadone"
+    MORPHINE = "morphine"
+
+
+MEDICATION_GROUP: dict[str, Group] = {
+    "dam_injectable": Group.DAM,
+    "dam_tablet_ir": Group.DAM,
+    "dam_tablet_sr": Group.DAM,
+    "hydromorphone_injectable": Group.HYDROMORPHONE,
+    "methadone_oral": Group.METHADONE,
+    "morphine_sr_oral": Group.MORPHINE,
+}
+INJECTABLE = frozenset({"dam_injectable", "hydromorphone_injectable"})
+ORAL_DAM = frozenset({"dam_tablet_ir", "dam_tablet_sr"})
+# Oral opioids given beside the treatment (night cover), with their own restart rule.
+ORAL_OPIOIDS = frozenset({"methadone_oral", "morphine_sr_oral"})
+
 
 # ---------------------------------------------------------------------------------------
 # Protocol ranges

@@ -16,7 +16,8 @@ from hab.core.access import Actor
 from hab.core.errors import NotFound
 from hab.core.policy import Action
 from hab.core.sql import among, serial
-from hab.dosing import rules
+from hab.patients.models import Patient
+from hab.patients.record import with_session_names
 from hab.patients.selectors import patient_open
 from hab.prescribing import rules as prescription_rules
 from hab.prescribing.models import (
@@ -109,53 +110,6 @@ def protocol_diff(protocol: DosingProtocol) -> list[ProtocolChange]:
         ProtocolChange(name, str(DosingProtocol._meta.get_field(name).verbose_name), before, after)
         for name, before, after in protocol_changes(values(current), values(protocol))
     ]
-
-
-def protocol_rules(protocol: DosingProtocol | None) -> rules.Protocol | None:
-    if protocol is None or not protocol.complete:
-        return None
-    g = rules.Group
-
-    def number(value):
-        return None if value is None else float(value)
-
-    return rules.Protocol(
-        version=protocol.version,
-        max_single_mg={
-            g.DAM: number(protocol.dam_max_single_mg),
-            g.HYDROMORPHONE: number(protocol.hydromorphone_max_single_mg),
-            g.METHADONE: None,
-            g.MORPHINE: None,
-        },
-        max_daily_mg={
-            g.DAM: float(protocol.dam_max_daily_mg),
-            g.HYDROMORPHONE: float(protocol.hydromorphone_max_daily_mg),
-            g.METHADONE: float(protocol.methadone_max_daily_mg),
-            g.MORPHINE: float(protocol.morphine_max_daily_mg),
-        },
-        breath_alcohol_max_permille=float(protocol.breath_alcohol_max_permille),
-        iv_warn_daily_mg=float(protocol.dam_iv_warn_daily_mg),
-        min_interval_minutes=protocol.min_interval_minutes,
-        induction_interval_minutes=protocol.induction_interval_minutes,
-        observation_minutes=protocol.observation_minutes,
-        first_iv_dose_mg=float(protocol.first_iv_dose_mg),
-        day1_max_iv_dose_mg=float(protocol.day1_max_iv_dose_mg),
-        first_oral_dose_mg=float(protocol.first_oral_dose_mg),
-        oral_daily_step_mg=float(protocol.oral_daily_step_mg),
-        step_pct_two_sessions=protocol.step_pct_two_sessions,
-        prev_day_pct_three_sessions=protocol.prev_day_pct_three_sessions,
-        titration_days=protocol.titration_days,
-        missed_days_block=protocol.missed_days_block,
-        missed_days_reduce=protocol.missed_days_reduce,
-        missed_reduce_pct=protocol.missed_reduce_pct,
-        sedation_reduce_level=protocol.sedation_reduce_level,
-        sedation_reduce_pct=protocol.sedation_reduce_pct,
-        sedation_block_level=protocol.sedation_block_level,
-        respiratory_rate_min=protocol.respiratory_rate_min,
-        intoxication_reduce_pct=protocol.intoxication_reduce_pct,
-        oral_restart_pct=protocol.oral_restart_pct,
-        breath_alcohol_on_suspicion_only=protocol.breath_alcohol_on_suspicion_only,
-    )
 
 
 def _overtaken(thresholds: dict[int, date]) -> set[int]:
@@ -367,10 +321,12 @@ def prescription_for(patient_id: int, medication: str, day: date) -> Prescriptio
     chain (a combined regimen has an injected and an oral DAM one), else one of its group."""
     found = active_prescriptions([patient_id], day).get(patient_id, [])
     chain = prescription_rules.chain_of(medication)
-    group = rules.MEDICATION_GROUP.get(medication)
+    group = prescription_rules.MEDICATION_GROUP.get(medication)
     return next(
         (p for p in found if prescription_rules.chain_of(p.medication) == chain),
-        next((p for p in found if rules.MEDICATION_GROUP[p.medication] == group), None),
+        next(
+            (p for p in found if prescription_rules.MEDICATION_GROUP[p.medication] == group), None
+        ),
     )
 
 
@@ -388,21 +344,14 @@ def chain_head(patient_id: int, medication: str) -> Prescription | None:
     )
 
 
-def to_rule(prescription: Prescription | InForce, slot: str) -> rules.Prescription:
-    titration = None
-    if prescription.titration_start_mg is not None:
-        titration = rules.Titration(
-            start_mg=float(prescription.titration_start_mg),
-            step_mg=float(prescription.titration_step_mg),
-            target_mg=float(prescription.titration_target_mg),
-        )
-    return rules.Prescription(
-        medication=prescription.medication,
-        dose_mg=prescription.dose_for(slot),
-        daily_max_mg=float(prescription.daily_max_mg),
-        issued_on=prescription.issued_on
-        if isinstance(prescription, InForce)
-        else timezone.localdate(prescription.created_at),
-        titration=titration,
-        sessions_per_day=sum(1 for mg in prescription.doses_mg.values() if float(mg or 0) > 0),
-    )
+def record_prescriptions(patient: Patient, today: date) -> dict:
+    """The patient record's prescriptions: those in force, and those (and stops) from a
+    later day that will take over on that day."""
+    return {
+        "prescriptions": with_session_names(
+            active_prescriptions([patient.pk], today).get(patient.pk, []), patient
+        ),
+        "coming_prescriptions": with_session_names(
+            coming_prescriptions([patient.pk], today).get(patient.pk, []), patient
+        ),
+    }

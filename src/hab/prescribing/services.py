@@ -18,7 +18,6 @@ from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from hab.core.formats import number
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.policy import Action, clinic_for_action
-from hab.dosing import rules
 from hab.intake.models import Episode
 from hab.patients.selectors import patient_for_user
 from hab.prescribing import rules as prescription_rules
@@ -259,15 +258,15 @@ def _check_against_protocol(errors, clinic: Clinic, medication: str, doses, dail
     protocol = protocol_in_force(clinic.pk)
     if protocol is None:
         return
-    group = rules.MEDICATION_GROUP[medication]
+    group = prescription_rules.MEDICATION_GROUP[medication]
     limits = {
-        rules.Group.DAM: (protocol.dam_max_single_mg, protocol.dam_max_daily_mg),
-        rules.Group.HYDROMORPHONE: (
+        prescription_rules.Group.DAM: (protocol.dam_max_single_mg, protocol.dam_max_daily_mg),
+        prescription_rules.Group.HYDROMORPHONE: (
             protocol.hydromorphone_max_single_mg,
             protocol.hydromorphone_max_daily_mg,
         ),
-        rules.Group.METHADONE: (None, protocol.methadone_max_daily_mg),
-        rules.Group.MORPHINE: (None, protocol.morphine_max_daily_mg),
+        prescription_rules.Group.METHADONE: (None, protocol.methadone_max_daily_mg),
+        prescription_rules.Group.MORPHINE: (None, protocol.morphine_max_daily_mg),
     }[group]
     single, daily = limits
     if daily_max is not None and daily_max > daily:

@@ -21,8 +21,7 @@ from hab.core.errors import Conflict, FieldError, Invalid, NotFound
 from hab.core.formats import mg_text, plain
 from hab.core.models import Clinic, User
 from hab.core.policy import Action, clinic_for_action
-from hab.incidents import services as incident_services
-from hab.stock import chain, checkpoint
+from hab.stock import chain, checkpoint, seams
 from hab.stock.models import (
     Batch,
     Discrepancy,
@@ -493,7 +492,7 @@ def count_record(
         if counted != book:
             discrepancy = Discrepancy.objects.create(count=count, clinic=clinic, opened_at=now)
             # Saldoavvik is an incident (avvik) for the clinic lead to follow up.
-            incident_services.open_for_discrepancy(actor=actor, discrepancy=discrepancy)
+            seams.discrepancy_opened(actor=actor, discrepancy=discrepancy)
     return Counted(count, discrepancy)
 
 
@@ -538,7 +537,7 @@ def discrepancy_resolve(
             explanation=explanation.strip()[:1000],
             adjustment=adjustment,
         )
-        incident_services.close_for_discrepancy(
+        seams.discrepancy_resolved(
             actor=actor, discrepancy=discrepancy, explanation=resolution.explanation
         )
         return resolution
