@@ -20,7 +20,7 @@ from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from hab.core.formats import number
 from hab.core.models import AccessAction, AccessBasis, Clinic
 from hab.core.policy import Action, clinic_for_action
-from hab.dosing import messages, rules
+from hab.dosing import messages, rules, seams
 from hab.dosing.models import (
     Administration,
     DoctorAlert,
@@ -49,7 +49,6 @@ from hab.dosing.selectors import (
     to_rule,
     under_observation,
 )
-from hab.incidents import services as incident_services
 from hab.patients.selectors import patient_for_user
 from hab.prescribing import rules as prescription_rules
 from hab.prescribing.selectors import InForce
@@ -562,7 +561,7 @@ def administration_correct(
         # Only the difference to the corrected record moves the ledger.
         stock_services.administration_debit(record, replaces=target)
         if confirmed:
-            incident_services.open_for_breach(
+            seams.breach_confirmed(
                 actor=actor,
                 administration=record,
                 breaches=confirmed,
@@ -640,7 +639,7 @@ def observation_end(
         )
         if outcome == Outcome.OVERDOSE:
             # An overdose is an incident (avvik) at once, linked to the dose.
-            incident_services.open_for_overdose(actor=actor, observation=observation)
+            seams.overdose_recorded(actor=actor, observation=observation)
         access_log_write(
             actor=actor,
             patient=patient,
@@ -936,7 +935,7 @@ def administration_back_enter(
         stock_services.administration_debit(record)
         warnings: list[str] = []
         if confirmed:
-            incident_services.open_for_breach(
+            seams.breach_confirmed(
                 actor=actor, administration=record, breaches=confirmed, reason=why
             )
             warnings = [_breach_notice(), *confirmed]
