@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from hab.core.numbers import NumberError, parse_mg
 
 
 @dataclass(frozen=True)
 class FieldError:
     field: str
     message: str
+
+
+def mg_entered(errors: list[FieldError], field: str, value: object) -> Decimal | None:
+    """``value`` read by ``parse_mg`` for a service that lists every field's problem before
+    it refuses: None, and the one message every amount in mg gives, when it is no amount."""
+    try:
+        return parse_mg(value)
+    except NumberError:
+        errors.append(FieldError(field, _("Enter the amount in mg, e.g. 150 or 7.5.")))
+        return None
 
 
 class DomainError(Exception):

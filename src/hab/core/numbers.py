@@ -30,7 +30,7 @@ What it refuses, with a reason:
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 # Longer than any quantity HAB stores (14 digits and a mark, plus grouping spaces).
 MAX_LENGTH = 40
@@ -42,6 +42,10 @@ MINUS_SIGNS = "-\u2212"
 _DIGITS = re.compile(r"[0-9]+")
 _GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:[ \u00a0\u202f\u2009][0-9]{3})+")
 _ALLOWED = set("0123456789,.+" + GROUP_SPACES + MINUS_SIGNS)
+
+
+# The tenth of a mg that doses, prescriptions and the ledger keep.
+MG_STEP = Decimal("0.1")
 
 
 class NumberError(ValueError):
@@ -110,3 +114,19 @@ def parse_decimal(text: str) -> Decimal:
             "thousands",
         )
     return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")
+
+
+def parse_mg(value: object) -> Decimal:
+    """The amount in mg that a service receives (a number from the API's schema, or text in
+    Python's Decimal syntax), rounded to the tenth of a mg HAB keeps; NumberError when it
+    is none. The forms read what people type with ``parse_decimal`` first, so a decimal
+    comma never reaches here. Bounds (zero, negative, a maximum) are the caller's: a dose
+    may be 0 mg, a receipt may not."""
+    try:
+        amount = Decimal(str(value)).quantize(MG_STEP)
+    except (InvalidOperation, ValueError, TypeError):
+        raise NumberError("Enter the amount in mg, e.g. 150 or 7.5.", "mg") from None
+    if not amount.is_finite():
+        # NaN survives the rounding; it compares to nothing, so no bound could refuse it.
+        raise NumberError("Enter the amount in mg, e.g. 150 or 7.5.", "mg")
+    return amount

@@ -4,7 +4,7 @@ doctor). Nothing is edited: each change is a new row."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from hab.core import clock, policy, two_factor
 from hab.core.access import Actor, access_log_write
-from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, mg_entered
 from hab.core.formats import number
 from hab.core.models import AccessAction, Clinic, User
 from hab.core.policy import Action, clinic_for_action
@@ -47,10 +47,8 @@ def _mg(errors: list[FieldError], field: str, value, *, required: bool = True) -
         if required:
             errors.append(FieldError(field, _("Enter the amount in mg.")))
         return None
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.1"))
-    except (InvalidOperation, ValueError):
-        errors.append(FieldError(field, _("Enter the amount in mg, e.g. 150 or 7.5.")))
+    amount = mg_entered(errors, field, value)
+    if amount is None:
         return None
     if amount < 0 or amount > 5000:
         errors.append(FieldError(field, _("The amount must be between 0 and 5000 mg.")))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -17,9 +17,10 @@ from django.utils.translation import gettext_lazy
 
 from hab.core import clock, policy
 from hab.core.access import Actor
-from hab.core.errors import Conflict, FieldError, Invalid, NotFound
+from hab.core.errors import Conflict, FieldError, Invalid, NotFound, mg_entered
 from hab.core.formats import mg_text, plain
 from hab.core.models import Clinic, User
+from hab.core.numbers import MG_STEP, parse_mg
 from hab.core.policy import Action, clinic_for_action
 from hab.stock import chain, checkpoint, seams
 from hab.stock.models import (
@@ -35,17 +36,16 @@ from hab.stock.models import (
 )
 from hab.stock.selectors import batch_balance, debit_candidates
 
-TENTH = Decimal("0.1")
+# More than any entry moves, and within the ledger's columns (12 digits, one decimal).
+LEDGER_LIMIT = Decimal("10") ** 10
 
 
 def quantity(errors: list[FieldError], field: str, value, *, signed: bool = False) -> Decimal:
     """An amount in mg to one decimal; positive unless ``signed`` (then not zero)."""
-    try:
-        amount = Decimal(str(value)).quantize(TENTH)
-    except (InvalidOperation, ValueError, TypeError):
-        errors.append(FieldError(field, _("Enter the amount in mg, e.g. 150 or 7.5.")))
+    amount = mg_entered(errors, field, value)
+    if amount is None:
         return Decimal(0)
-    if not amount.is_finite() or abs(amount) >= Decimal("10") ** 10:
+    if abs(amount) >= LEDGER_LIMIT:
         errors.append(FieldError(field, _("Enter the amount in mg, e.g. 150 or 7.5.")))
         return Decimal(0)
     if signed and amount == 0:
@@ -455,10 +455,10 @@ def count_record(
     clinic_for_action(actor.user, clinic, Action.STOCK_COUNT)
     errors: list[FieldError] = []
     try:
-        counted = Decimal(str(counted_mg)).quantize(TENTH)
-        if not counted.is_finite() or counted < 0 or counted >= Decimal("10") ** 10:
+        counted = parse_mg(counted_mg)
+        if counted < 0 or counted >= LEDGER_LIMIT:
             raise ValueError
-    except (InvalidOperation, ValueError, TypeError):
+    except ValueError:  # NumberError too
         errors.append(FieldError("counted_mg", _("Enter what you counted in mg (0 or more).")))
         counted = Decimal(0)
     second = None
@@ -954,7 +954,7 @@ HAVING SUM(e.quantity_mg) > 0.05 OR p.medication <> a.medication OR a.clinic_id 
 
 
 def _mg(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(TENTH)
+    return Decimal(str(value or 0)).quantize(MG_STEP)
 
 
 def _date(value) -> datetime.date:
