@@ -358,6 +358,8 @@ def test_the_daily_doses_postgresql_writes_are_the_rows_python_writes(
     from hab.dosing.services import administration_correct
     from hab.intake.models import Episode
     from hab.research import export
+    from hab.research.export.writers.table_csv import copied as copy_of
+    from hab.research.export.writers.table_parquet import write_parquet
 
     patient = trial["patients"][1]
     episode = Episode.objects.get(patient_id=patient, ended_on__isnull=True)
@@ -400,7 +402,7 @@ def test_the_daily_doses_postgresql_writes_are_the_rows_python_writes(
 
     expected = io.StringIO()
     csv.writer(expected).writerows(doses.rows())
-    copied = b"".join(export._copied(doses)).decode()
+    copied = b"".join(copy_of(doses)).decode()
     assert copied == expected.getvalue()
     assert doses.count == len(copied.splitlines()) == 3 + 3 + 2  # two patients' days
     assert ",2,7.9,0.0,1,0,0" in copied  # the correction counts, not what it corrects
@@ -410,7 +412,7 @@ def test_the_daily_doses_postgresql_writes_are_the_rows_python_writes(
     for fast in (True, False):
         path = tmp_path / f"{fast}.zip"
         with zipfile.ZipFile(path, "w") as archive:
-            export._write_parquet(archive, doses if fast else replace(doses, copy=None))
+            write_parquet(archive, doses if fast else replace(doses, copy=None))
         written[fast] = pq.read_table(
             io.BytesIO(zipfile.ZipFile(path).read(doses.name + ".parquet"))
         )

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from hab.core.errors import Forbidden, Invalid
-from hab.core.models import Clinic
-from hab.core.policy import Action, clinic_ids_where
+from hab.core.errors import Invalid
 from hab.core.web import staff_view
 from hab.research import export
 from hab.research.models import ExportLog
@@ -15,9 +13,8 @@ from hab.research.models import ExportLog
 
 @staff_view
 def export_page(request: HttpRequest) -> HttpResponse:
-    clinic_ids = clinic_ids_where(request.user, Action.RESEARCH_EXPORT)
-    if not clinic_ids:
-        raise Forbidden("Research exports are for researchers.")
+    """The page, or with ``format`` the file; both only for researchers (the export's own
+    check, in ``export_clinics`` and ``export.export``)."""
     error = ""
     if request.GET.get("format"):
         try:
@@ -30,19 +27,12 @@ def export_page(request: HttpRequest) -> HttpResponse:
         except Invalid as problem:
             error = problem.errors[0].message
         else:
-            response = FileResponse(
-                made.path.open("rb"),
-                as_attachment=True,
-                filename=made.filename,
-                content_type=made.content_type,
-            )
-            made.path.unlink()
-            return response
+            return export.download(made)
     return render(
         request,
         "research/export.html",
         {
-            "clinics": Clinic.objects.filter(pk__in=clinic_ids).order_by("name"),
+            "clinics": export.export_clinics(request.user),
             "formats": export.FORMATS,
             "log": ExportLog.objects.filter(user=request.user)[:20],
             "with_dates": request.user.has_perm("research.export_dates"),
