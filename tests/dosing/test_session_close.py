@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from hab.core.models import AccessLog
 from hab.dosing.models import Administration
 from tests.dosing.helpers import TODAY, dose_body
 
@@ -106,3 +107,36 @@ def test_a_guest_authorisation_for_another_day_does_not_spare_the_patient(
 
     assert closed["missed"] == 1
     assert Administration.objects.get(patient_id=made["patient"], day=TODAY).status == "missed"
+
+
+def test_each_missed_record_is_in_the_access_log_like_any_dose_written(
+    api_as, on_prescription, afternoon
+):
+    # given: a patient expected in the session who never comes
+    made = on_prescription()
+
+    # when
+    close(api_as, "oslo")
+
+    # then: the record written for them is logged as the other dose writes are
+    missed = Administration.objects.get(patient_id=made["patient"], day=TODAY)
+    logged = AccessLog.objects.get(
+        username="nurse.oslo", what="administration", patient_id=made["patient"]
+    )
+    assert (logged.action, logged.basis, logged.clinic.code) == ("create", "care", "oslo")
+    assert logged.details == {"administration": missed.pk, "status": "missed", "dose_mg": "0"}
+
+
+def test_a_guest_missed_at_the_clinic_closing_last_is_logged_as_a_guest_dose(
+    api_as, guest_in_bergen, afternoon
+):
+    close(api_as, "oslo")
+
+    close(api_as, "bergen")
+
+    missed = Administration.objects.get(patient_id=guest_in_bergen["patient"], day=TODAY)
+    logged = AccessLog.objects.get(
+        username="nurse.bergen", what="administration", patient_id=guest_in_bergen["patient"]
+    )
+    assert (logged.basis, logged.clinic.code) == ("guest", "bergen")
+    assert logged.details["administration"] == missed.pk

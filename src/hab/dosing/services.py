@@ -49,12 +49,13 @@ from hab.dosing.selectors import (
     to_rule,
     under_observation,
 )
+from hab.patients.models import Patient
 from hab.patients.selectors import patient_for_user
 from hab.prescribing import rules as prescription_rules
 from hab.prescribing.selectors import InForce
 from hab.stock import services as stock_services
 
-RECORDABLE = {Status.GIVEN, Status.PARTIAL, Status.WITHHELD, Status.REFUSED}
+RECORDABLE = {*rules.TAKEN, Status.WITHHELD, Status.REFUSED}
 
 
 @dataclass(frozen=True)
@@ -128,12 +129,222 @@ def _alcohol_missing(protocol: rules.Protocol | None, checked: rules.Assessment)
 
 
 def _check_status(errors, status: str, dose: Decimal, reason: str) -> None:
-    if status in (Status.GIVEN, Status.PARTIAL) and dose <= 0:
+    if status in rules.TAKEN and dose <= 0:
         errors.append(FieldError("dose_mg", _("Enter the dose given.")))
     if status in (Status.WITHHELD, Status.REFUSED, Status.MISSED) and dose != 0:
         errors.append(FieldError("dose_mg", _("Leave the dose at 0 when none was given.")))
     if status == Status.WITHHELD and not reason.strip():
         errors.append(FieldError("withheld_reason", _("Write why the dose is withheld.")))
+
+
+def _entry(
+    errors: list[FieldError],
+    *,
+    status: str,
+    allowed: Collection[str],
+    status_text: str,
+    dose_mg,
+    withheld_reason: str,
+    medication: str | None = None,
+    assessment: dict | None = None,
+    assessment_needed: bool | None = None,
+) -> tuple[Decimal, rules.Assessment]:
+    """The fields every dose write takes, checked in one order (the forms show the errors
+    in it): the status, the medication, the amount, the assessment, then whether the
+    amount fits the status. ``medication`` None: the record's own (a correction);
+    ``assessment_needed`` None: the assessment is read later, if at all."""
+    if status not in allowed:
+        errors.append(FieldError("status", status_text))
+    if medication is not None and medication not in rules.MEDICATION_GROUP:
+        errors.append(FieldError("medication", _("Choose the medication.")))
+    dose = _amount(errors, "dose_mg", dose_mg)
+    checked = rules.Assessment()
+    if assessment_needed is not None:
+        # Breath alcohol is asked for inside the transaction, by the protocol.
+        checked = _assessment(errors, assessment, needed=assessment_needed, alcohol_needed=False)
+    _check_status(errors, status, dose, withheld_reason)
+    return dose, checked
+
+
+def _administration(
+    *,
+    patient,
+    clinic: Clinic,
+    day: datetime.date,
+    slot: str,
+    medication: str,
+    status: str,
+    dose,
+    given_at: datetime.datetime,
+    nurse,
+    episode_id: int,
+    prescription_id: int | None,
+    protocol_id: int | None,
+    route: str,
+    prescribed_mg,
+    max_allowed_mg=Decimal(0),
+    reasons: list[str] | None = None,
+    checked: rules.Assessment | None = None,
+    withheld_reason: str = "",
+    notes: str = "",
+    top_up: bool = False,
+    observe_until: datetime.datetime | None = None,
+    back_entered_by=None,
+    corrects: Administration | None = None,
+    correction_reason: str = "",
+    breaches: list[str] | None = None,
+    breach_reason: str = "",
+) -> Administration:
+    """The one place a dose record's fields are put together, unsaved: every writer (the
+    dose, the paper dose, the correction, the session's missed records) builds it here,
+    so a field means the same on each. A correction continues its record's chain and
+    group."""
+    checked = checked or rules.Assessment()
+    now = clock.now()
+    return Administration(
+        patient=patient,
+        episode_id=episode_id,
+        prescription_id=prescription_id,
+        protocol_id=protocol_id,
+        clinic=clinic,
+        day=day,
+        slot=slot,
+        medication=medication,
+        group=corrects.group if corrects is not None else rules.MEDICATION_GROUP[medication],
+        route=route,
+        status=status,
+        dose_mg=dose,
+        prescribed_mg=prescribed_mg,
+        max_allowed_mg=max_allowed_mg,
+        reasons=reasons if reasons is not None else [],
+        withheld_reason=withheld_reason.strip()[:500],
+        sedation=checked.sedation,
+        breath_alcohol_permille=checked.breath_alcohol_permille,
+        respiratory_rate=checked.respiratory_rate,
+        intoxication=checked.intoxication or "",
+        top_up=top_up,
+        notes=notes.strip()[:500],
+        given_at=given_at,
+        nurse=nurse,
+        observe_until=observe_until,
+        corrects=corrects,
+        original_id=(corrects.original_id or corrects.pk) if corrects is not None else None,
+        correction_reason=correction_reason.strip()[:500],
+        back_entered_by=back_entered_by,
+        back_entered_at=now if back_entered_by is not None else None,
+        breaches=breaches or [],
+        breach_reason=breach_reason[:500] if breaches else "",
+        breach_confirmed_at=now if breaches else None,
+    )
+
+
+def _decided(decision: rules.Decision) -> dict:
+    """The decision as a record keeps it: what was prescribed, the most allowed, why."""
+    return {
+        "prescribed_mg": Decimal(str(decision.prescribed_mg)),
+        "max_allowed_mg": Decimal(str(decision.max_mg)),
+        "reasons": messages.texts(decision.reasons),
+    }
+
+
+def _refuse_second(
+    ctx: Context, decision: rules.Decision, patient_id: int, day, slot: str, group: str, clinic
+) -> None:
+    """409 when the session already has a record of the group, naming who made it."""
+    if any(r.code == "already_recorded" for r in decision.reasons):
+        raise already_recorded(_in_session(ctx, patient_id, day, slot, group), clinic)
+
+
+def _write(
+    actor: Actor,
+    patient,
+    record: Administration,
+    *,
+    replaces: Administration | None = None,
+    breach_why: str = "",
+) -> Administration:
+    """Writes a dose record with everything that goes with it, in the caller's transaction
+    (the patient's row locked): the record (the database's unique constraint is the last
+    guard against a double dose: a clash is a 409 and nothing is written), the ledger
+    debit, the incident for a confirmed breach, and the access-log row."""
+    try:
+        # No savepoint: a clash ends the whole transaction anyway (409, nothing written).
+        with transaction.atomic(savepoint=False):
+            record.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict(_("Already recorded for this patient in this session.")) from None
+    _debit(record, replaces)
+    if record.breaches:
+        seams.breach_confirmed(
+            actor=actor,
+            administration=record,
+            breaches=record.breaches,
+            reason=breach_why,
+            **({"corrected": replaces} if replaces is not None else {}),
+        )
+    _log(actor, patient, record, replaces)
+    return record
+
+
+def _taken_mg(record: Administration | None) -> Decimal:
+    """What the patient took by the record: its dose when given, whole or in part."""
+    if record is None or record.status not in rules.TAKEN:
+        return Decimal(0)
+    return Decimal(record.dose_mg)
+
+
+def _debit(record: Administration, replaces: Administration | None = None) -> None:
+    """The controlled-drug ledger is debited in the same transaction (or nothing is); a
+    correction moves it only by the difference to the record it replaces, given back to
+    the batch its chain took from."""
+    chain_ids: list[int] = []
+    if replaces is not None and _taken_mg(record) < _taken_mg(replaces):
+        root = replaces.original_id or replaces.pk
+        chain_ids = [
+            root,
+            *Administration.objects.filter(original_id=root).values_list("pk", flat=True),
+        ]
+    stock_services.administration_debit(
+        record,
+        given_mg=_taken_mg(record),
+        replaced_mg=_taken_mg(replaces) if replaces is not None else Decimal(0),
+        chain_ids=chain_ids,
+    )
+
+
+def _log(
+    actor: Actor, patient, record: Administration, replaces: Administration | None = None
+) -> None:
+    """The access-log row of a dose write: a guest's dose is logged as a guest dose at the
+    clinic that gave it."""
+    if replaces is not None:
+        action, policy_action = AccessAction.UPDATE, Action.DOSE_CORRECT
+        details = {
+            "administration": record.pk,
+            "corrects": replaces.pk,
+            "status": [replaces.status, record.status],
+            "dose_mg": [str(replaces.dose_mg), str(record.dose_mg)],
+        }
+    else:
+        action, policy_action = AccessAction.CREATE, Action.DOSE
+        details = {
+            "administration": record.pk,
+            "status": record.status,
+            "dose_mg": str(record.dose_mg),
+        }
+        if record.back_entered_by_id is not None:
+            details["back_entered"] = True
+    guest = patient.clinic_id != record.clinic_id
+    access_log_write(
+        actor=actor,
+        patient=patient,
+        action=action,
+        what="administration",
+        details=details,
+        policy_action=policy_action,
+        basis=AccessBasis.GUEST if guest else None,
+        clinic_id=record.clinic_id if guest else None,
+    )
 
 
 def administration_record(
@@ -157,14 +368,18 @@ def administration_record(
     every reason otherwise. ``top_up`` records the first day's immediate top-up after
     the first injection, a second record in the session."""
     errors: list[FieldError] = []
-    if status not in RECORDABLE:
-        errors.append(FieldError("status", _("Choose given, partly given, withheld or refused.")))
-    if medication not in rules.MEDICATION_GROUP:
-        errors.append(FieldError("medication", _("Choose the medication.")))
-    dose = _amount(errors, "dose_mg", dose_mg)
-    taken = status in (Status.GIVEN, Status.PARTIAL)
-    checked = _assessment(errors, assessment, needed=taken, alcohol_needed=False)
-    _check_status(errors, status, dose, withheld_reason)
+    taken = status in rules.TAKEN
+    dose, checked = _entry(
+        errors,
+        status=status,
+        allowed=RECORDABLE,
+        status_text=_("Choose given, partly given, withheld or refused."),
+        dose_mg=dose_mg,
+        withheld_reason=withheld_reason,
+        medication=medication,
+        assessment=assessment,
+        assessment_needed=taken,
+    )
     if top_up and not taken:
         errors.append(FieldError("status", _("A top-up is a dose given.")))
     if day != clock.today():
@@ -206,8 +421,7 @@ def administration_record(
                 in_episode=patient.pk in ctx.open_episode,
             )
         )
-        if any(r.code == "already_recorded" for r in decision.reasons):
-            raise already_recorded(_in_session(ctx, patient.pk, day, slot, group), clinic)
+        _refuse_second(ctx, decision, patient.pk, day, slot, group, clinic)
         if taken:
             _refuse_unsafe(decision, dose)
         episode = ctx.open_episode.get(patient.pk)
@@ -227,51 +441,28 @@ def administration_record(
             if taken and ctx.protocol
             else None
         )
-        try:
-            # No savepoint: a clash ends the whole transaction anyway (409, nothing written).
-            with transaction.atomic(savepoint=False):
-                record = Administration.objects.create(
-                    patient=patient,
-                    episode_id=episode,
-                    prescription_id=prescription.pk if prescription else None,
-                    protocol_id=ctx.protocol_id,
-                    clinic=clinic,
-                    day=day,
-                    slot=slot,
-                    medication=medication,
-                    group=group,
-                    route=route or (prescription.route if prescription else ""),
-                    status=status,
-                    dose_mg=dose,
-                    prescribed_mg=Decimal(str(decision.prescribed_mg)),
-                    max_allowed_mg=Decimal(str(decision.max_mg)),
-                    reasons=messages.texts(decision.reasons),
-                    withheld_reason=withheld_reason.strip()[:500],
-                    sedation=checked.sedation,
-                    breath_alcohol_permille=checked.breath_alcohol_permille,
-                    respiratory_rate=checked.respiratory_rate,
-                    intoxication=checked.intoxication or "",
-                    top_up=top_up,
-                    notes=notes.strip()[:500],
-                    given_at=now,
-                    nurse=actor.user,
-                    observe_until=observe,
-                )
-        except IntegrityError:
-            raise Conflict(_("Already recorded for this patient in this session.")) from None
-        # The controlled-drug ledger is debited in the same transaction (or nothing is).
-        stock_services.administration_debit(record)
-        guest = patient.clinic_id != clinic.pk
-        access_log_write(
-            actor=actor,
+        record = _administration(
             patient=patient,
-            action=AccessAction.CREATE,
-            what="administration",
-            details={"administration": record.pk, "status": status, "dose_mg": str(dose)},
-            policy_action=Action.DOSE,
-            basis=AccessBasis.GUEST if guest else None,
-            clinic_id=clinic.pk if guest else None,
+            clinic=clinic,
+            day=day,
+            slot=slot,
+            medication=medication,
+            status=status,
+            dose=dose,
+            given_at=now,
+            nurse=actor.user,
+            episode_id=episode,
+            prescription_id=prescription.pk if prescription else None,
+            protocol_id=ctx.protocol_id,
+            route=route or (prescription.route if prescription else ""),
+            **_decided(decision),
+            checked=checked,
+            withheld_reason=withheld_reason,
+            notes=notes,
+            top_up=top_up,
+            observe_until=observe,
         )
+        _write(actor, patient, record)
     return Recorded(record, warnings)
 
 
@@ -454,10 +645,15 @@ def administration_correct(
     errors: list[FieldError] = []
     if not (reason or "").strip():
         errors.append(FieldError("reason", _("Write why the record is corrected.")))
-    if status not in RECORDABLE | {Status.MISSED}:
-        errors.append(FieldError("status", _("Choose a status.")))
-    dose = _amount(errors, "dose_mg", dose_mg)
-    _check_status(errors, status, dose, reason or "x")
+    dose, checked = _entry(
+        errors,
+        status=status,
+        allowed=RECORDABLE | {Status.MISSED},
+        status_text=_("Choose a status."),
+        dose_mg=dose_mg,
+        # A correction has no reason for withholding of its own: its reason says why.
+        withheld_reason=reason or "x",
+    )
     if errors:
         raise Invalid(errors)
     with transaction.atomic():
@@ -477,11 +673,7 @@ def administration_correct(
         if newest.pk != target.pk:
             raise Conflict(_("This record has already been corrected; correct the newest one."))
         warnings: list[str] = []
-        starts_dose = status in (Status.GIVEN, Status.PARTIAL) and target.status not in (
-            Status.GIVEN,
-            Status.PARTIAL,
-        )
-        checked = rules.Assessment()
+        starts_dose = status in rules.TAKEN and target.status not in rules.TAKEN
         if starts_dose:
             checked = _assessment(errors, assessment, needed=True, alcohol_needed=False)
             if errors:
@@ -502,9 +694,8 @@ def administration_correct(
             )
             _refuse_unsafe(decision, dose)
             warnings = messages.texts(decision.reasons)
-        taken_before = target.dose_mg if target.status in (Status.GIVEN, Status.PARTIAL) else 0
         breaches: list[rules.Reason] = []
-        if not starts_dose and status in (Status.GIVEN, Status.PARTIAL) and dose > taken_before:
+        if not starts_dose and status in rules.TAKEN and dose > _taken_mg(target):
             ctx = context_for(target.clinic, [patient.pk], target.day)
             in_force = ctx.prescriptions.get(patient.pk, [])
             if target.prescription is not None:
@@ -524,66 +715,45 @@ def administration_correct(
             )
         why = (breach_reason or "").strip() or reason.strip()
         confirmed = _confirmed(breaches, confirm_breach, why)
-        record = Administration.objects.create(
+        record = _administration(
             patient=patient,
-            episode_id=target.episode_id,
-            prescription_id=target.prescription_id,
-            protocol_id=target.protocol_id,
             clinic=target.clinic,
             day=target.day,
             slot=target.slot,
             medication=target.medication,
-            group=target.group,
-            route=target.route,
             status=status,
-            dose_mg=dose,
+            dose=dose,
+            given_at=clock.now() if starts_dose else target.given_at,
+            nurse=actor.user,
+            episode_id=target.episode_id,
+            prescription_id=target.prescription_id,
+            protocol_id=target.protocol_id,
+            route=target.route,
             prescribed_mg=target.prescribed_mg,
             max_allowed_mg=target.max_allowed_mg,
             reasons=target.reasons,
-            sedation=checked.sedation if starts_dose else target.sedation,
-            breath_alcohol_permille=checked.breath_alcohol_permille
-            if starts_dose
-            else target.breath_alcohol_permille,
-            respiratory_rate=target.respiratory_rate,
+            # The assessment is the new one only for a dose that starts now; the
+            # correction keeps neither the intoxication nor the notes (as it always has).
+            checked=rules.Assessment(
+                sedation=checked.sedation if starts_dose else target.sedation,
+                breath_alcohol_permille=checked.breath_alcohol_permille
+                if starts_dose
+                else target.breath_alcohol_permille,
+                respiratory_rate=target.respiratory_rate,
+            ),
             # The correction describes the same dose: the first day's top-up stays one
             # (the day's checks let it follow the first injection at once).
             top_up=target.top_up,
-            given_at=clock.now() if starts_dose else target.given_at,
-            nurse=actor.user,
             observe_until=target.observe_until,
             corrects=target,
-            original_id=chain,
-            correction_reason=reason.strip()[:500],
+            correction_reason=reason,
             breaches=confirmed,
-            breach_reason=why[:500] if confirmed else "",
-            breach_confirmed_at=clock.now() if confirmed else None,
+            breach_reason=why,
         )
         # Only the difference to the corrected record moves the ledger.
-        stock_services.administration_debit(record, replaces=target)
+        _write(actor, patient, record, replaces=target, breach_why=why)
         if confirmed:
-            seams.breach_confirmed(
-                actor=actor,
-                administration=record,
-                breaches=confirmed,
-                reason=why,
-                corrected=target,
-            )
             warnings = [_breach_notice(), *confirmed]
-        access_log_write(
-            actor=actor,
-            patient=patient,
-            action=AccessAction.UPDATE,
-            what="administration",
-            details={
-                "administration": record.pk,
-                "corrects": target.pk,
-                "status": [target.status, status],
-                "dose_mg": [str(target.dose_mg), str(dose)],
-            },
-            policy_action=Action.DOSE_CORRECT,
-            basis=AccessBasis.GUEST if patient.clinic_id != target.clinic_id else None,
-            clinic_id=target.clinic_id,
-        )
     return Recorded(record, warnings)
 
 
@@ -614,7 +784,7 @@ def observation_end(
         patient = patient_for_dosing(
             actor, record.patient_id, record.clinic, record.day, Action.DOSE, lock=True
         )
-        if record.status not in (Status.GIVEN, Status.PARTIAL):
+        if record.status not in rules.TAKEN:
             raise Conflict(_("No dose was given, so there is no observation."))
         if Observation.objects.filter(administration=record).exists():
             raise Conflict(_("The observation has already ended."))
@@ -706,25 +876,27 @@ def session_close(
         patients, _guests = expected_patients(clinic, day)
         ctx = context_for(clinic, [p.pk for p in patients], day)
         now = clock.now()
+        to_miss = doses_to_miss(clinic, day, slot, patients, ctx)
+        # The patients as models, for their records' access-log rows.
+        missed_patients = Patient.objects.in_bulk(sorted({m.patient.pk for m in to_miss}))
         missed = [
-            Administration(
-                patient_id=to_miss.patient.pk,
-                episode_id=ctx.open_episode[to_miss.patient.pk],
-                prescription_id=to_miss.prescription.pk,
-                protocol_id=ctx.protocol_id,
+            _administration(
+                patient=missed_patients[m.patient.pk],
                 clinic=clinic,
                 day=day,
                 slot=slot,
-                medication=to_miss.prescription.medication,
-                group=to_miss.group,
-                route=to_miss.prescription.route,
+                medication=m.prescription.medication,
                 status=Status.MISSED,
-                dose_mg=0,
-                prescribed_mg=to_miss.prescription.dose_for(slot),
+                dose=0,
                 given_at=now,
                 nurse=actor.user,
+                episode_id=ctx.open_episode[m.patient.pk],
+                prescription_id=m.prescription.pk,
+                protocol_id=ctx.protocol_id,
+                route=m.prescription.route,
+                prescribed_mg=m.prescription.dose_for(slot),
             )
-            for to_miss in doses_to_miss(clinic, day, slot, patients, ctx)
+            for m in to_miss
         ]
         try:
             with transaction.atomic():
@@ -741,6 +913,11 @@ def session_close(
             raise Conflict(
                 _("Someone recorded a dose while the session was closing. Try again.")
             ) from None
+        # Written in one statement (a session can miss many), then logged like any dose
+        # record; a missed record takes nothing from the ledger.
+        for record in missed:
+            _debit(record)
+            _log(actor, record.patient, record)
     return closed
 
 
@@ -821,14 +998,18 @@ def administration_back_enter(
     breach, nothing written); it then opens a dosing-error incident and blocks the
     group's next dose until a doctor reviews. 409 when the session already has a record."""
     errors: list[FieldError] = []
-    if status not in RECORDABLE | {Status.MISSED}:
-        errors.append(FieldError("status", _("Choose a status.")))
-    if medication not in rules.MEDICATION_GROUP:
-        errors.append(FieldError("medication", _("Choose the medication.")))
-    dose = _amount(errors, "dose_mg", dose_mg)
-    taken = status in (Status.GIVEN, Status.PARTIAL)
-    checked = _assessment(errors, assessment, needed=False)
-    _check_status(errors, status, dose, withheld_reason)
+    taken = status in rules.TAKEN
+    dose, checked = _entry(
+        errors,
+        status=status,
+        allowed=RECORDABLE | {Status.MISSED},
+        status_text=_("Choose a status."),
+        dose_mg=dose_mg,
+        withheld_reason=withheld_reason,
+        medication=medication,
+        assessment=assessment,
+        assessment_needed=False,
+    )
     today = clock.today()
     if not today - timedelta(days=BACK_ENTRY_DAYS) <= day <= today:
         errors.append(
@@ -856,8 +1037,7 @@ def administration_back_enter(
         if prescription is None or prescription.medication != medication:
             raise Invalid.one("medication", _("The patient had no such prescription that day."))
         decision = ctx.decide(patient.pk, prescription, slot, given_at, checked)
-        if any(r.code == "already_recorded" for r in decision.reasons):
-            raise already_recorded(_in_session(ctx, patient.pk, day, slot, group), clinic)
+        _refuse_second(ctx, decision, patient.pk, day, slot, group, clinic)
         episode = ctx.open_episode.get(patient.pk)
         if episode is None:
             raise Invalid.one(
@@ -903,57 +1083,31 @@ def administration_back_enter(
                 )
         why = (breach_reason or "").strip()
         confirmed = _confirmed(breaches, confirm_breach, why)
-        record = Administration.objects.create(
+        record = _administration(
             patient=patient,
-            episode_id=episode,
-            prescription_id=prescription.pk,
-            protocol_id=ctx.protocol_id,
             clinic=clinic,
             day=day,
             slot=slot,
             medication=medication,
-            group=group,
-            route=prescription.route,
             status=status,
-            dose_mg=dose,
-            prescribed_mg=Decimal(str(decision.prescribed_mg)),
-            max_allowed_mg=Decimal(str(decision.max_mg)),
-            reasons=messages.texts(decision.reasons),
-            withheld_reason=withheld_reason.strip()[:500],
-            sedation=checked.sedation,
-            breath_alcohol_permille=checked.breath_alcohol_permille,
-            respiratory_rate=checked.respiratory_rate,
-            notes=notes.strip()[:500],
+            dose=dose,
             given_at=given_at,
             nurse=nurse,
+            episode_id=episode,
+            prescription_id=prescription.pk,
+            protocol_id=ctx.protocol_id,
+            route=prescription.route,
+            **_decided(decision),
+            # The paper's intoxication is read for the decision but not kept (as always).
+            checked=replace(checked, intoxication=None),
+            withheld_reason=withheld_reason,
+            notes=notes,
             back_entered_by=actor.user,
-            back_entered_at=clock.now(),
             breaches=confirmed,
-            breach_reason=why[:500] if confirmed else "",
-            breach_confirmed_at=clock.now() if confirmed else None,
+            breach_reason=why,
         )
-        stock_services.administration_debit(record)
-        warnings: list[str] = []
-        if confirmed:
-            seams.breach_confirmed(
-                actor=actor, administration=record, breaches=confirmed, reason=why
-            )
-            warnings = [_breach_notice(), *confirmed]
-        access_log_write(
-            actor=actor,
-            patient=patient,
-            action=AccessAction.CREATE,
-            what="administration",
-            details={
-                "administration": record.pk,
-                "status": status,
-                "dose_mg": str(dose),
-                "back_entered": True,
-            },
-            policy_action=Action.DOSE,
-            basis=AccessBasis.GUEST if patient.clinic_id != clinic.pk else None,
-            clinic_id=clinic.pk if patient.clinic_id != clinic.pk else None,
-        )
+        _write(actor, patient, record, breach_why=why)
+        warnings = [_breach_notice(), *confirmed] if confirmed else []
     return Recorded(record, warnings)
 
 

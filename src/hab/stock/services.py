@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -546,18 +547,24 @@ def discrepancy_resolve(
 # --- doses --------------------------------------------------------------------------------
 
 
-def administration_debit(administration, *, replaces=None) -> LedgerEntry | None:
+def administration_debit(
+    administration,
+    *,
+    given_mg: Decimal,
+    replaced_mg: Decimal = Decimal(0),
+    chain_ids: Collection[int] = (),
+) -> LedgerEntry | None:
     """Debits a dose from the batch in use, in the dose's own transaction. Called by the
-    dosing room for every record; ``replaces`` is the record a correction replaces, whose
-    dose is credited back first (only the difference is booked).
+    dosing room for every record, which says what the patient took by it (``given_mg``;
+    the ledger does not read dose statuses). A correction passes what the record it
+    replaces took (``replaced_mg``: only the difference is booked) and, when it gives
+    back, the ids of the dose's chain of records (``chain_ids``), whose batch takes it.
 
     The batch in use is the unexpired batch of the medication's products that expires
     first and holds enough (first expiry, first out). A clinic that keeps no product of
     the medication in HAB's ledger is not debited. When the book cannot cover the dose,
     the dose is refused (422): the ledger never goes negative."""
-    given = _given(administration)
-    before = _given(replaces) if replaces is not None else Decimal(0)
-    change = given - before
+    change = Decimal(given_mg) - Decimal(replaced_mg)
     if change == 0:
         return None
     clinic_id = administration.clinic_id
@@ -569,7 +576,7 @@ def administration_debit(administration, *, replaces=None) -> LedgerEntry | None
     if change < 0:  # give back to the batch the dose came from
         last = (
             LedgerEntry.objects.filter(
-                administration_id__in=_chain_ids(replaces), kind=Kind.ADMINISTRATION
+                administration_id__in=list(chain_ids), kind=Kind.ADMINISTRATION
             )
             .select_related("batch__product")
             .order_by("-seq")
@@ -588,19 +595,6 @@ def administration_debit(administration, *, replaces=None) -> LedgerEntry | None
         field="dose_mg",
         balance_before=balance,
     )
-
-
-def _given(administration) -> Decimal:
-    if administration is None or administration.status not in ("given", "partial"):
-        return Decimal(0)
-    return Decimal(administration.dose_mg)
-
-
-def _chain_ids(administration) -> list[int]:
-    from hab.dosing.models import Administration
-
-    root = administration.original_id or administration.pk
-    return [root, *Administration.objects.filter(original_id=root).values_list("pk", flat=True)]
 
 
 def _batch_in_use(batches: list[tuple[Batch, Decimal]], need: Decimal) -> tuple[Batch, Decimal]:
@@ -899,12 +893,14 @@ def reconcile_doses(clinic: Clinic) -> list[DoseMismatch]:
 
 
 # The newest record of each chain of this clinic, and the debits of each chain (by the
-# chain's first record). 0.05 mg: SQLite adds decimals as floats.
+# chain's first record). 0.05 mg: SQLite adds decimals as floats. A record's dose is what
+# the patient took: the database holds every record not taken at 0 mg (the dose table's
+# check ``admin_no_dose_unless_given``), so the ledger need not know the statuses.
 _RECONCILE_TOTALS = """
 WITH cur AS (
     SELECT COALESCE(a.original_id, a.id) AS root, a.id, a.patient_id, a.day, a.slot,
            a.medication, COALESCE(a.back_entered_at, a.given_at) AS recorded_at,
-           CASE WHEN a.status IN ('given', 'partial') THEN a.dose_mg ELSE 0 END AS given
+           a.dose_mg AS given
       FROM dosing_administration a
      WHERE a.clinic_id = %s
        AND NOT EXISTS (SELECT 1 FROM dosing_administration c
