@@ -29,6 +29,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from hab.dosing.history import DoseHistory, Session
+from hab.dosing.rules import TAKEN
 
 STYLE = {
     "font.size": 12,
@@ -140,7 +141,7 @@ def summary(history: DoseHistory, group: str) -> str:
     sessions = history.of(group)
     counts = history.counts(group)
     prescribed = [s.prescribed_mg for s in sessions if s.prescribed_mg]
-    given = [s.given_mg for s in sessions if s.status in ("given", "partial")]
+    given = [s.given_mg for s in sessions if s.status in TAKEN]
     sedated = sum(1 for s in sessions if s.outcome in OBSERVED)
     high_poss = sum(1 for s in sessions if (s.sedation or 0) >= POSS_REDUCE)
     return _(
@@ -400,7 +401,7 @@ def _cell(session: Session) -> Cell:
         outcome += ", " + _("naloxone %(mg)s mg") % {"mg": mg(session.naloxone_mg)}
     return Cell(
         prescribed=mg(session.prescribed_mg) if session.prescribed_mg else "–",
-        given=mg(session.given_mg) if session.status in ("given", "partial") else "–",
+        given=mg(session.given_mg) if session.status in TAKEN else "–",
         status=status if state != "none" else "–",
         state=state,
         poss=str(session.sedation) if session.sedation is not None else "–",

@@ -21,6 +21,7 @@ from hab.core.errors import DomainError
 from hab.core.models import AccessBasis
 from hab.dosing import services
 from hab.dosing.models import Administration, DoseReview, Observation
+from hab.dosing.rules import TAKEN
 from hab.intake.models import Episode
 from hab.prescribing.models import Prescription
 
@@ -147,7 +148,7 @@ def _row(episode, rx, day, slot, when, status, mg, reason, prescribed) -> Admini
         group="methadone" if rx.medication == "methadone_oral" else "dam",
         route=rx.route,
         status=status,
-        dose_mg=mg if status in ("given", "partial") else 0,
+        dose_mg=mg if status in TAKEN else 0,
         prescribed_mg=prescribed,
         max_allowed_mg=prescribed,
         withheld_reason=reason,
@@ -167,7 +168,7 @@ def _assessed(rows: list[Administration]) -> None:
     for row in rows:
         if row.withheld_reason.startswith("Sedert"):
             row.sedation = 3
-        elif row.status in ("given", "partial") and rng.random() < 0.04:
+        elif row.status in TAKEN and rng.random() < 0.04:
             row.sedation = 2
 
 
@@ -178,7 +179,7 @@ def _observed(rows: list[Administration]) -> None:
     rng = random.Random(20261205)
     ended = []
     for row in rows:
-        if row.status not in ("given", "partial") or row.observe_until is None:
+        if row.status not in TAKEN or row.observe_until is None:
             continue
         drowsy = rng.random() < 0.01
         ended.append(

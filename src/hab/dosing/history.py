@@ -21,7 +21,7 @@ from hab.core.errors import Forbidden
 from hab.core.models import AccessAction, SessionSlot, User
 from hab.core.policy import Action
 from hab.dosing import rules
-from hab.dosing.models import Administration, Status
+from hab.dosing.models import Administration
 from hab.patients.models import Patient
 from hab.prescribing.models import Prescription
 
@@ -30,7 +30,6 @@ DAYS = 28
 # same doses and decisions every day. Researchers and the programme owner never do, nor
 # an administrator (who opens a record only with a reason, and not its doses).
 READ_ACTION = Action.BOARD_VIEW
-GIVEN = (Status.GIVEN, Status.PARTIAL)
 # Worst first: a session's outcome is the worst of its records' observations.
 OUTCOME_ORDER = ("overdose", "sedated", "no_concern")
 
@@ -223,7 +222,7 @@ def _add_records(history: DoseHistory, rows: list[tuple]) -> None:
         )
     for (day, slot, group), found in by_session.items():
         main = next((c for c in found if not c.top_up), found[0]).row
-        given = [c for c in found if c.row[7] in GIVEN]
+        given = [c for c in found if c.row[7] in rules.TAKEN]
         outcomes = [o for c in found for o in c.outcomes]
         sedations = [c.row[10] for c in found if c.row[10] is not None]
         history.sessions[(day, slot, group)] = Session(

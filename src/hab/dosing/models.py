@@ -159,6 +159,7 @@ class Administration(models.Model):
                 name="admin_one_top_up_per_slot",
             ),
             models.CheckConstraint(condition=Q(dose_mg__gte=0), name="admin_dose_not_negative"),
+            # The statuses are ``rules.TAKEN``, spelled out here as the migration has them.
             models.CheckConstraint(
                 condition=Q(status__in=["given", "partial"]) | Q(dose_mg=0),
                 name="admin_no_dose_unless_given",

@@ -173,6 +173,10 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     return found
 
 
+# The taken statuses as SQL literals, for the raw query below (constants, not input).
+_TAKEN_SQL = ", ".join(f"'{status}'" for status in rules.TAKEN)
+
+
 def taken_before(wanted: list[tuple[int, str]], since: date) -> dict[tuple[int, str], date]:
     """The last day before ``since`` on which each (patient, medication group) in
     ``wanted`` was taken.
@@ -186,7 +190,7 @@ def taken_before(wanted: list[tuple[int, str]], since: date) -> dict[tuple[int, 
     sql = (
         f"SELECT w.column1, w.column2, (SELECT a.day FROM {table} a "
         f'WHERE a.patient_id = w.column1 AND a."group" = w.column2 AND a.day < %s '
-        f"AND a.status IN ('given', 'partial') ORDER BY a.day DESC LIMIT 1) "
+        f"AND a.status IN ({_TAKEN_SQL}) ORDER BY a.day DESC LIMIT 1) "
         f"FROM (VALUES {pairs}) w"
     )
     with connection.cursor() as cursor:
@@ -305,7 +309,7 @@ def context_for(
         (patient_id, r.group)
         for patient_id, records in history.items()
         for r in records
-        if r.day == since and r.status in ("given", "partial") and r.dose_mg > 0
+        if r.day == since and r.status in rules.TAKEN and r.dose_mg > 0
     }
     prescriptions = prescriptions_in_force(patient_ids, day)
     wanted = sorted(
@@ -571,7 +575,7 @@ class BoardRow:
     def state(self) -> str:
         if self.record is None:
             return "blocked" if self.decision.blocked else "due"
-        if self.record.status in ("given", "partial") and not self.observation_done:
+        if self.record.status in rules.TAKEN and not self.observation_done:
             return "observing"
         return self.record.status
 
@@ -701,7 +705,7 @@ def under_observation(clinic: Clinic, day: date, slot: str) -> list[Shown]:
     watched = {
         patient_id
         for chain, (_pk, patient_id, status) in newest.items()
-        if status in (Status.GIVEN, Status.PARTIAL) and chain not in ended_chains
+        if status in rules.TAKEN and chain not in ended_chains
     }
     return [
         Shown(*values)
@@ -921,7 +925,7 @@ def top_up_allowed(clinic: Clinic, day: date, slot: str, patient: Patient, row: 
     if (
         record is None
         or record.clinic_id != clinic.pk
-        or record.status not in (Status.GIVEN, Status.PARTIAL)
+        or record.status not in rules.TAKEN
         or row.prescription.medication != "dam_injectable"
     ):
         return 0.0
