@@ -15,6 +15,7 @@ from django.db.models import Sum
 
 from hab.core import clock
 from hab.dosing.models import Administration
+from hab.dosing.rules import TAKEN
 from hab.evaluation import indicators
 from hab.evaluation.models import Category, CostInput, Grant
 
@@ -57,7 +58,7 @@ def contribute(ctx) -> None:
             given = Administration.objects.filter(
                 clinic=clinic,
                 day__range=(period.start, period.end),
-                status__in=indicators.GIVEN,
+                status__in=TAKEN,
                 corrections__isnull=True,
             ).aggregate(mg=Sum("dose_mg"))["mg"] or Decimal(0)
             mg = max(Decimal(given) * share, patient_years * 365 * MEAN_DAILY_MG).quantize(1)

@@ -47,6 +47,7 @@ from hab.core.models import Clinic
 from hab.core.sql import not_corrected
 from hab.dosing.models import Administration
 from hab.dosing.models import Status as DoseStatus
+from hab.dosing.rules import TAKEN
 from hab.evaluation import km, survival
 from hab.evaluation.models import CostInput, Grant
 from hab.incidents.models import Incident, Kind
@@ -65,7 +66,6 @@ DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 RETENTION_MONTHS = (3, 6, 12, 24)
 POSITIVE_EXITS = (EndReason.TRANSFER_LAR, EndReason.OTHER_TREATMENT)
-GIVEN = ("given", "partial")
 # Core follow-up items whose change since baseline is reported (all whole numbers).
 OUTCOME_ITEMS = (
     "heroin_days",
@@ -505,7 +505,7 @@ def _daily_doses(doses) -> list[tuple[str | None, int | None, int, Decimal | Non
     Added up in the database: a national year is millions of patient-days, which Python
     would take tens of seconds to receive and add up."""
     given = (
-        doses.filter(status__in=GIVEN)
+        doses.filter(status__in=TAKEN)
         .order_by()
         .values("patient_id", "day")
         .annotate(
@@ -551,7 +551,7 @@ def dosing(clinic_ids: list[int], period: Period, counts=None) -> dict:
         if status == "withheld":
             withheld[reason] += n
     expected = sum(by_status.values())
-    given = sum(by_status[status] for status in GIVEN)
+    given = sum(by_status[status] for status in TAKEN)
     attended_days = 0
     by_phase: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
     by_bin: Counter[int] = Counter()
@@ -847,7 +847,7 @@ def monthly(clinic_ids: list[int], period: Period, counts=None) -> list[dict]:
     for day, status, _reason, n in counts:
         key = (day.year, day.month)
         per_month[key][1] += n
-        if status in GIVEN:
+        if status in TAKEN:
             per_month[key][0] += n
     start, after_end = period.aware_bounds()
     incident_months = Counter(

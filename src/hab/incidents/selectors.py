@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from hab.dosing.rules import TAKEN
 from hab.incidents.models import Incident, IncidentEvent, Kind, Severity, Status
 
 
@@ -134,7 +135,7 @@ def monthly_summary(clinic_id: int, year: int, month: int) -> Summary:
         clinic_id=clinic_id,
         given_at__gte=start,
         given_at__lt=end,
-        status__in=("given", "partial"),
+        status__in=TAKEN,
         corrects__isnull=True,
     ).count()
     return summary

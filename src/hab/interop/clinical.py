@@ -20,6 +20,7 @@ from hab.core.access import Actor
 from hab.core.models import User
 from hab.core.policy import Action
 from hab.dosing.models import Administration
+from hab.dosing.rules import TAKEN
 from hab.intake.models import Episode
 from hab.interop import codes
 from hab.patients.models import Consent, Patient
@@ -284,7 +285,7 @@ class _Document:
         for record in records:
             url = self.url("dose", record.pk)
             observations = self.add_assessment(record)
-            status = "completed" if record.status in ("given", "partial") else "not-done"
+            status = "completed" if record.status in TAKEN else "not-done"
             if record.pk in replaced_by:
                 status = "entered-in-error"
             resource = {

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from hab.core.errors import Invalid
 from hab.core.models import Clinic, SessionSlot, User
 from hab.dosing.models import Administration
+from hab.dosing.rules import TAKEN
 from hab.intake.models import Episode
 from hab.interop import codes
 from hab.patients.models import Patient
@@ -43,7 +44,6 @@ from hab.prescribing.models import Prescription
 from hab.stock.models import Product
 
 MAX_ADMINISTRATIONS = 2000
-TAKEN = ("given", "partial")
 _FIELDS = (
     "id",
     "chain",
