@@ -307,6 +307,7 @@ def test_every_export_is_logged_with_the_file_hash(trial, api_as):
     ("user", "query", "status"),
     [
         ("nurse.oslo", {"format": "csv"}, 403),
+        ("nurse.oslo", {"format": "xlsx"}, 403),  # who asks, before what is asked
         ("clinic_lead.oslo", {"format": "csv"}, 403),
         ("programme.oslo", {"format": "csv"}, 403),
         ("researcher.oslo", {"format": "xlsx"}, 422),
@@ -331,6 +332,14 @@ def test_the_export_page_downloads_and_lists_the_log(trial, web_as):
     assert file["Content-Type"] == "application/zip"
     assert ExportLog.objects.get().sha256[:16] in after.content.decode()
     assert web_as("nurse.oslo").get("/research/export/").status_code == 403
+
+
+@pytest.mark.parametrize("query", ["?format=csv", "?format=xlsx", "?format=fhir&clinic=oslo"])
+def test_the_export_page_downloads_nothing_for_others(trial, web_as, query):
+    response = web_as("nurse.oslo").get("/research/export/" + query)
+
+    assert response.status_code == 403
+    assert not ExportLog.objects.exists()
 
 
 def test_the_patients_page_links_to_the_follow_ups(web_as, make_patient):
