@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
+
+from django import conf
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,12 +17,22 @@ ids = st.text(alphabet="0123456789", min_size=11, max_size=11)
 
 
 @given(ids)
-def test_it_is_stable_and_reveals_no_digits_of_the_id(value):
+def test_it_is_stable_and_the_keyed_hash_of_the_id_in_base32(value):
     pseudonym = research_id_for(value)
+    keyed = hmac.new(conf.settings.RESEARCH_KEY.encode(), value.encode(), hashlib.sha256).digest()
 
     assert pseudonym == research_id_for(value)
-    assert len(pseudonym) == 13 and pseudonym.startswith("R")
-    assert not any(ch.isdigit() and ch not in "234567" for ch in pseudonym[1:])
+    assert re.fullmatch(r"R[A-Z2-7]{12}", pseudonym)
+    assert pseudonym == "R" + base64.b32encode(keyed).decode()[:12]
+
+
+def test_it_stays_the_same_across_releases(settings):
+    """Exports of different years are joined on the research id: a change to how it is
+    made would split every patient in two."""
+    settings.RESEARCH_KEY = "a-fixed-key-for-this-test-only-0123456789"
+
+    assert research_id_for("01010112345") == "RUJVQJF27XWEZ"
+    assert research_id_for("01010112346") == "R742HWFAW3ZSB"
 
 
 @given(ids, ids)
