@@ -24,9 +24,14 @@ from hab.intake.models import Episode
 from hab.patients.models import Patient
 from hab.research import export
 from hab.research.models import Answer, FollowUp, Item, Response
-from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.dosing.helpers import TODAY
-from tests.research.test_export import download, instrument, tables_of, trial  # noqa: F401
+from tests.research.test_export import (  # noqa: F401
+    consent,
+    download,
+    instrument,
+    tables_of,
+    trial,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -375,3 +380,24 @@ def test_the_readme_and_the_api_describe_the_fhir_dates(dosed, api_as):
     data, response = download(api_as("researcher.oslo"), "fhir")
     assert response["Content-Type"] == "application/fhir+json"
     assert Bundle.model_validate_json(data).type == "collection"
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "csv"])
+def test_the_queries_do_not_grow_with_the_patients(
+    dosed,
+    staff,
+    on_prescription,  # noqa: F811
+    fmt,
+):
+    def queries(more: int) -> int:
+        for _ in range(more):
+            consent(staff, on_prescription(days=3)["patient"], True)
+        scope = export.scope_for(staff["researcher.oslo"], "oslo")
+        with CaptureQueriesContext(connection) as captured:
+            if fmt == "fhir":
+                export.write_fhir(scope, io.BytesIO())
+            else:
+                export.write_zip(scope, fmt, io.BytesIO())
+        return len(captured)
+
+    assert queries(0) == queries(3)
