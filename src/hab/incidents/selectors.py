@@ -4,13 +4,19 @@ with its steps, and the monthly summary per clinic."""
 from __future__ import annotations
 
 import datetime
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from hab.core.access import Actor, access_log_listed
+from hab.core.errors import Invalid
+from hab.core.models import Clinic
+from hab.core.policy import Action, clinic_for_action
 from hab.dosing.rules import TAKEN
 from hab.incidents.models import Incident, IncidentEvent, Kind, Severity, Status
 
@@ -54,6 +60,51 @@ def incidents_for(
     if patient_id:
         incidents = incidents.filter(patient_id=patient_id)
     return incidents.order_by("-occurred_at", "-id")
+
+
+def month_of(value: str) -> tuple[int, int] | None:
+    """The (year, month) that "YYYY-MM" names, None for no month; Invalid on field "month"
+    for anything else. The list and the summary, page and API, read the month alike."""
+    if not value:
+        return None
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2100:
+        raise Invalid.one("month", _("Write the month as YYYY-MM, e.g. 2026-11."))
+    return int(match[1]), int(match[2])
+
+
+def incidents_listed(
+    actor: Actor,
+    clinic: Clinic,
+    *,
+    limit: int,
+    status: str = "",
+    kind: str = "",
+    month: str = "",
+    patient_id: int | None = None,
+) -> list[Incident]:
+    """A clinic's incidents, newest first, for someone who may see them: checked, read and
+    logged (each patient named in the list) in one place for the page and the API. Invalid
+    for a status, kind or month HAB does not know; ``limit`` is the most one answer shows."""
+    clinic = clinic_for_action(actor.user, clinic, Action.INCIDENT_VIEW)
+    if status and status not in Status.values:
+        raise Invalid.one("status", _("Choose open, follow_up or closed."))
+    if kind and kind not in Kind.values:
+        raise Invalid.one("kind", _("No such kind of incident."))
+    incidents = list(
+        incidents_for(
+            clinic.pk, status=status, kind=kind, month=month_of(month), patient_id=patient_id
+        ).select_related("clinic")[:limit]
+    )
+    patients = {i.patient_id: i.patient for i in incidents if i.patient_id}
+    if patients:
+        access_log_listed(
+            actor=actor,
+            patients=patients.values(),
+            details={"list": "incidents"},
+            clinic_id=clinic.pk,
+        )
+    return incidents
 
 
 def incident(incident_id: int) -> Incident | None:

@@ -13,40 +13,38 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hab.core import clock, policy
-from hab.core.access import access_log_listed, access_log_write
+from hab.core.access import access_log_write
 from hab.core.errors import Invalid, NotFound
 from hab.core.models import AccessAction
 from hab.core.policy import Action, clinic_for_action
 from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
 from hab.incidents import selectors, services
-from hab.incidents.api import _month
 from hab.incidents.forms import FollowUpForm, IncidentForm, ListFilter
 from hab.patients.selectors import patient_open
+
+# The most incidents the page shows: more is for a filter (the API lists up to 500).
+SHOWN = 200
 
 
 @staff_view
 def incident_list(request: HttpRequest) -> HttpResponse:
-    clinic = clinic_for_action(request.user, current_clinic(request), Action.INCIDENT_VIEW)
     form = ListFilter(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    month = filters.get("month", "")
     try:
-        month = _month(filters.get("month", ""))
+        selectors.month_of(month)
     except Invalid:
-        month = None
+        month = ""
         form.add_error("month", _("Write the month as YYYY-MM, e.g. 2026-11."))
-    incidents = list(
-        selectors.incidents_for(
-            clinic.pk, status=filters.get("status", ""), kind=filters.get("kind", ""), month=month
-        )[:200]
+    clinic = current_clinic(request)
+    incidents = selectors.incidents_listed(
+        web_actor(request),
+        clinic,
+        limit=SHOWN,
+        status=filters.get("status", ""),
+        kind=filters.get("kind", ""),
+        month=month,
     )
-    patients = {i.patient_id: i.patient for i in incidents if i.patient_id}
-    if patients:
-        access_log_listed(
-            actor=web_actor(request),
-            patients=patients.values(),
-            details={"list": "incidents"},
-            clinic_id=clinic.pk,
-        )
     return render(
         request,
         "incidents/list.html",
@@ -176,7 +174,7 @@ def summary(request: HttpRequest) -> HttpResponse:
     clinic = clinic_for_action(request.user, current_clinic(request), Action.INCIDENT_SUMMARY)
     today = clock.today()
     try:
-        year, month = _month(request.GET.get("month", "")) or (today.year, today.month)
+        year, month = selectors.month_of(request.GET.get("month", "")) or (today.year, today.month)
     except Invalid:
         year, month = today.year, today.month
     first = datetime.date(year, month, 1)
