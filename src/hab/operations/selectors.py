@@ -215,7 +215,3 @@ def rota_staff(clinic: Clinic) -> list[tuple[User, str]]:
     users = User.objects.in_bulk({pk for pk, _role in pairs})
     found = [(users[pk], role) for pk, role in pairs]
     return sorted(found, key=lambda p: (p[1] != StaffRole.NURSE, str(p[0]).lower()))
-
-
-def warning_count(clinic: Clinic) -> int:
-    return warnings(clinic).count

@@ -316,20 +316,6 @@ def prescriptions_in_force(patient_ids: Iterable[int], day: date) -> dict[int, l
     return found
 
 
-def prescription_for(patient_id: int, medication: str, day: date) -> Prescription | None:
-    """The patient's prescription in force for a dose of the medication: the one of its
-    chain (a combined regimen has an injected and an oral DAM one), else one of its group."""
-    found = active_prescriptions([patient_id], day).get(patient_id, [])
-    chain = prescription_rules.chain_of(medication)
-    group = prescription_rules.MEDICATION_GROUP.get(medication)
-    return next(
-        (p for p in found if prescription_rules.chain_of(p.medication) == chain),
-        next(
-            (p for p in found if prescription_rules.MEDICATION_GROUP[p.medication] == group), None
-        ),
-    )
-
-
 def chain_head(patient_id: int, medication: str) -> Prescription | None:
     """The newest prescription of the medication's chain (its medication group, but
     injected and oral DAM each their own), stopped or not: the next one supersedes it."""

@@ -259,9 +259,3 @@ def research_consented(patient_ids: Iterable[int]) -> set[int]:
     for patient_id, given in rows:
         latest[patient_id] = given
     return {patient_id for patient_id, given in latest.items() if given}
-
-
-def consented_by_patient(patient_ids: Iterable[int]) -> dict[int, bool]:
-    ids = list(patient_ids)
-    consented = research_consented(ids)
-    return {pid: pid in consented for pid in ids}
