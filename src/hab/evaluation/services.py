@@ -67,7 +67,7 @@ def cost_input_record(
         amount_nok=amount_nok,
         fte=fte,
         cost_per_fte=cost_per_fte,
-        note=note.strip()[:500],
+        note=note.strip(),
         recorded_at=clock.now(),
         recorded_by=actor.user,
     )
@@ -109,7 +109,7 @@ def grant_record(
         year=year,
         amount_nok=amount_nok,
         clinic=clinic,
-        note=note.strip()[:500],
+        note=note.strip(),
         recorded_at=clock.now(),
         recorded_by=actor.user,
     )

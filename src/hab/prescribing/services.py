@@ -116,7 +116,7 @@ def prescription_create(
         plan = _titration(errors, titration or {})
         if not errors and medication in Medication.values:
             _check_against_protocol(errors, episode.clinic, medication, doses, daily_max)
-        override = " ".join((override_reason or "").split())[:500]
+        override = " ".join((override_reason or "").split())
         overridden = False
         if not errors:
             overridden = _check_together(
@@ -147,7 +147,7 @@ def prescription_create(
                     titration_start_mg=plan[0],
                     titration_step_mg=plan[1],
                     titration_target_mg=plan[2],
-                    reason=" ".join(reason.split())[:500],
+                    reason=" ".join(reason.split()),
                     override_reason=override if overridden else "",
                     supersedes=previous,
                     created_at=clock.now(),
@@ -318,7 +318,7 @@ def prescription_stop(
             daily_max_mg=current.daily_max_mg,
             valid_from=on,
             stopped_on=on,
-            reason=reason.strip()[:500],
+            reason=reason.strip(),
             supersedes=head,
             created_at=clock.now(),
             created_by=actor.user,
@@ -464,7 +464,7 @@ def protocol_create(
             created_at=clock.now(),
             created_by=actor.user,
             doctor=approver,
-            reason=reason.strip()[:500],
+            reason=reason.strip(),
             demo_values=demo_values,
             **(base | values),
         )
