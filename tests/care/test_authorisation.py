@@ -8,8 +8,8 @@ import pytest
 
 from hab.core.policy import Action
 from hab.core.roles import Role
-from tests.core.test_authorisation import ALLOWED
 from tests.helpers import days_ago
+from tests.permissions import ALLOWED
 
 pytestmark = pytest.mark.django_db
 

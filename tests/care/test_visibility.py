@@ -18,7 +18,7 @@ from hab.core.models import Clinic
 from hab.core.policy import Action
 from hab.core.roles import Role
 from tests.conftest import PASSWORD
-from tests.core.test_authorisation import ALLOWED
+from tests.permissions import ALLOWED
 
 pytestmark = pytest.mark.django_db
 

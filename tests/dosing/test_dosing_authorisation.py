@@ -10,8 +10,8 @@ from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.dosing import services
 from tests.conftest import PASSWORD
-from tests.core.test_authorisation import ALLOWED, WITH_REASON
 from tests.dosing.helpers import TODAY, dose_body
+from tests.permissions import ALLOWED, WITH_REASON
 from tests.prescribing.helpers import propose
 
 pytestmark = pytest.mark.django_db

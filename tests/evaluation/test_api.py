@@ -7,7 +7,7 @@ import pytest
 from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.evaluation import disclosure
-from tests.core.test_authorisation import ALLOWED
+from tests.permissions import ALLOWED
 
 
 @pytest.mark.parametrize("role", [role.value for role in Role])

@@ -16,7 +16,7 @@ from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.evaluation import charts
 from hab.evaluation.models import CostInput, Grant
-from tests.core.test_authorisation import ALLOWED
+from tests.permissions import ALLOWED
 
 pytestmark = pytest.mark.django_db
 PERIOD = {"from": "2025-01-01", "to": "2025-06-30"}

@@ -7,8 +7,8 @@ import pytest
 from hab.core.policy import Action
 from hab.core.roles import Role
 from tests.conftest import synthetic_id
-from tests.core.test_authorisation import ALLOWED, WITH_REASON
 from tests.helpers import all_yes, days_ago
+from tests.permissions import ALLOWED, WITH_REASON
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 
 from hab.core.policy import Action
 from hab.core.roles import Role
-from tests.core.test_authorisation import ALLOWED, WITH_REASON
+from tests.permissions import ALLOWED, WITH_REASON
 from tests.research.conftest import valid_answers
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.stock.models import Discrepancy
-from tests.core.test_authorisation import ALLOWED
+from tests.permissions import ALLOWED
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.stock.models import Batch, Discrepancy, Kind, LedgerEntry, StockCount
 from tests.conftest import PASSWORD
-from tests.core.test_authorisation import ALLOWED
+from tests.permissions import ALLOWED
 
 pytestmark = pytest.mark.django_db
 
