@@ -23,7 +23,7 @@ from hab.stock import services
 from hab.stock.models import Batch, Discrepancy, Kind, LedgerEntry, StockCount
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.stock.conftest import PRODUCTS
+from tests.fixtures.stock import PRODUCTS
 
 pytestmark = pytest.mark.e2e
 

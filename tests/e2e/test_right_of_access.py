@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hab.core.models import AccessLog
-from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.e2e.conftest import check_accessibility, login, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_the_clinic_lead_reads_and_downloads_everything_held(
     page: Page,
     live_server,
-    on_prescription,  # noqa: F811
+    on_prescription,
     api_as,
 ):
     # given a patient in treatment with a day of doses, a consent and a relative

@@ -19,7 +19,6 @@ from hab.core.roles import Role
 from hab.dosing.models import Administration
 from hab.patients.models import Patient
 from tests.conftest import PASSWORD
-from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.patients.test_patient_pages import PNG
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +46,7 @@ def test_every_model_with_a_foreign_key_to_a_patient_is_in_the_report(api_as, ma
 
 def test_the_report_holds_the_patients_data_and_no_one_elses(
     api_as,
-    on_prescription,  # noqa: F811
+    on_prescription,
     web_as,
 ):
     # given two patients with doses, a consent and a relative
@@ -81,7 +80,7 @@ def test_the_report_holds_the_patients_data_and_no_one_elses(
     assert not doses & other_doses
 
 
-def test_the_page_is_logged_and_shows_each_kind_of_record(web_as, on_prescription):  # noqa: F811
+def test_the_page_is_logged_and_shows_each_kind_of_record(web_as, on_prescription):
     patient = on_prescription(days=1)["patient"]
     client = web_as("clinic_lead.oslo")
 

@@ -16,15 +16,13 @@ from hab.core.backup import Database
 from hab.core.models import Clinic
 from hab.stock import services as stock
 from hab.stock.models import Kind, LedgerEntry
-from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.dosing.helpers import TODAY
-from tests.stock.conftest import products  # noqa: F401
 
 RECEIVED_MG = Decimal(1_000_000)
 
 
 @pytest.fixture
-def ward(products, on_prescription, staff):  # noqa: F811
+def ward(products, on_prescription, staff):
     """Patient ids of ``n`` patients of HAB Oslo on 200 mg twice a day (ten days of
     history), and a batch BIG of 1,000,000 mg to dose from."""
 

@@ -30,7 +30,6 @@ from hab.research.models import (
     Option,
     Response,
 )
-from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.dosing.helpers import TODAY
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +77,7 @@ def instrument(db):
 
 
 @pytest.fixture
-def trial(on_prescription, staff, instrument, api_as):  # noqa: F811
+def trial(on_prescription, staff, instrument, api_as):
     """Three Oslo patients: two consented (one answered baseline, corrected once), one who
     withdrew; and one without any consent. An incident for the first."""
     made, days, housing = instrument

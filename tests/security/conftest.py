@@ -23,9 +23,7 @@ from hab.dosing.models import Administration
 from hab.intake.models import Referral
 from hab.operations import services as operations_services
 from hab.research.models import FollowUp
-from tests.dosing.conftest import on_prescription, protocols  # noqa: F401
 from tests.research.conftest import ensure_instrument
-from tests.stock.conftest import products, stocked  # noqa: F401
 
 
 def hab_models() -> list:
@@ -67,7 +65,7 @@ def stored_somewhere(value: str) -> bool:
 
 
 @pytest.fixture
-def world(on_prescription, stocked, api_as, staff) -> dict:  # noqa: F811
+def world(on_prescription, stocked, api_as, staff) -> dict:
     ensure_instrument()
     treated = on_prescription("oslo")
     patient = treated["patient"]
