@@ -139,6 +139,33 @@ def test_every_dose_is_what_the_dose_decision_allowed(programme):
     assert max(d["total"] for d in daily if d["group"] == "dam") <= 1000
 
 
+def test_the_fast_paths_are_the_dose_decision_and_the_chain_on_every_row(monkeypatch):
+    """With ``proving`` on, the generator puts every dose through ``rules.decide`` and every
+    ledger entry through ``chain.entry_hash`` beside its fast paths and stops at the first
+    row where they differ."""
+    from hab.demo.scale.clinic import ClinicRun
+    from hab.stock import chain
+
+    calls = {"decide": 0, "entry_hash": 0}
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(ClinicRun, "proving", True)
+    monkeypatch.setattr(rules, "decide", counted("decide", rules.decide))
+    monkeypatch.setattr(chain, "entry_hash", counted("entry_hash", chain.entry_hash))
+
+    generated("60", clinics=2, years=0.5, seed=7)
+
+    # Every dose the patient came for (all but the missed) was decided by the rules.
+    assert calls["decide"] == Administration.objects.exclude(status="missed").count() > 5000
+    assert calls["entry_hash"] == LedgerEntry.objects.count() > 5000
+
+
 def test_the_ledger_adds_up_and_its_chain_verifies(programme):
     balances: dict[int, Decimal] = defaultdict(Decimal)
     for entry in LedgerEntry.objects.order_by("clinic", "seq"):

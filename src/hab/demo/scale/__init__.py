@@ -37,6 +37,9 @@ from hab.core.roles import Grant, Role
 from hab.demo.scale import sink as sinks
 from hab.demo.scale.clinic import ClinicRun, Clock
 from hab.demo.scale.plan import CLINICS, SCALES, Plan, Scale, plan, scale_for  # noqa: F401
+from hab.demo.stock import PRODUCTS, fest_fields
+from hab.dosing import rules
+from hab.dosing.selectors import protocol_rules
 from hab.intake.demo import ORGANISATIONS, SOURCES
 from hab.intake.models import CriteriaSet
 from hab.patients.demo import FAMILY, GIVEN
@@ -47,7 +50,6 @@ from hab.prescribing.models import DosingProtocol, ProtocolSignoff
 from hab.research import instruments
 from hab.research import rules as research_rules
 from hab.research.demo import _FollowUpDemo, _Person
-from hab.stock.demo import PRODUCTS, fest_fields
 from hab.stock.models import LedgerHead, Product
 
 STREETS = ["Storgata", "Kirkegata", "Jernbanegata", "Strandgata", "Parkveien", "Skolegata"]
@@ -64,6 +66,8 @@ class Setup:
     products: list[dict]
     person_base: int = 0
     stay_base: int = 0
+    # Each clinic's protocol as the dose decision reads it.
+    rules: list[rules.Protocol] = field(default_factory=list)
 
 
 @dataclass
@@ -309,6 +313,7 @@ def _setup(programme: Plan) -> Setup:
         setup.codes.append(code)
         setup.staff.append(staff)
         setup.protocols.append(protocol.pk)
+        setup.rules.append(protocol_rules(protocol))
         setup.products.append(products)
     return setup
 

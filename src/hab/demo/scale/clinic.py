@@ -4,10 +4,12 @@ withheld, refused, missed), post-dose observations with the rare overdose and it
 incident, closed sessions, and the controlled-drug ledger (weekly deliveries, batch
 changes, a debit per dose, witnessed waste, daily counts) hash-chained like every entry.
 
-Each dose follows the dose decision of ``hab.dosing.rules.decide`` for the clinic's
-protocol: the state kept per patient and medication group (last day dosed, last dose,
-the run's first day, the prescription in force) is exactly what ``decide`` reads from the
-history, and tests/demo/test_scale.py checks every generated dose against ``decide``.
+Each dose is the dose decision of ``hab.dosing.rules.decide`` for the clinic's protocol,
+called with the patient's taken doses of the window. Most doses, in a run of days going
+on with nothing to limit them, take a fast path that reads the same limits from the same
+protocol; tests/demo/test_scale.py generates a programme with ``ClinicRun.proving`` on,
+which puts every dose through ``decide`` as well and every ledger entry through
+``hab.stock.chain.entry_hash``, and holds both paths equal on every row.
 """
 
 from __future__ import annotations
@@ -16,20 +18,17 @@ import hashlib
 import json
 import math
 import random
-from datetime import date, timedelta
+from collections import deque
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from hab.demo import taper
 from hab.demo.scale.plan import Plan, Stay
 from hab.dosing import messages, rules
+from hab.dosing.selectors import window_start
 from hab.stock import chain
 
-DAM_DAILY_MAX = 1000.0  # the protocol's (prescribing.demo DEMO_VALUES and model defaults)
-DAM_SINGLE_MAX = 400.0
-METHADONE_DAILY_MAX = 150.0
-IV_WARN = 600.0
-MISSED_REDUCE_PCT = 25
-OBSERVATION_MINUTES = 20
 # Before a transfer the patient comes every day for this many days and has the full dose,
 # so the receiving clinic starts from the course's maintenance dose.
 FORCED_DAYS = 10
@@ -120,9 +119,11 @@ class Group:
     dose decision reads from the history."""
 
     __slots__ = (
+        "before",
         "daily_max",
         "doses",
         "group",
+        "inducted",
         "issued_on",
         "last_day",
         "last_mg",
@@ -130,6 +131,7 @@ class Group:
         "route",
         "run_start",
         "rx",
+        "taken",
         "titration",
         "today",
         "today_mg",
@@ -139,6 +141,12 @@ class Group:
         self.medication = medication
         self.group = rules.MEDICATION_GROUP[medication].value
         self.route = "oral" if medication == "methadone_oral" else "iv"
+        # The protocol's induction limits apply to this medication in a run's first days.
+        self.inducted = medication in rules.INJECTABLE or medication in rules.ORAL_DAM
+        # The taken doses of the dose decision's window, (day, seconds, slot, mg, status),
+        # and the last day dosed before it.
+        self.taken: deque[tuple] = deque()
+        self.before: date | None = None
         self.rx = None
         self.doses: dict[str, float] = {}
         self.daily_max = 0.0
@@ -166,11 +174,17 @@ class Patient:
 
 
 class ClinicRun:
+    # On in the tests: every dose through ``rules.decide`` beside the fast path and every
+    # ledger entry through ``chain.entry_hash`` beside the text written here, both held
+    # equal (a programme is generated some five times slower).
+    proving = False
+
     def __init__(self, plan: Plan, setup, index: int, sink, seed: int, zone) -> None:
         self.plan, self.setup, self.index, self.sink = plan, setup, index, sink
         self.rng = random.Random(seed * 7919 + index)
         self.clinic = setup.clinics[index]
         self.protocol = setup.protocols[index]
+        self.rules: rules.Protocol = setup.rules[index]
         self.iso = ""  # the day in one_day, as text
         self.staff = setup.staff[index]
         self.clock = Clock(zone, sink.pg)
@@ -187,7 +201,6 @@ class ClinicRun:
         self.entry_id = sink.ids.counter("stock_ledgerentry")
         self.deliveries = {"dam_injectable": 0, "methadone_oral": 0}
         self.seq, self.prev = 0, chain.GENESIS
-        self.checked = 0
         self.events: list[tuple] = []
         self.stats = {"overdoses": 0, "incidents": 0}
 
@@ -208,8 +221,16 @@ class ClinicRun:
         rx = self.take("prescribing_prescription")
         slots = ("afternoon",) if g.medication == "methadone_oral" else ("morning", "afternoon")
         doses = tuple((s, float(target)) for s in slots)
-        daily = 80.0 if g.medication == "methadone_oral" else min(DAM_DAILY_MAX, target * 2 + 50)
-        g.titration = (15.0, 30.0, float(target)) if titrate else None
+        protocol = self.rules
+        dam_max = protocol.max_daily_mg[rules.Group.DAM]
+        daily = 80.0 if g.medication == "methadone_oral" else min(dam_max, target * 2 + 50)
+        # The titration plan starts at the protocol's first injection and steps by its
+        # first day's most.
+        g.titration = (
+            (protocol.first_iv_dose_mg, protocol.day1_max_iv_dose_mg, float(target))
+            if titrate
+            else None
+        )
         self.add(
             "prescribing_prescription",
             (
@@ -264,92 +285,93 @@ class ClinicRun:
 
     # --- the dose decision --------------------------------------------------------------
 
-    def decide(self, g: Group, day: date, slot: str, sedation: int):
-        """``rules.decide`` for the state kept: (prescribed, max, reasons)."""
+    def decide(self, g: Group, day: date, slot: str, seconds: int, sedation: int):
+        """``rules.decide`` for this dose: (prescribed, max, reasons as tuples)."""
         prescribed = g.doses.get(slot, 0.0)
-        # Most doses: a run of days going on, nothing limits the dose prescribed (what
-        # the general path below gives for this state, checked against ``rules.decide``
-        # by tests/demo/test_scale.py).
+        if self.runs_on(g, day, prescribed, sedation):
+            fast = prescribed, rules.floor_mg(prescribed), ()
+            if not self.proving:
+                return fast
+            assert fast == self.decided(g, day, slot, seconds, sedation, prescribed), (day, slot)
+            return fast
+        return self.decided(g, day, slot, seconds, sedation, prescribed)
+
+    def runs_on(self, g: Group, day: date, prescribed: float, sedation: int) -> bool:
+        """Whether the dose is the prescribed one without a reason: a run of days going on
+        past its induction, no missed day to reduce for, and under every limit of the
+        protocol (the same limits ``rules.decide`` reads; the sessions are hours apart)."""
+        protocol = self.rules
         last_day = g.last_day
-        if sedation < 3 and last_day is not None:
-            today = g.today == day
-            given_today = g.today_mg if today else 0.0
-            if given_today > 0 or (day - last_day).days <= 2:
-                run_day = (day - g.run_start).days + 1
-                dam = g.medication == "dam_injectable"
-                titration = g.titration
-                if (
-                    (run_day > 3 or not dam)
-                    and min(
-                        g.daily_max,
-                        METHADONE_DAILY_MAX if g.group == "methadone" else DAM_DAILY_MAX,
-                    )
-                    - given_today
-                    >= prescribed
-                    and (
-                        titration is None
-                        or min(titration[2], g.last_mg + titration[1]) >= prescribed
-                    )
-                    and not (dam and given_today + prescribed > IV_WARN)
-                ):
-                    return prescribed, rules.floor_mg(max(0.0, prescribed)), [], run_day
-        reasons: list[tuple] = []
-        taken_today = g.today == day and g.today_mg > 0
+        if sedation >= protocol.sedation_reduce_level or last_day is None:
+            return False
         given_today = g.today_mg if g.today == day else 0.0
-        retitrate = False
-        reduce = False
-        if g.last_day is not None and not taken_today:
-            missed = (day - g.last_day).days - 1
-            reviewed = g.issued_on > g.last_day
-            if missed >= 3:
-                assert reviewed, "a review prescription is written before dosing"
-                retitrate = True
-                reasons.append(("restart_after_review", "warn", (("days", missed),)))
-            elif missed >= 2 and not reviewed:
-                reduce = True
-                reasons.append(
-                    ("missed_reduce", "limit", (("days", missed), ("pct", MISSED_REDUCE_PCT)))
-                )
-        if (g.last_day is None and not taken_today) or retitrate:
-            run_day = 1
-        else:
-            run_day = (day - g.run_start).days + 1
-        caps = [prescribed]
-        group_max = METHADONE_DAILY_MAX if g.group == "methadone" else DAM_DAILY_MAX
-        daily_max = min(g.daily_max, group_max)
-        left = daily_max - given_today
-        if left < prescribed:
-            reasons.append(("daily_max", "limit", (("daily_max", daily_max), ("left", left))))
-        caps.append(left)
-        previous = None if retitrate or g.last_day is None else g.last_mg
-        titration = []
-        if g.titration is not None:
-            start, step, target = g.titration
-            allowed = start if previous is None else min(target, previous + step)
-            titration.append((allowed, "titration_step"))
-        if run_day <= 3 and g.medication == "dam_injectable":
-            if run_day == 1:
-                titration.append((15.0 if not taken_today else 30.0, "first_day_iv"))
-            elif previous is not None:
-                titration.append((previous * 1.5, "step_from_previous"))
-        if retitrate and g.medication in ("methadone_oral", "morphine_sr_oral"):
-            titration.append((prescribed * 0.5, "oral_restart"))
-        if titration:
-            cap = min(titration, key=lambda c: c[0])
-            if cap[0] < prescribed:
-                caps.append(cap[0])
-                reasons.append((cap[1], "limit", (("max", cap[0]),)))
-        most = min(caps)
-        if sedation >= 3:
-            reasons.append(("sedation_reduce", "limit", (("level", sedation), ("pct", 50))))
-            most *= 0.5
-        if reduce:
-            most *= 1 - MISSED_REDUCE_PCT / 100
-        dose = rules.floor_mg(max(0.0, min(most, prescribed)))
-        if g.medication == "dam_injectable" and dose > 0 and given_today + dose > IV_WARN:
-            params = (("dose", dose), ("injected", given_today), ("warn", IV_WARN))
-            reasons.append(("iv_over_warn", "warn", params))
-        return prescribed, rules.floor_mg(max(0.0, most)), reasons, run_day
+        if given_today <= 0:
+            missed = (day - last_day).days - 1
+            reduce_from = protocol.missed_days_reduce or protocol.missed_days_block
+            if missed >= min(reduce_from, protocol.missed_days_block):
+                return False
+        if g.inducted and (day - g.run_start).days + 1 <= protocol.titration_days:
+            return False
+        group = rules.Group(g.group)
+        if min(g.daily_max, protocol.max_daily_mg[group]) - given_today < prescribed:
+            return False
+        single_max = protocol.max_single_mg.get(group)
+        if single_max is not None and single_max < prescribed:
+            return False
+        titration = g.titration
+        if titration is not None and min(titration[2], g.last_mg + titration[1]) < prescribed:
+            return False
+        return not (
+            g.medication == "dam_injectable"
+            and given_today + prescribed > protocol.iv_warn_daily_mg
+        )
+
+    def decided(self, g: Group, day: date, slot: str, seconds: int, sedation: int, prescribed):
+        """``rules.decide`` itself, on the group's taken doses of the window."""
+        since = window_start(day, self.rules)
+        self.forget(g, since)
+        offset = self.clock.day(day)[1]
+        midnight = datetime.combine(day, time(), UTC)
+        history = [
+            rules.Dose(
+                datetime.combine(on, time(), UTC) + timedelta(seconds=at - self.clock.day(on)[1]),
+                on,
+                taken_slot,
+                g.medication,
+                amount,
+                status,
+            )
+            for on, at, taken_slot, amount, status in g.taken
+        ]
+        titration = rules.Titration(*g.titration) if g.titration is not None else None
+        decision = rules.decide(
+            protocol=self.rules,
+            prescription=rules.Prescription(
+                g.medication, prescribed, g.daily_max, g.issued_on, titration
+            ),
+            history=history,
+            now=midnight + timedelta(seconds=seconds - offset),
+            day=day,
+            slot=slot,
+            slots_per_day=len(self.setup.slots),
+            in_episode=True,
+            taken_before_window=g.before,
+            assessment=rules.Assessment(sedation=sedation),
+        )
+        # The generator writes the doctor's review before a patient back after missed
+        # days is dosed: nothing it doses is blocked.
+        assert not decision.blocked, (day, slot, decision.reasons)
+        reasons = tuple(
+            (r.code, r.severity.value, tuple(r.params.items())) for r in decision.reasons
+        )
+        return prescribed, decision.max_mg, reasons
+
+    @staticmethod
+    def forget(g: Group, since: date) -> None:
+        """Drops the taken doses before the window, keeping the last day among them."""
+        taken = g.taken
+        while taken and taken[0][0] < since:
+            g.before = taken.popleft()[0]
 
     # --- the days -----------------------------------------------------------------------
 
@@ -392,11 +414,17 @@ class ClinicRun:
         stay = p.stay
         target = self.plan.target_on(stay, day)
         if stay.previous is not None:  # a transfer: the course goes on at the same dose
+            # The other clinic dosed the patient yesterday, in a run begun long before.
+            yesterday = day - timedelta(days=1)
+            last_slot, starts, _ends = self.setup.slots[-1]
             for g in (p.dam, p.methadone):
                 if g is None:
                     continue
-                g.last_day, g.last_mg = day - timedelta(days=1), target
+                dose = target if g is p.dam else stay.root.methadone
+                g.last_day, g.last_mg = yesterday, dose
                 g.run_start = stay.root.admitted_on
+                g.taken.append((yesterday, starts, last_slot, dose, "given"))
+                g.before = yesterday - timedelta(days=1)
             self.prescribe(p, p.dam, day, 7 * 3600 + 1800, target, False, "Overført; fortsetter")
         else:
             self.prescribe(
@@ -404,8 +432,6 @@ class ClinicRun:
             )
         if p.methadone is not None:
             amount = stay.root.methadone
-            if stay.previous is not None:
-                p.methadone.last_mg = amount
             self.prescribe(p, p.methadone, day, 7 * 3600 + 1810, amount, False, "Nattdekning")
 
     def leave(self, p: Patient) -> None:
@@ -464,7 +490,10 @@ class ClinicRun:
                 for g in (p.dam, p.methadone):
                     if g is None or g.last_day is None or g.rx is None:
                         continue
-                    if (day - g.last_day).days - 1 >= 3 and g.issued_on <= g.last_day:
+                    # Only a review from the day the block began lifts it (``decide``).
+                    missed = (day - g.last_day).days - 1
+                    gap = self.rules.missed_days_block
+                    if missed >= gap and g.issued_on <= g.last_day + timedelta(days=gap):
                         titrate = g.medication == "dam_injectable"
                         self.prescribe(
                             p,
@@ -473,7 +502,7 @@ class ClinicRun:
                             7 * 3600 + 2400,
                             plan.target_on(stay, day) if titrate else stay.root.methadone,
                             titrate,
-                            f"Gjennomgått etter {(day - g.last_day).days - 1} dager uten dose",
+                            f"Gjennomgått etter {missed} dager uten dose",
                         )
         self.iso = day.isoformat()
         for slot_index, (slot, starts, ends) in enumerate(self.setup.slots):
@@ -571,19 +600,21 @@ class ClinicRun:
             status = "partial"
         elif roll < 0.036:
             sedation = 3
-        decision_sedation = sedation if status in ("given", "partial") else 1
-        prescribed, most, reasons, run_day = self.decide(g, day, slot, decision_sedation)
-        if status == "withheld" and sedation >= 4:
+        decision_sedation = sedation if status in rules.TAKEN else 1
+        prescribed, most, reasons = self.decide(g, day, slot, seconds, decision_sedation)
+        protocol = self.rules
+        if status == "withheld" and sedation >= protocol.sedation_block_level:
             most, reasons = 0.0, [("sedation_block", "block", (("level", sedation),))]
         elif status == "withheld" and alcohol != "0.00":
             most = 0.0
-            reasons = [("alcohol", "block", (("value", float(alcohol)), ("max", 0.2)))]
+            limit = protocol.breath_alcohol_max_permille
+            reasons = [("alcohol", "block", (("value", float(alcohol)), ("max", limit)))]
         amount = 0.0
         if status == "given":
             amount = most
         elif status == "partial":
             amount = rules.floor_mg(most * rng.uniform(0.5, 0.85))
-        if status in ("given", "partial") and amount <= 0:
+        if status in rules.TAKEN and amount <= 0:
             status, amount, withheld = "withheld", 0.0, "Ingen dose tillatt nå"
         taken = amount > 0
         record = self.administration_id()
@@ -615,7 +646,7 @@ class ClinicRun:
                 "",
                 at,
                 nurse,
-                self.clock.db(day, seconds + OBSERVATION_MINUTES * 60) if taken else None,
+                self.clock.db(day, seconds + protocol.observation_minutes * 60) if taken else None,
                 None,
                 None,
                 "",
@@ -632,11 +663,16 @@ class ClinicRun:
         if not taken:
             return
         if g.today != day:
+            # The day's first dose: a new run when there was none, or after the days
+            # without a dose that end one (``rules.decide``'s run).
+            if g.last_day is None or (day - g.last_day).days - 1 >= protocol.missed_days_block:
+                g.run_start = day
             g.today, g.today_mg = day, 0.0
-        if run_day == 1 and g.today_mg == 0:
-            g.run_start = day
         g.today_mg += amount
         g.last_day, g.last_mg = day, amount
+        g.taken.append((day, seconds, slot, amount, status))
+        if len(g.taken) > 16:
+            self.forget(g, window_start(day, protocol))
         self.observe(p, record, day, seconds, nurse, g)
         self.events.append((seconds, "dose", g.medication, amount, nurse, record))
         if status == "partial" and most - amount > 0:
@@ -644,7 +680,7 @@ class ClinicRun:
 
     def observe(self, p: Patient, record: int, day: date, seconds: int, nurse: int, g: Group):
         rng = self.rng
-        ended = seconds + OBSERVATION_MINUTES * 60 + int(rng.random() * 480)
+        ended = seconds + self.rules.observation_minutes * 60 + int(rng.random() * 480)
         outcome, note, naloxone = "no_concern", "", None
         if g.medication == "dam_injectable":
             roll = rng.random()
@@ -780,11 +816,10 @@ class ClinicRun:
                 "null" if witness is None else witness,
             )
         )
+        # The bytes ``chain.entry_hash`` hashes, laid out once here for speed; with
+        # ``proving`` on, every entry is hashed by the chain as well and held equal.
         digest = hashlib.sha256(text.encode()).hexdigest()
-        if self.checked < 20:  # the same bytes as the application's own chain function
-            self.checked += 1
-            from decimal import Decimal
-
+        if self.proving:
             expected = chain.entry_hash(
                 {
                     "seq": self.seq,
