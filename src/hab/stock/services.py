@@ -104,6 +104,32 @@ def _append(
                 "amount": mg_text(-quantity_mg),
             },
         )
+    entry = _next_entry(
+        head, batch=batch, kind=kind, quantity_mg=quantity_mg, balance=balance, by=by, **links
+    )
+    entry.save(force_insert=True)
+    head.seq, head.hash = entry.seq, entry.hash
+    _save_head(head)
+    return entry
+
+
+# The rows an entry may point at, besides its batch and product.
+LINKS = ("witness", "administration", "transfer_from", "count")
+
+
+def _next_entry(
+    head: LedgerHead,
+    *,
+    batch: Batch,
+    kind: str,
+    quantity_mg: Decimal,
+    balance: Decimal,
+    by: User | int,
+    **links,
+) -> LedgerEntry:
+    """The entry after the head, hashed into the chain, at the clock's time (not saved;
+    the head is not moved). ``by`` and the links (witness, administration, transfer_from,
+    count) are rows or their ids."""
     entry = LedgerEntry(
         clinic_id=head.clinic_id,
         seq=head.seq + 1,
@@ -113,24 +139,65 @@ def _append(
         quantity_mg=quantity_mg,
         balance_mg=balance,
         at=clock.now(),
-        recorded_by=by,
-        witness=links.get("witness"),
         reason=links.get("reason", ""),
         reference=links.get("reference", ""),
-        administration=links.get("administration"),
-        transfer_from=links.get("transfer_from"),
-        count=links.get("count"),
         prev_hash=head.hash,
     )
+    for name, value in (("recorded_by", by), *((n, links.get(n)) for n in LINKS)):
+        if isinstance(value, int):
+            setattr(entry, f"{name}_id", value)
+        else:
+            setattr(entry, name, value)
     entry.hash = chain.entry_hash(content_of(entry), head.hash)
-    entry.save(force_insert=True)
-    head.seq, head.hash = entry.seq, entry.hash
+    return entry
+
+
+def _save_head(head: LedgerHead) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE stock_ledgerhead SET seq = %s, hash = %s WHERE clinic_id = %s",
             [head.seq, head.hash, head.clinic_id],
         )
-    return entry
+
+
+class LedgerImport:
+    """A clinic's paper ledger typed in at once when it starts with HAB: each line chained
+    by the ledger's own entry function, at its own time, the balances kept by the caller,
+    then the lines written in bulk and the head moved once (``save``)."""
+
+    def __init__(self, clinic: Clinic) -> None:
+        self.head = _lock_head(clinic.pk)
+        self.entries: list[LedgerEntry] = []
+
+    def add(
+        self,
+        *,
+        at: datetime.datetime,
+        batch: Batch,
+        kind: str,
+        quantity_mg: Decimal,
+        balance: Decimal,
+        by: User | int,
+        **links,
+    ) -> LedgerEntry:
+        with clock.at(at):
+            entry = _next_entry(
+                self.head,
+                batch=batch,
+                kind=kind,
+                quantity_mg=quantity_mg,
+                balance=balance,
+                by=by,
+                **links,
+            )
+        self.head.seq, self.head.hash = entry.seq, entry.hash
+        self.entries.append(entry)
+        return entry
+
+    def save(self) -> list[LedgerEntry]:
+        LedgerEntry.objects.bulk_create(self.entries, batch_size=2000)
+        _save_head(self.head)
+        return self.entries
 
 
 def content_of(entry: LedgerEntry) -> dict:

@@ -1,11 +1,14 @@
 """Demo part of the controlled-drug ledger: the products each clinic keeps, and the book of
 the demo's sixty days, imported as a clinic would import its paper ledger when it starts
 with HAB (weekly deliveries, a debit for every dose given so far, the witnessed waste of
-partial doses and spills, two counts a day, one resolved discrepancy), hash-chained like
-every other entry, with the head signed at the end of every day as the nightly
-``hab ledger-checkpoint`` would have. Then, through the services like any other day: a
-transfer to Bergen and this shift's count, which is 5 mg short and waits for the clinic
-lead, and today's checkpoint.
+partial doses and spills, two counts a day, one resolved discrepancy) through the ledger's
+own import (``hab.stock.services.LedgerImport``), with the head signed at the end of every
+day as the nightly ``hab ledger-checkpoint`` would have. Then, through the services like
+any other day: a transfer to Bergen and this shift's count, which is 5 mg short and waits
+for the clinic lead, and today's checkpoint.
+
+It lives in the demo app, not in stock, because the book debits the doses given, which
+are dosing's rows (an app above stock); the builder runs it at stock's turn.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from django.utils import timezone
 
 from hab.core import clock
 from hab.core.access import Actor
+from hab.dosing import rules
 from hab.dosing.models import Administration
-from hab.stock import chain, checkpoint, services
+from hab.stock import checkpoint, services
 from hab.stock.models import (
     Batch,
     Discrepancy,
@@ -30,7 +34,6 @@ from hab.stock.models import (
     Kind,
     LedgerCheckpoint,
     LedgerEntry,
-    LedgerHead,
     StockCount,
 )
 from hab.stock.selectors import batch_balance
@@ -134,7 +137,7 @@ class _Book:
         doses = list(
             Administration.objects.filter(
                 clinic=self.clinic,
-                status__in=("given", "partial"),
+                status__in=rules.TAKEN,
                 dose_mg__gt=0,
                 medication__in=list(self.products),
                 corrects__isnull=True,
@@ -270,36 +273,21 @@ class _Book:
 
     def _write(self) -> None:
         self.events.sort(key=lambda event: (event[0], event[1]))
-        entries: list[LedgerEntry] = []
+        ledger = services.LedgerImport(self.clinic)
         counts: list[tuple[StockCount, Decimal]] = []
-        head = LedgerHead.objects.get(clinic=self.clinic)
-        seq, prev = head.seq, head.hash
         short_done = False
 
         def add(when, batch, kind, quantity, by, **links) -> None:
-            nonlocal seq, prev
-            seq += 1
             self.balance[batch.pk] += quantity
-            entry = LedgerEntry(
-                clinic=self.clinic,
-                seq=seq,
-                product_id=batch.product_id,
+            ledger.add(
+                at=when,
                 batch=batch,
                 kind=kind,
                 quantity_mg=quantity,
-                balance_mg=self.balance[batch.pk],
-                at=when,
-                recorded_by_id=by,
-                witness=links.get("witness"),
-                reason=links.get("reason", ""),
-                reference=links.get("reference", ""),
-                administration_id=links.get("administration"),
-                count=links.get("count"),
-                prev_hash=prev,
+                balance=self.balance[batch.pk],
+                by=by,
+                **links,
             )
-            entry.hash = chain.entry_hash(services.content_of(entry), prev)
-            prev = entry.hash
-            entries.append(entry)
 
         for when, _order, kind, data in self.events:
             day = timezone.localdate(when)
@@ -375,10 +363,7 @@ class _Book:
                                 "med sykepleier",
                                 count=count,
                             )
-        LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-        head.seq, head.hash = seq, prev
-        head.save(update_fields=["seq", "hash"])
-        self._checkpoints(entries)
+        self._checkpoints(ledger.save())
         for count, when in counts:
             discrepancy = Discrepancy.objects.create(
                 count=count, clinic=self.clinic, opened_at=when
