@@ -23,6 +23,7 @@ from hab.dosing.models import Administration
 from hab.intake.models import Referral
 from hab.operations import services as operations_services
 from hab.research.models import FollowUp
+from tests.dosing.helpers import TODAY, local
 from tests.research.conftest import ensure_instrument
 
 
@@ -62,6 +63,13 @@ def stored_somewhere(value: str) -> bool:
             if model.objects.filter(**{field.name: value}).exists():
                 return True
     return False
+
+
+@pytest.fixture
+def afternoon_world(world, make_patient):
+    """The world at 15:00 today, in the afternoon session, with a spare patient."""
+    with clock.at(local(TODAY, 15)):
+        yield world | {"spare_patient": make_patient("oslo").pk}
 
 
 @pytest.fixture

@@ -25,12 +25,11 @@ from hab.incidents.models import Incident
 from hab.prescribing.models import Prescription
 from hab.stock.models import LedgerEntry, StockCount
 from tests.security.conftest import bearer, error_shape_problem, row_counts
-from tests.security.test_hostile_api import (  # noqa: F401
+from tests.security.test_hostile_api import (
     ENDPOINTS,
     _names,
     _send,
     _with,
-    afternoon_world,
 )
 
 UNKNOWN_PATHS = ["/api/v1/no-such-thing", "/api/v1/patients/abc", "/api/v2/patients", "/api/"]
@@ -264,7 +263,7 @@ def test_every_request_body_schema_refuses_unknown_fields():
     ],
     ids=["top level", "a flag", "nested"],
 )
-def test_an_unknown_field_is_a_422_that_names_it(misspelt, field, afternoon_world, api_as):  # noqa: F811
+def test_an_unknown_field_is_a_422_that_names_it(misspelt, field, afternoon_world, api_as):
     from tests.dosing.helpers import dose_body
 
     api = api_as("nurse.oslo")
@@ -309,7 +308,7 @@ def _with_places(base: str, places: int) -> float:
 
 
 @pytest.mark.parametrize("case", DECIMALS, ids=lambda case: f"{case[0]}: {case[1]}")
-def test_an_amount_is_refused_with_more_places_than_kept(case, afternoon_world, api_as):  # noqa: F811
+def test_an_amount_is_refused_with_more_places_than_kept(case, afternoon_world, api_as):
     from django.db import transaction
 
     endpoint, field, base, places, *stored = case
@@ -352,7 +351,7 @@ def _decimals_in(value) -> set[Decimal]:
     return set()
 
 
-def test_the_titration_steps_are_refused_with_more_places_than_kept(afternoon_world, api_as):  # noqa: F811
+def test_the_titration_steps_are_refused_with_more_places_than_kept(afternoon_world, api_as):
     [spec] = [e for e in ENDPOINTS if e.name == "prescribe"]
     titration = {"start_mg": 50.05, "step_mg": 25, "target_mg": 200.123456789}
     body = spec.body(afternoon_world) | {"titration": titration}
@@ -363,7 +362,7 @@ def test_the_titration_steps_are_refused_with_more_places_than_kept(afternoon_wo
     assert "titration.step_mg" not in named
 
 
-def test_the_probes_dose_is_refused_not_rounded(afternoon_world, api_as):  # noqa: F811
+def test_the_probes_dose_is_refused_not_rounded(afternoon_world, api_as):
     from tests.dosing.helpers import dose_body
 
     api = api_as("nurse.oslo")

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from hab.core import clock
 from tests.conftest import synthetic_id
-from tests.dosing.helpers import TODAY, dose_body, local
+from tests.dosing.helpers import TODAY, dose_body
 from tests.security.conftest import error_shape_problem, row_counts, stored_somewhere
 
 SCRIPT = "<script>alert(1)</script>"
@@ -315,12 +315,6 @@ def _values_in(value) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _values_in(item)]
     return [value] if isinstance(value, str) else []
-
-
-@pytest.fixture
-def afternoon_world(world, make_patient):
-    with clock.at(local(TODAY, 15)):
-        yield world | {"spare_patient": make_patient("oslo").pk}
 
 
 def _names(field: str, named: set[str]) -> bool:
