@@ -28,7 +28,11 @@ from tests import clock as test_clock
 from tests.helpers import all_yes, days_ago
 
 # Fixtures that tests in several directories use (each file says which).
-pytest_plugins = ["tests.fixtures.dosing", "tests.fixtures.stock"]
+pytest_plugins = [
+    "tests.fixtures.dosing",
+    "tests.fixtures.evaluation",
+    "tests.fixtures.stock",
+]
 
 # No time limit per example: on CI's two shared cores a slow example is load, not a bug
 # (a property that sets its own deadline keeps it).

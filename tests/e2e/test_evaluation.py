@@ -21,8 +21,6 @@ from hab.intake.models import Episode
 from tests.e2e.conftest import check_accessibility, login, screenshot, watched_page
 from tests.e2e.test_board_actions import tap_login
 from tests.e2e.test_dosing_round import nb
-from tests.evaluation.conftest import world  # noqa: F401  (fixture)
-from tests.evaluation.test_charts_report import costs  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +29,8 @@ def test_the_dashboard_shows_the_charts_and_the_report_downloads(
     live_server,
     page: Page,
     staff,
-    world,  # noqa: F811
-    costs,  # noqa: F811
+    world,
+    costs,
 ):
     login(page, live_server, "programme.oslo")
     page.goto(f"{live_server.url}/evaluation/?from=2025-01-01&to=2025-06-30")

@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from hab.core import clock
 from hab.core.policy import Action
 from hab.core.roles import Role
 from hab.evaluation import charts
@@ -25,29 +24,6 @@ PERIOD = {"from": "2025-01-01", "to": "2025-06-30"}
 def pdf_text(data: bytes) -> str:
     document = pypdfium2.PdfDocument(data)
     return "\n".join(page.get_textpage().get_text_range() for page in document)
-
-
-@pytest.fixture
-def costs(world, staff, clinics):
-    lead = staff["clinic_lead.oslo"]
-    now = clock.now()
-    for category, amount in [("staff", "2000000"), ("medication", "300000")]:
-        CostInput.objects.create(
-            clinic=clinics["oslo"],
-            year=2025,
-            category=category,
-            amount_nok=Decimal(amount),
-            recorded_at=now,
-            recorded_by=lead,
-        )
-    Grant.objects.create(
-        funder="Helse Sør-Øst",
-        year=2025,
-        amount_nok=Decimal("36700000"),
-        clinic=clinics["oslo"],
-        recorded_at=now,
-        recorded_by=lead,
-    )
 
 
 @pytest.mark.parametrize("name", list(charts.CHARTS))

@@ -11,7 +11,7 @@ from hab.core.access import Actor
 from hab.evaluation import indicators as ind
 from hab.evaluation import services
 from hab.intake.models import EligibilityAssessment, Episode, Referral, ReferralEvent
-from tests.evaluation.conftest import D, aware
+from tests.fixtures.evaluation import D, aware
 
 H1 = ind.Period(D(2025, 1, 1), D(2025, 6, 30))  # 181 days
 

@@ -12,7 +12,7 @@ from hab.evaluation import disclosure
 from hab.evaluation import indicators as ind
 from hab.intake.models import Episode
 from hab.prescribing.models import Prescription
-from tests.evaluation.conftest import D, aware
+from tests.fixtures.evaluation import D, aware
 
 H1 = ind.Period(D(2025, 1, 1), D(2025, 6, 30))
 
