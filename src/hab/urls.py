@@ -10,6 +10,7 @@ from hab.core import lock_views as core_lock_views
 from hab.core import oidc as hab_oidc
 from hab.core import role_views as core_role_views
 from hab.core import views as core_views
+from hab.dosing import guest_views as dosing_guest_views
 from hab.interop import views as interop_views
 from hab.research import export_views as research_export_views
 
@@ -40,6 +41,12 @@ urlpatterns = [
     path("patients/", include("hab.patients.urls")),
     path("intake/", include("hab.intake.urls")),
     path("dosing/", include("hab.dosing.urls")),
+    # Guest dosing is dosing's authorisation, opened from the record where the doctor works.
+    path(
+        "prescribing/patients/<int:patient_id>/guest/",
+        dosing_guest_views.guest_authorise,
+        name="guest-authorise",
+    ),
     path("prescribing/", include("hab.prescribing.urls")),
     path("stock/", include("hab.stock.urls")),
     path("incidents/", include("hab.incidents.urls")),

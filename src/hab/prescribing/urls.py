@@ -6,7 +6,6 @@ app_name = "prescribing"
 
 urlpatterns = [
     path("patients/<int:patient_id>/new/", views.prescription_create, name="create"),
-    path("patients/<int:patient_id>/guest/", views.guest_authorise, name="guest"),
     path("<int:prescription_id>/stop/", views.prescription_stop, name="stop"),
     path("protocol/", views.protocol, name="protocol"),
     path("protocol/<int:version>/confirm/", views.protocol_confirm, name="protocol-confirm"),

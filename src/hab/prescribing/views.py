@@ -8,15 +8,13 @@ from django.utils.translation import gettext as _
 
 from hab.core import policy
 from hab.core.errors import Conflict, Forbidden, Invalid, NotFound
-from hab.core.models import Clinic, User
+from hab.core.models import User
 from hab.core.policy import Action, clinic_for_action
 from hab.core.web import add_errors, current_clinic, form_page, shows, staff_view, web_actor
-from hab.dosing import services as dosing_services
 from hab.intake.models import Episode
 from hab.patients.selectors import patient_open
 from hab.prescribing import services
 from hab.prescribing.forms import (
-    GuestForm,
     PrescriptionForm,
     ProtocolConfirmForm,
     ProtocolForm,
@@ -114,36 +112,6 @@ def prescription_stop(request: HttpRequest, prescription_id: int) -> HttpRespons
         StopForm(request.POST or None),
         title=_("Stop %(medication)s for %(name)s")
         % {"medication": prescription.get_medication_display(), "name": patient.full_name},
-        cancel_url=_back(patient.pk),
-        save=save,
-    )
-
-
-@staff_view
-def guest_authorise(request: HttpRequest, patient_id: int) -> HttpResponse:
-    actor = web_actor(request)
-    patient = patient_open(
-        actor, patient_id, Action.GUEST_AUTHORISE, what="guest dosing", shown=shows(request)
-    )
-    clinics = [(c.code, c.name) for c in Clinic.objects.exclude(pk=patient.clinic_id)]
-
-    def save(data: dict) -> HttpResponse:
-        dosing_services.guest_authorise(
-            actor=actor,
-            patient_id=patient.pk,
-            clinic_code=data["clinic"],
-            valid_from=data["valid_from"],
-            valid_to=data["valid_to"],
-            reason=data["reason"],
-        )
-        messages.success(request, _("The other clinic may dose the patient on these days."))
-        return redirect(_back(patient.pk))
-
-    return form_page(
-        request,
-        GuestForm(request.POST or None, clinics=clinics),
-        title=_("Guest dosing for %(name)s") % {"name": patient.full_name},
-        intro=_("Doses at both clinics count against the same daily maximum."),
         cancel_url=_back(patient.pk),
         save=save,
     )
