@@ -386,7 +386,7 @@ def test_the_readme_and_the_api_describe_the_fhir_dates(dosed, api_as):
 def test_the_queries_do_not_grow_with_the_patients(
     dosed,
     staff,
-    on_prescription,  # noqa: F811
+    on_prescription,
     fmt,
 ):
     def queries(more: int) -> int:
