@@ -62,6 +62,20 @@ def test_a_partial_dose_debits_what_was_given(stocked, on_prescription, api_as):
     assert balance_of(api_as("nurse.oslo")) == 9880
 
 
+def test_the_rest_of_a_partial_dose_is_offered_as_waste(stocked, on_prescription, api_as, web_as):
+    patient = on_prescription()["patient"]
+    partial = dose(api_as("nurse.oslo"), patient, status="partial", dose_mg=120).json()
+    debit = LedgerEntry.objects.get(kind=Kind.ADMINISTRATION)
+
+    form = web_as("nurse.oslo").get("/stock/waste/", {"rest_of": partial["id"]}).context["form"]
+    elsewhere = web_as("nurse.bergen").get("/stock/waste/", {"rest_of": partial["id"]})
+
+    assert form.initial["quantity_mg"] == Decimal(80)
+    assert form.initial["batch"] == str(debit.batch_id)
+    assert form.initial["reason"].endswith(f"{partial['id']})")
+    assert "quantity_mg" not in elsewhere.context["form"].initial
+
+
 def test_a_correction_moves_only_the_difference(stocked, on_prescription, api_as):
     patient = on_prescription()["patient"]
     nurse = api_as("nurse.oslo")

@@ -222,9 +222,11 @@ def waste(request: HttpRequest) -> HttpResponse:
 def _rest_of(request: HttpRequest, clinic) -> dict:
     """The waste form opened after a partial dose: the rest of the drawn dose, from the
     batch the dose was debited from."""
-    from hab.dosing.models import Administration
     from hab.stock.models import Kind, LedgerEntry
 
+    # The dose is the one a ledger entry points at: reached through the ledger's own
+    # relation, so stock (below dosing) does not import the dosing app.
+    Administration = LedgerEntry._meta.get_field("administration").related_model
     if not request.GET.get("rest_of", "").isdigit():
         return {}
     dose = Administration.objects.filter(
