@@ -13,10 +13,10 @@ from django.core.management import call_command
 
 from hab.core import clock
 from hab.core.models import Clinic
-from hab.demo import taper
 from hab.dosing.models import Administration
 from hab.evaluation import indicators
 from hab.intake.models import EpisodeEvent
+from hab.prescribing import taper
 from hab.prescribing.models import Prescription
 from tests.demo.conftest import generated
 

@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from hab.core import clock
 from hab.core.access import Actor
-from hab.demo import taper
 from hab.intake.models import Episode, EpisodeEvent, Phase
-from hab.prescribing import services
+from hab.prescribing import services, taper
 
 # Values without a published source are set here as demo values (protocol-defaults.md).
 DEMO_VALUES = {
@@ -105,7 +104,7 @@ def tapering_since(episode: Episode) -> datetime.date:
 
 def _taper(episode, doctor, target: float, since: datetime.date, until: datetime.date) -> None:
     """A tapering patient's dose stepped down by new prescriptions, as the doctor writes
-    them (hab.demo.taper)."""
+    them (hab.prescribing.taper)."""
     every, pct = taper.pace(episode.pk)
     for day, mg in taper.steps(target, since, until, every=every, pct=pct):
         with clock.at(_at(day, 7)):

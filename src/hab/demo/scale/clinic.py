@@ -23,10 +23,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from hab.demo import taper
 from hab.demo.scale.plan import Plan, Stay
 from hab.dosing import messages, rules
 from hab.dosing.selectors import window_start
+from hab.prescribing import taper
 from hab.stock import chain
 
 # Before a transfer the patient comes every day for this many days and has the full dose,

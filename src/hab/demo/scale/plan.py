@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from hab.demo import taper
+from hab.prescribing import taper
 
 # Norwegian cities with a clinic, in the order scales take them: (code, name, health
 # region, relative size). The first two are the trial's (the demo logins nurse.oslo, ...).
