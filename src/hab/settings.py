@@ -214,7 +214,7 @@ if HAB_LOGIN_USERNAME_FAILURE_LIMIT < AXES_FAILURE_LIMIT:
         "below HAB_LOGIN_FAILURE_LIMIT, the count from one address."
     )
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "hab.core.security.lockout_response"
+AXES_LOCKOUT_CALLABLE = "hab.core.auth_views.lockout_response"
 AXES_USERNAME_FORM_FIELD = "username"
 # Behind the reverse proxy the client's address is the first X-Forwarded-For entry.
 AXES_IPWARE_PROXY_COUNT = 1 if envbool("HAB_PROXY_SSL_HEADER", False) else None

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django_otp import login as otp_login
 
-from hab.core import two_factor
+from hab.core import security, two_factor
 from hab.core.security import KIOSK_COOKIE, SESSION_KIOSK, mark_active
 
 SESSION_PENDING = "hab_2fa_pending"
@@ -214,3 +214,20 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
         "secret": two_factor.secret_text(device),
     }
     return render(request, "core/two_factor_enrol.html", context)
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None):
+    """What a locked-out login gets: 429, as JSON on the API and as the login page."""
+    message = security.lockout_message(request)
+    retry_after = str(security.lockout_minutes(request) * 60 or 3600)
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=429)
+    else:
+        context = login_page_context(request) | {
+            "form": LoginForm(request),
+            "locked_out": message,
+            "next": request.POST.get("next", ""),
+        }
+        response = render(request, "core/login.html", context, status=429)
+    response["Retry-After"] = retry_after
+    return response

@@ -17,8 +17,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.db.models import Sum
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -242,22 +242,3 @@ def lockout_message(request: HttpRequest) -> str:
         "to unlock your account.",
         minutes,
     ) % {"minutes": minutes}
-
-
-def lockout_response(request: HttpRequest, original_response=None, credentials=None):
-    """What a locked-out login gets: 429, as JSON on the API and as the login page."""
-    message = lockout_message(request)
-    retry_after = str(lockout_minutes(request) * 60 or 3600)
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message}, status=429)
-    else:
-        from hab.core.auth_views import LoginForm, login_page_context
-
-        context = login_page_context(request) | {
-            "form": LoginForm(request),
-            "locked_out": message,
-            "next": request.POST.get("next", ""),
-        }
-        response = render(request, "core/login.html", context, status=429)
-    response["Retry-After"] = retry_after
-    return response
