@@ -7,7 +7,7 @@ import datetime
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 
 from hab.core import clock, policy
 from hab.core.access import Actor, access_log_write
-from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, mg_entered
 from hab.core.formats import number
 from hab.core.models import AccessAction, AccessBasis, Clinic
 from hab.core.policy import Action, clinic_for_action
@@ -65,10 +65,10 @@ class Recorded:
 
 
 def _amount(errors: list[FieldError], field: str, value) -> Decimal:
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.1"))
-    except (InvalidOperation, ValueError, TypeError):
-        errors.append(FieldError(field, _("Enter the amount in mg, e.g. 150 or 7.5.")))
+    """An amount in mg read by the one mg parser (``mg_entered``); 0 mg stands in while
+    the entry's other fields are checked when it is no amount."""
+    amount = mg_entered(errors, field, value)
+    if amount is None:
         return Decimal(0)
     if amount < 0:
         errors.append(FieldError(field, _("The amount cannot be negative.")))
