@@ -1,4 +1,4 @@
-"""design.md §4's error contract, where the API is assembled: the error bodies, the
+"""The API's error contract (docs/api.md), where the API is assembled: the error bodies, the
 statuses every operation declares in the OpenAPI document, the base of every request body
 (no unknown fields, no more decimals than the record keeps), the parser and decorator that
 turn values no record can hold into a 422 with their field instead of a server error, and
@@ -217,7 +217,7 @@ def _error_message(status: int, request: HttpRequest, response: HttpResponse | N
 
 
 class ApiErrorMiddleware:
-    """Every error under /api/ in design.md §4's shape, ``{"detail": "..."}``, also those
+    """Every error under /api/ in the contract's shape, ``{"detail": "..."}``, also those
     Django answers before or around the API: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413,
     answered before anything reads it), a method a path does not take (405, with Allow),
     a path outside /api/v1/ (404), a refused CSRF check, a server error (500). The API's

@@ -1,5 +1,5 @@
-"""The controlled-drug ledger in the API: design.md §4's stock rows, plus the ledger itself,
-transfers, adjustments, discrepancies and the chain check."""
+"""The controlled-drug ledger in the API: the stock rows of the API contract (docs/api.md),
+plus the ledger itself, transfers, adjustments, discrepancies and the chain check."""
 
 from __future__ import annotations
 
