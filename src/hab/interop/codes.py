@@ -12,6 +12,8 @@ import uuid
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from hab.prescribing.models import ATC
+
 OSLO = ZoneInfo("Europe/Oslo")
 
 # Identifier systems (no-basis NamingSystems).
@@ -45,14 +47,13 @@ ROUTE = {
     "oral": ("26643006", "Oral route"),
 }
 
-# ATC per HAB medication; the four substances the trial uses.
-ATC = {
-    "dam_injectable": ("N07BC06", "Diamorfin"),
-    "dam_tablet_ir": ("N07BC06", "Diamorfin"),
-    "dam_tablet_sr": ("N07BC06", "Diamorfin"),
-    "methadone_oral": ("N07BC02", "Metadon"),
-    "morphine_sr_oral": ("N02AA01", "Morfin"),
-    "hydromorphone_injectable": ("N02AA03", "Hydromorfon"),
+# The substance's name per ATC code; the code per medication is prescribing's (one
+# table for the exports and FHIR alike). The four substances the trial uses.
+ATC_DISPLAY = {
+    "N07BC06": "Diamorfin",
+    "N07BC02": "Metadon",
+    "N02AA01": "Morfin",
+    "N02AA03": "Hydromorfon",
 }
 
 # FEST's naming systems, and Legemiddelregisteret's for medicines from a local catalogue.
@@ -110,5 +111,5 @@ def route(code: str) -> dict:
 
 
 def atc(medication: str) -> dict:
-    code, display = ATC[medication]
-    return {"coding": [{"system": ATC_SYSTEM, "code": code, "display": display}]}
+    code = ATC[medication]
+    return {"coding": [{"system": ATC_SYSTEM, "code": code, "display": ATC_DISPLAY[code]}]}
