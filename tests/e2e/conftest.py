@@ -10,13 +10,18 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from hab.patients.models import Patient
 from tests.conftest import PASSWORD
+from tests.dosing.helpers import history, local
+from tests.e2e.helpers import DOSES, SET_UP_ON, admit
+from tests.prescribing.helpers import in_force
 
 # Playwright's sync API runs an event loop in the test thread; Django's async-safety
 # check would then refuse the ORM calls the fixtures and tests make.
@@ -152,3 +157,27 @@ def screenshot(page: Page, name: str) -> Path:
     fits = page.evaluate("document.body.scrollHeight <= window.innerHeight")
     page.screenshot(path=str(path), full_page=not fits)
     return path
+
+
+# --- a patient on a prescription at HAB Oslo, for the dosing room's tests --------------
+
+
+@pytest.fixture
+def protocol(staff):
+    """Oslo's dosing protocol, as the dosing tests' ``protocols`` fixture makes it."""
+    return in_force(staff, "oslo", demo_values=True)
+
+
+@pytest.fixture
+def patient_on_prescription(staff, protocol):
+    """A patient admitted at HAB Oslo with injectable diacetylmorphine 200 + 200 mg."""
+
+    def make(given: str, family: str, born: date, *, history_days: int = 10) -> Patient:
+        patient = admit(
+            given, family, born, staff, doses=DOSES, daily_max=450, at=local(SET_UP_ON, 10)
+        )
+        if history_days:
+            history(patient.pk, history_days)
+        return patient
+
+    return make

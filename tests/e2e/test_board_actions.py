@@ -10,7 +10,6 @@ still under observation.
 Every test runs at 15:00 today, inside the afternoon session (tests/clock.py).
 """
 
-# ruff: noqa: F811  (the fixtures imported from test_dosing_round are parameters here)
 from __future__ import annotations
 
 import re
@@ -30,12 +29,9 @@ from hab.patients.models import Patient
 from tests import clock as test_clock
 from tests.conftest import PASSWORD
 from tests.dosing.helpers import TODAY, local
-from tests.e2e.conftest import assert_assets_loaded, check_accessibility, screenshot, watched_page
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
-    nb,
-    on_prescription,
-    protocol,
-)
+from tests.e2e.conftest import check_accessibility, screenshot, watched_page
+from tests.e2e.helpers import nb
+from tests.e2e.tablet import tap_login
 
 AFTERNOON = local(TODAY, 15)
 
@@ -73,18 +69,6 @@ def kari(staff) -> User:
 def nb_plural(singular: str, plural: str, n: int) -> str:
     with translation.override("nb"):
         return translation.ngettext(singular, plural, n)
-
-
-def tap_login(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.locator("#id_username").tap()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").tap()
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").tap()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    page.wait_for_load_state()
-    assert_assets_loaded(page)
 
 
 def tap_afternoon_board(page: Page) -> None:
@@ -141,11 +125,11 @@ def search(page: Page, typed: str) -> None:
 
 
 def test_the_nurse_finds_a_patient_as_the_list_and_the_photo_show_them(
-    live_server, tablet: Page, on_prescription
+    live_server, tablet: Page, patient_on_prescription
 ):
-    rune = on_prescription("Rune", "Amundsen", date(1979, 3, 14))
-    rita = on_prescription("Rita", "Andersen", date(1990, 11, 23))
-    aase = on_prescription("Åse", "Ødegård", date(1985, 7, 2))
+    rune = patient_on_prescription("Rune", "Amundsen", date(1979, 3, 14))
+    rita = patient_on_prescription("Rita", "Andersen", date(1990, 11, 23))
+    aase = patient_on_prescription("Åse", "Ødegård", date(1985, 7, 2))
     page = tablet
     tap_login(page, live_server, "nurse.oslo")
     tap_afternoon_board(page)
@@ -193,9 +177,9 @@ def test_the_nurse_finds_a_patient_as_the_list_and_the_photo_show_them(
 
 
 def test_the_second_tablet_is_told_who_recorded_the_dose_and_when(
-    live_server, tablet: Page, second_tablet: Page, staff, kari, on_prescription
+    live_server, tablet: Page, second_tablet: Page, staff, kari, patient_on_prescription
 ):
-    rune = on_prescription("Rune", "Amundsen", date(1979, 3, 14))
+    rune = patient_on_prescription("Rune", "Amundsen", date(1979, 3, 14))
     first, second = tablet, second_tablet
     tap_login(first, live_server, "nurse.oslo")
     tap_login(second, live_server, "kari.nordmann")
@@ -226,9 +210,9 @@ def test_the_second_tablet_is_told_who_recorded_the_dose_and_when(
 
 
 def test_the_observation_outcome_is_confirmed_in_the_panel(
-    live_server, tablet: Page, staff, on_prescription
+    live_server, tablet: Page, staff, patient_on_prescription
 ):
-    rune = on_prescription("Rune", "Amundsen", date(1979, 3, 14))
+    rune = patient_on_prescription("Rune", "Amundsen", date(1979, 3, 14))
     record = dose(rune, staff["nurse.oslo"])
     page = tablet
     tap_login(page, live_server, "nurse.oslo")
@@ -268,11 +252,11 @@ def test_the_observation_outcome_is_confirmed_in_the_panel(
 
 
 def test_closing_the_session_lists_the_missed_and_the_observed_first(
-    live_server, tablet: Page, staff, on_prescription
+    live_server, tablet: Page, staff, patient_on_prescription
 ):
-    rune = on_prescription("Rune", "Amundsen", date(1979, 3, 14))
-    aase = on_prescription("Åse", "Ødegård", date(1985, 7, 2))
-    per = on_prescription("Per", "Dahl", date(1990, 11, 23))
+    rune = patient_on_prescription("Rune", "Amundsen", date(1979, 3, 14))
+    aase = patient_on_prescription("Åse", "Ødegård", date(1985, 7, 2))
+    per = patient_on_prescription("Per", "Dahl", date(1990, 11, 23))
     dose(rune, staff["nurse.oslo"])
     page = tablet
     tap_login(page, live_server, "nurse.oslo")

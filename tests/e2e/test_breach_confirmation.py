@@ -14,7 +14,7 @@ from hab.dosing.models import Administration
 from hab.incidents.models import Incident
 from tests.dosing.helpers import TODAY
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_dosing_round import nb, on_prescription, protocol  # noqa: F401
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 
@@ -22,9 +22,9 @@ pytestmark = pytest.mark.e2e
 def test_a_nurse_confirms_a_correction_over_the_daily_maximum(
     live_server,
     page: Page,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
-    patient = on_prescription("Kari", "Nordmann", date(1981, 6, 2))
+    patient = patient_on_prescription("Kari", "Nordmann", date(1981, 6, 2))
     # Yesterday's afternoon dose was recorded as 200 mg; 900 mg was given.
     record = Administration.objects.get(
         patient=patient, day=TODAY - timedelta(days=1), slot="afternoon"

@@ -26,15 +26,10 @@ from hab.core.access import Actor
 from hab.patients import services as patient_services
 from hab.patients.models import Patient
 from tests.e2e.conftest import check_accessibility, login, screenshot
+from tests.e2e.helpers import nb
 from tests.helpers import days_ago
 
 pytestmark = pytest.mark.e2e
-
-
-def nb(message) -> str:
-    """The message as the server shows it in bokmål (the English source until translated)."""
-    with translation.override("nb"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def nb_count(singular: str, plural: str, n: int) -> str:

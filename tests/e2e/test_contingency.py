@@ -13,7 +13,7 @@ from hab.core import clock
 from hab.dosing.models import Administration
 from tests.dosing.helpers import TODAY, history, local
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_dosing_round import nb, on_prescription, protocol  # noqa: F401
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 
@@ -22,9 +22,9 @@ def test_the_paper_list_is_downloaded_and_typed_in_afterwards(
     live_server,
     page: Page,
     staff,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
-    patient = on_prescription("Anne", "Berg", date(1979, 3, 14), history_days=0)
+    patient = patient_on_prescription("Anne", "Berg", date(1979, 3, 14), history_days=0)
     yesterday = TODAY - timedelta(days=1)
     # Yesterday morning's dose was given from the paper list while HAB was down.
     history(patient.pk, 10, skip=frozenset({(yesterday, "morning")}))

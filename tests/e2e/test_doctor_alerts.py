@@ -18,16 +18,8 @@ from hab.dosing.models import Administration, DoctorAlert, DoseHold, DoseHoldLif
 from hab.patients.models import Patient
 from tests.dosing.helpers import TODAY, local
 from tests.e2e.conftest import check_accessibility, login, screenshot, watched_page
-from tests.e2e.test_dosing_room_safety import tap_afternoon_board, tap_login
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
-    admit,
-    history_until,
-    nb,
-    on_prescription,
-    protocol,
-    reason_nb,
-    row_of,
-)
+from tests.e2e.helpers import admit, history_until, nb, reason_nb, row_of
+from tests.e2e.tablet import tap_afternoon_board, tap_login
 
 AFTERNOON = local(TODAY, 15)
 
@@ -69,7 +61,7 @@ def test_the_nurse_notifies_the_doctor_who_reviews_from_the_start_page(
     tablet: Page,
     desk: Page,
     staff,
-    protocol,  # noqa: F811  (the fixture imported above)
+    protocol,
 ):
     patient = stayed_away(staff)
     nurse_name = staff["nurse.oslo"].get_full_name()
@@ -129,9 +121,9 @@ def test_a_nurse_stops_dosing_and_only_the_doctor_lifts_it(
     tablet: Page,
     desk: Page,
     staff,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
-    patient = on_prescription("Kari", "Lund", date(1981, 5, 2))
+    patient = patient_on_prescription("Kari", "Lund", date(1981, 5, 2))
     reason = "Innlagt på sykehus i natt, avventer epikrise"
 
     # when: the nurse opens the patient on the tablet and stops dosing

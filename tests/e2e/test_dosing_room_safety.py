@@ -18,26 +18,17 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from hab.dosing.models import Administration, DoseReview, Status
+from hab.dosing.models import Administration, DoseReview
 from hab.patients.models import Patient
-from tests.conftest import PASSWORD
 from tests.dosing.helpers import TODAY, local
 from tests.e2e.conftest import (
-    assert_assets_loaded,
     check_accessibility,
     login,
     screenshot,
     watched_page,
 )
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
-    admit,
-    history_until,
-    nb,
-    on_prescription,
-    protocol,
-    reason_nb,
-    row_of,
-)
+from tests.e2e.helpers import admit, assert_apart, history_until, nb, reason_nb, recorded_nb, row_of
+from tests.e2e.tablet import assess, tap_afternoon_board, tap_login, type_into
 
 AFTERNOON = local(TODAY, 15)
 
@@ -61,27 +52,6 @@ def landscape(page: Page) -> bool:
     return page.viewport_size["width"] > page.viewport_size["height"]
 
 
-def tap_login(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.locator("#id_username").tap()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").tap()
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").tap()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    page.wait_for_load_state()
-    assert_assets_loaded(page)
-
-
-def tap_afternoon_board(page: Page) -> None:
-    """From the main menu to the board's afternoon session, by touch."""
-    page.locator("header nav a[href$='/dosing/']").tap()
-    expect(page).to_have_url(re.compile(r"/dosing/"))
-    page.locator("nav.tabs a[href^='?slot=afternoon']").tap()
-    expect(page).to_have_url(re.compile(r"/dosing/\?slot=afternoon"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("HAB Oslo")
-
-
 def tap_open(page: Page, patient: Patient) -> Locator:
     row_of(page, patient).locator(".act button.primary").tap()
     panel = page.locator("#panel")
@@ -89,37 +59,11 @@ def tap_open(page: Page, patient: Patient) -> Locator:
     return panel
 
 
-def type_into(field: Locator, text: str) -> None:
-    field.tap()
-    field.fill(text)
-
-
-def assess(form: Locator, *, alcohol: str = "0,00", intoxication: str = "none") -> None:
-    """Identity, POSS 1, breath alcohol and intoxication, as the nurse answers them."""
-    form.locator("input[name=identity_checked]").tap()
-    form.locator("input[name=sedation][value='1']").tap()
-    type_into(form.locator("input[name=breath_alcohol_permille]"), alcohol)
-    form.locator(f"input[name=intoxication][value={intoxication}]").tap()
-
-
-def assert_apart(first: Locator, second: Locator) -> None:
-    """Neither covers the other on the screen: both can be read and tapped."""
-    a, b = first.bounding_box(), second.bounding_box()
-    assert a and b, "not on the screen"
-    overlap_x = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
-    overlap_y = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
-    assert overlap_x <= 0 or overlap_y <= 0, f"{a} overlaps {b}"
-
-
-def recorded_nb(mg: str) -> str:
-    return nb("Recorded: %(status)s, %(dose)s mg.") % {"status": nb(Status.GIVEN.label), "dose": mg}
-
-
 def test_a_nurse_tops_up_the_first_injection_on_the_tablet(
     live_server,
     tablet: Page,
     staff,
-    protocol,  # noqa: F811  (the fixture imported above)
+    protocol,
 ):
     # given: a new patient whose injections begin this afternoon, nothing given before
     patient = admit(
@@ -193,10 +137,10 @@ def test_a_nurse_tops_up_the_first_injection_on_the_tablet(
 def test_suspected_intoxication_halves_the_dose_on_the_tablet(
     live_server,
     tablet: Page,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
     # given: a patient in maintenance, 200 mg this afternoon
-    patient = on_prescription("Tor", "Vik", date(1983, 1, 8))
+    patient = patient_on_prescription("Tor", "Vik", date(1983, 1, 8))
     page = tablet
     tap_login(page, live_server, "nurse.oslo")
     tap_afternoon_board(page)
@@ -234,9 +178,9 @@ def test_suspected_intoxication_halves_the_dose_on_the_tablet(
 def test_a_refusal_on_the_tablet_lists_every_reason(
     live_server,
     tablet: Page,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
-    patient = on_prescription("Eva", "Strand", date(1977, 12, 1))
+    patient = patient_on_prescription("Eva", "Strand", date(1977, 12, 1))
     page = tablet
     tap_login(page, live_server, "nurse.oslo")
     tap_afternoon_board(page)
@@ -265,7 +209,7 @@ def test_a_doctor_reviews_a_patient_the_board_stopped(
     live_server,
     page: Page,
     staff,
-    protocol,  # noqa: F811  (the fixture imported above)
+    protocol,
 ):
     # given: the last dose five days ago; the prescription was written the day after it,
     # before the absence reached the block, so it is no review of it

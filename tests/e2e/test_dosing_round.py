@@ -14,153 +14,25 @@ Expected texts are computed with nb(): the dosing strings may not be translated 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-from django.utils import translation
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from hab.core import clock
-from hab.core.access import Actor
-from hab.core.models import Clinic, User
-from hab.dosing import messages
+from hab.core.models import User
 from hab.dosing.models import Administration, Observation, Status
-from hab.dosing.rules import Reason, Severity
-from hab.intake import services as intake
-from hab.intake.models import Episode
-from hab.intake.selectors import active_criteria_set
-from hab.patients.models import Patient
-from hab.prescribing import services as prescribing
 from hab.prescribing.models import Prescription
 from tests import clock as test_clock
-from tests.conftest import synthetic_id
-from tests.dosing.helpers import TODAY, history, local
+from tests.dosing.helpers import TODAY
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.prescribing.helpers import in_force
+from tests.e2e.helpers import history_until, nb, open_afternoon_board, open_panel, reason_nb, row_of
 
 pytestmark = pytest.mark.e2e
-
-# Admitted and prescribed two weeks ago, before the ten days of history begin: a
-# prescription issued after the last dose would count as the doctor's review.
-SET_UP_ON = TODAY - timedelta(days=14)
-DOSES = {"morning": 200, "afternoon": 200}
-
-
-def nb(message) -> str:
-    """The message as the server shows it in bokmål (the English source until translated)."""
-    with translation.override("nb"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
-
-
-def reason_nb(code: str, **params) -> str:
-    with translation.override("nb"):
-        return messages.text(Reason(code, Severity.BLOCK, params))
-
-
-def admit(
-    given: str, family: str, born: date, staff, *, doses: dict, daily_max: int, at: datetime
-) -> Patient:
-    """A patient admitted at HAB Oslo and prescribed injectable diacetylmorphine at ``at``."""
-    oslo = Clinic.objects.get(code="oslo")
-    with clock.at(at):
-        referral = intake.referral_create(
-            actor=Actor.system(staff["coordinator.oslo"]),
-            clinic=oslo,
-            source="lar",
-            referring_organisation="LAR Oslo øst",
-            new_patient={
-                "national_id": synthetic_id(born),
-                "given_name": given,
-                "family_name": family,
-            },
-        )
-        intake.referral_assess(
-            actor=Actor.system(staff["doctor.oslo"]),
-            referral_id=referral.pk,
-            answers=dict.fromkeys(
-                active_criteria_set().criteria.values_list("code", flat=True), True
-            ),
-            eligible=True,
-        )
-        episode = intake.episode_admit(
-            actor=Actor.system(staff["clinic_lead.oslo"]),
-            patient_id=referral.patient_id,
-            clinic=oslo,
-            referral_id=referral.pk,
-        )
-        prescribing.prescription_create(
-            actor=Actor.system(staff["doctor.oslo"]),
-            episode_id=episode.pk,
-            medication="dam_injectable",
-            route="iv",
-            doses_mg=doses,
-            daily_max_mg=daily_max,
-        )
-    return episode.patient
-
-
-@pytest.fixture
-def protocol(staff):
-    """Oslo's dosing protocol, as the dosing tests' ``protocols`` fixture makes it."""
-    return in_force(staff, "oslo", demo_values=True)
-
-
-@pytest.fixture
-def on_prescription(staff, protocol):
-    """A patient admitted at HAB Oslo with injectable diacetylmorphine 200 + 200 mg."""
-
-    def make(given: str, family: str, born: date, *, history_days: int = 10) -> Patient:
-        patient = admit(
-            given, family, born, staff, doses=DOSES, daily_max=450, at=local(SET_UP_ON, 10)
-        )
-        if history_days:
-            history(patient.pk, history_days)
-        return patient
-
-    return make
-
-
-def history_until(patient: Patient, first: int, last: int) -> None:
-    """Two doses a day from ``first`` to ``last`` days ago, like history() but ending
-    earlier: the patient then stayed away."""
-    episode = Episode.objects.get(patient=patient, ended_on__isnull=True)
-    rows = []
-    for back in range(first, last - 1, -1):
-        day = TODAY - timedelta(days=back)
-        for slot, hour in (("morning", 9), ("afternoon", 15)):
-            rows.append(
-                Administration(
-                    patient=patient,
-                    episode=episode,
-                    clinic=episode.clinic,
-                    day=day,
-                    slot=slot,
-                    medication="dam_injectable",
-                    group="dam",
-                    route="iv",
-                    status=Status.GIVEN,
-                    dose_mg=200,
-                    given_at=local(day, hour),
-                    nurse=episode.created_by,
-                )
-            )
-    Administration.objects.bulk_create(rows)
 
 
 def doses_today():
     return Administration.objects.filter(day__gte=TODAY)
-
-
-def open_afternoon_board(page: Page) -> None:
-    """From the main menu to the board, then the afternoon session's tab."""
-    page.locator("header nav a[href$='/dosing/']").click()
-    expect(page).to_have_url(re.compile(r"/dosing/"))
-    page.locator("nav.tabs a[href^='?slot=afternoon']").click()
-    expect(page).to_have_url(re.compile(r"/dosing/\?slot=afternoon"))
-    expect(page.locator("nav.tabs a[aria-current='page']")).to_have_attribute(
-        "href", re.compile(r"^\?slot=afternoon")
-    )
-    expect(page.get_by_role("heading", level=1)).to_contain_text("HAB Oslo")
 
 
 def count_inputs(page: Page) -> None:
@@ -175,29 +47,15 @@ def count_inputs(page: Page) -> None:
     )
 
 
-def row_of(page: Page, patient: Patient) -> Locator:
-    """The patient's row on the board (ids are row-<patient>-<prescription>: one a row)."""
-    return page.locator(f"#rows li.board-row[data-patient='{patient.pk}']")
-
-
-def open_panel(page: Page, patient: Patient) -> Locator:
-    row_of(page, patient).locator(".act button.primary").click()
-    panel = page.locator("#panel")
-    expect(panel.get_by_role("heading", level=2)).to_have_text(patient.full_name)
-    expect(panel).to_contain_text(patient.birth_date.strftime("%d.%m.%Y"))
-    expect(panel.locator("form.dose-form")).to_be_visible()
-    return panel
-
-
 def test_a_nurse_doses_three_patients_and_sees_why_one_is_blocked(
-    live_server, page: Page, staff, on_prescription
+    live_server, page: Page, staff, patient_on_prescription
 ):
     dosed = [
-        on_prescription("Anne", "Berg", date(1979, 3, 14)),
-        on_prescription("Per", "Dahl", date(1985, 7, 2)),
-        on_prescription("Lise", "Eide", date(1990, 11, 23)),
+        patient_on_prescription("Anne", "Berg", date(1979, 3, 14)),
+        patient_on_prescription("Per", "Dahl", date(1985, 7, 2)),
+        patient_on_prescription("Lise", "Eide", date(1990, 11, 23)),
     ]
-    away = on_prescription("Jon", "Aas", date(1982, 5, 9), history_days=0)
+    away = patient_on_prescription("Jon", "Aas", date(1982, 5, 9), history_days=0)
     history_until(away, first=10, last=4)  # the last dose four days ago: three days missed
 
     login(page, live_server, "nurse.oslo")
@@ -275,8 +133,8 @@ def test_a_nurse_doses_three_patients_and_sees_why_one_is_blocked(
     assert observation.outcome == "no_concern"
 
 
-def test_a_refused_dose_shows_every_reason(live_server, page: Page, on_prescription):
-    patient = on_prescription("Mona", "Lund", date(1988, 2, 29))
+def test_a_refused_dose_shows_every_reason(live_server, page: Page, patient_on_prescription):
+    patient = patient_on_prescription("Mona", "Lund", date(1988, 2, 29))
 
     login(page, live_server, "nurse.oslo")
     open_afternoon_board(page)
@@ -300,8 +158,8 @@ def test_a_refused_dose_shows_every_reason(live_server, page: Page, on_prescript
     assert doses_today().count() == 0
 
 
-def test_a_doctor_changes_a_prescription(live_server, page: Page, staff, on_prescription):
-    patient = on_prescription("Siri", "Moen", date(1976, 9, 30), history_days=0)
+def test_a_doctor_changes_a_prescription(live_server, page: Page, staff, patient_on_prescription):
+    patient = patient_on_prescription("Siri", "Moen", date(1976, 9, 30), history_days=0)
     old = Prescription.objects.get(patient=patient)
 
     login(page, live_server, "doctor.oslo")

@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 from hab.evaluation import charts
 from hab.intake.models import Episode
 from tests.e2e.conftest import check_accessibility, login, screenshot, watched_page
-from tests.e2e.test_board_actions import tap_login
-from tests.e2e.test_dosing_round import nb
+from tests.e2e.helpers import nb
+from tests.e2e.tablet import tap_login
 
 pytestmark = pytest.mark.e2e
 

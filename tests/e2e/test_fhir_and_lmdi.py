@@ -23,7 +23,7 @@ from hab.core.models import AccessLog, Clinic
 from hab.interop import codes
 from tests.dosing.helpers import TODAY
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_dosing_round import nb, on_prescription, protocol  # noqa: F401
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +37,9 @@ def fhir_button(page: Page):
 def test_a_doctor_downloads_the_record_as_a_fhir_document(
     live_server,
     page: Page,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
-    patient = on_prescription("Kari", "Nordmann", date(1981, 6, 2))
+    patient = patient_on_prescription("Kari", "Nordmann", date(1981, 6, 2))
 
     login(page, live_server, "doctor.oslo")
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
@@ -73,9 +73,9 @@ def test_a_doctor_downloads_the_record_as_a_fhir_document(
 def test_a_nurse_has_no_fhir_button(
     live_server,
     page: Page,
-    on_prescription,  # noqa: F811
+    patient_on_prescription,
 ):
-    patient = on_prescription("Kari", "Nordmann", date(1981, 6, 2), history_days=0)
+    patient = patient_on_prescription("Kari", "Nordmann", date(1981, 6, 2), history_days=0)
 
     login(page, live_server, "nurse.oslo")
     page.goto(f"{live_server.url}/patients/{patient.pk}/")
@@ -87,11 +87,11 @@ def test_a_nurse_has_no_fhir_button(
 def test_the_clinic_lead_reports_the_doses_to_legemiddelregisteret(
     live_server,
     page: Page,
-    on_prescription,  # noqa: F811
+    patient_on_prescription,
 ):
     # Ten days of doses, two a day, up to yesterday.
-    kari = on_prescription("Kari", "Nordmann", date(1981, 6, 2))
-    ola = on_prescription("Ola", "Hansen", date(1975, 2, 14))
+    kari = patient_on_prescription("Kari", "Nordmann", date(1981, 6, 2))
+    ola = patient_on_prescription("Ola", "Hansen", date(1975, 2, 14))
     org_number = demo_org_number(0)
 
     login(page, live_server, "clinic_lead.oslo")

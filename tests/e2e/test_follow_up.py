@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from hab.patients.models import Patient
 from hab.research.models import Response
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_care import nb
+from tests.e2e.helpers import nb
 from tests.helpers import days_ago
 from tests.research.conftest import ensure_instrument
 

@@ -22,11 +22,7 @@ from hab.core.services import pin_set
 from tests import clock as test_clock
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_assets_loaded, check_accessibility, screenshot, watched_page
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
-    nb,
-    on_prescription,
-    protocol,
-)
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 
@@ -58,10 +54,10 @@ def test_an_idle_shared_tablet_locks_and_the_nurse_taps_her_pin(
     tablet: Page,
     live_server,
     staff,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
     page = tablet
-    patient = on_prescription("Rune", "Amundsen", date(1979, 4, 2))
+    patient = patient_on_prescription("Rune", "Amundsen", date(1979, 4, 2))
     pin_set(user=staff["nurse.oslo"], pin=PIN, password=PASSWORD)
     # The page's timers run on a clock the test moves.
     page.clock.install()

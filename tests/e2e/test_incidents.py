@@ -15,13 +15,7 @@ from playwright.sync_api import Page, expect
 
 from hab.incidents.models import Incident, IncidentEvent
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures)
-    nb,
-    on_prescription,
-    open_afternoon_board,
-    open_panel,
-    protocol,
-)
+from tests.e2e.helpers import nb, open_afternoon_board, open_panel
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +31,9 @@ def test_an_incident_is_reported_from_the_board_and_followed_up(
     live_server,
     page: Page,
     staff,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
-    patient = on_prescription("Anne", "Berg", date(1979, 3, 14))
+    patient = patient_on_prescription("Anne", "Berg", date(1979, 3, 14))
 
     login(page, live_server, "nurse.oslo")
     open_afternoon_board(page)

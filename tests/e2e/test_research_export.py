@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from hab.research.models import ExportLog
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_dosing_round import nb
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from hab.core import services
 from hab.core.models import Membership
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_assets_loaded, check_accessibility, screenshot, watched_page
-from tests.e2e.test_dosing_round import nb
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 

@@ -34,15 +34,8 @@ from tests.e2e.conftest import (
     screenshot,
     watched_page,
 )
-from tests.e2e.test_dosing_room_safety import assert_apart, tap_afternoon_board, tap_login
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
-    DOSES,
-    SET_UP_ON,
-    admit,
-    nb,
-    protocol,
-    row_of,
-)
+from tests.e2e.helpers import DOSES, SET_UP_ON, admit, assert_apart, nb, row_of
+from tests.e2e.tablet import tap_afternoon_board, tap_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.clock(local(TODAY, 15))]
 
@@ -66,7 +59,7 @@ TARGETS = (
 
 
 @pytest.fixture
-def ninety(staff, protocol) -> list[Patient]:  # noqa: F811  (the fixture imported above)
+def ninety(staff, protocol) -> list[Patient]:
     """Ninety patients in maintenance on 200 + 200 mg, in the board's order (by name).
 
     The first is admitted and prescribed through the services, as a clinic does; the

@@ -13,7 +13,7 @@ from hab.core.models import Membership
 from hab.core.roles import Role
 from tests.core.test_two_factor import code_for
 from tests.e2e.conftest import check_accessibility, login, screenshot
-from tests.e2e.test_dosing_round import nb
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 

@@ -23,18 +23,8 @@ from hab.intake.models import Episode
 from hab.prescribing import services as prescribing
 from tests.dosing.helpers import TODAY, local
 from tests.e2e.conftest import assert_assets_loaded, watched_page
-from tests.e2e.test_dosing_room_safety import (
-    assess,
-    recorded_nb,
-    tap_afternoon_board,
-    tap_login,
-)
-from tests.e2e.test_dosing_round import (  # noqa: F401  (fixtures used by name)
-    SET_UP_ON,
-    on_prescription,
-    protocol,
-    row_of,
-)
+from tests.e2e.helpers import SET_UP_ON, recorded_nb, row_of
+from tests.e2e.tablet import assess, tap_afternoon_board, tap_login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.clock(local(TODAY, 15))]
 
@@ -54,10 +44,10 @@ def test_each_of_two_rows_opens_and_records_its_own_prescription(
     live_server,
     browser: Browser,
     staff,
-    on_prescription,  # noqa: F811  (the fixture imported above)
+    patient_on_prescription,
 ):
     # given: injections 200 + 200 mg and methadone 40 mg this afternoon
-    patient = on_prescription("Siri", "Lund", date(1980, 6, 12))
+    patient = patient_on_prescription("Siri", "Lund", date(1980, 6, 12))
     with clock.at(local(SET_UP_ON, 11)):
         prescribing.prescription_create(
             actor=Actor.system(staff["doctor.oslo"]),
