@@ -22,7 +22,6 @@ from hab.stock import services
 from hab.stock.models import Batch, StockCount
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
-from tests.e2e.test_ledger import products  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +30,7 @@ NBSP = "\u00a0"
 
 
 @pytest.fixture
-def batch(staff, products) -> Batch:  # noqa: F811
+def batch(staff, products) -> Batch:
     """10 000 mg of diacetylmorphine powder in the book at HAB Oslo."""
     services.receipt_record(
         actor=Actor.system(staff["nurse.oslo"]),
