@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client, override_settings
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hab.core import two_factor
@@ -16,17 +14,11 @@ from hab.core.models import ApiToken
 from hab.core.policy import POLICY
 from hab.core.roles import Role
 from tests.conftest import PASSWORD, Api
+from tests.helpers import code_for
 
 pytestmark = pytest.mark.django_db
 
 require_2fa = override_settings(HAB_REQUIRE_2FA=True)
-
-
-def code_for(device: TOTPDevice, steps_ahead: int = 0) -> str:
-    """The code the user's app shows now (or one step later: a code is accepted once)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time() + steps_ahead * device.step
-    return f"{totp.token():06d}"
 
 
 def confirmed_device(user) -> TOTPDevice:

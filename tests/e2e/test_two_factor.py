@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 
 from hab.core.models import Membership
 from hab.core.roles import Role
-from tests.core.test_two_factor import code_for
 from tests.e2e.conftest import check_accessibility, login, screenshot
 from tests.e2e.helpers import nb
+from tests.helpers import code_for
 
 pytestmark = pytest.mark.e2e
 

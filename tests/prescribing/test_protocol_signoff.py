@@ -19,7 +19,7 @@ from hab.prescribing import services
 from hab.prescribing.models import DosingProtocol, Prescription, ProtocolSignoff
 from hab.prescribing.selectors import active_protocol, protocol_in_force
 from tests.conftest import PASSWORD
-from tests.core.test_two_factor import code_for
+from tests.helpers import code_for
 from tests.prescribing.helpers import DEMO, in_force, propose
 
 pytestmark = pytest.mark.django_db
