@@ -1,18 +1,21 @@
 """A patient in treatment with a follow-up schedule, the core instrument, valid answers,
-and a way to live on a given day (the services read hab.core.clock)."""
+a way to live on a given day (the services read hab.core.clock), and a trial to export
+(a test instrument, consented patients and their answers)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.apps import apps as django_apps
 from django.utils import timezone
 
 from hab.core import clock
-from hab.research.models import FollowUp, Instrument
+from hab.research.models import Answer, FollowUp, Instrument, Item, Option, Response
+from tests.research.helpers import consent
 
 
 def ensure_instrument() -> None:
@@ -76,3 +79,96 @@ def course(admitted):
 def baseline(course):
     made = course()
     return made["points"]["baseline"]
+
+
+# --- a trial to export: a test instrument, consented patients and their answers ---------
+
+
+@pytest.fixture
+def instrument(db):
+    made = Instrument.objects.create(
+        code="test_core",
+        version=1,
+        name_nb="Test",
+        name_en="Test",
+        created_at=clock.now(),
+    )
+    days = Item.objects.create(
+        instrument=made,
+        code="test_heroin_days",
+        order=1,
+        text_nb="Dager med gateheroin",
+        text_en="Days of street heroin",
+        type="integer",
+        min_value=0,
+        max_value=30,
+    )
+    housing = Item.objects.create(
+        instrument=made,
+        code="test_housing",
+        order=2,
+        text_nb="Bolig",
+        text_en="Housing",
+        type="choice",
+    )
+    Option.objects.create(item=housing, code=1, label_nb="Egen bolig", label_en="Own flat")
+    Option.objects.create(item=housing, code=4, label_nb="Bostedsløs", label_en="Homeless")
+    return made, days, housing
+
+
+@pytest.fixture
+def trial(on_prescription, staff, instrument, api_as):
+    """Three Oslo patients: two consented (one answered baseline, corrected once), one who
+    withdrew; and one without any consent. An incident for the first."""
+    made, days, housing = instrument
+    patients = [on_prescription(days=3)["patient"] for _ in range(4)]
+    consent(staff, patients[0], True)
+    consent(staff, patients[1], True)
+    consent(staff, patients[2], True)
+    consent(staff, patients[2], False)
+    from hab.intake.models import Episode
+
+    episode = Episode.objects.get(patient_id=patients[0], ended_on__isnull=True)
+    follow_up, _made = FollowUp.objects.get_or_create(
+        episode=episode,
+        timepoint="baseline",
+        defaults={
+            "patient_id": patients[0],
+            "due_on": episode.admitted_on,
+            "window_from": episode.admitted_on - timedelta(days=30),
+            "window_to": episode.admitted_on + timedelta(days=30),
+        },
+    )
+    first = Response.objects.create(
+        follow_up=follow_up,
+        instrument=made,
+        answered_on=episode.admitted_on + timedelta(days=2),
+        recorded_at=clock.now(),
+        recorded_by=staff["coordinator.oslo"],
+    )
+    Answer.objects.create(response=first, item=days, value_int=25)
+    Answer.objects.create(response=first, item=housing, value_int=4)
+    fixed = Response.objects.create(
+        follow_up=follow_up,
+        instrument=made,
+        answered_on=episode.admitted_on + timedelta(days=2),
+        recorded_at=clock.now(),
+        recorded_by=staff["coordinator.oslo"],
+        corrects=first,
+        correction_reason="Feil tall ført",
+    )
+    Answer.objects.create(response=fixed, item=days, value_int=20)
+    Answer.objects.create(response=fixed, item=housing, value_int=4)
+    api_as("nurse.oslo").post(
+        "/incidents",
+        {
+            "clinic": "oslo",
+            "kind": "overdose",
+            "severity": "serious",
+            "occurred_at": (clock.now() - timedelta(hours=2)).isoformat(),
+            "description": "Overdose",
+            "patient": patients[0],
+            "naloxone_mg": 0.4,
+        },
+    )
+    return {"patients": patients, "episode": episode}

@@ -25,13 +25,7 @@ from hab.patients.models import Patient
 from hab.research import export
 from hab.research.models import Answer, FollowUp, Item, Response
 from tests.dosing.helpers import TODAY
-from tests.research.test_export import (  # noqa: F401
-    consent,
-    download,
-    instrument,
-    tables_of,
-    trial,
-)
+from tests.research.helpers import consent, download, tables_of
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +34,7 @@ ATC = {"N07BC06": "dam", "N07BC02": "methadone", "N02AA01": "morphine", "N02AA03
 
 
 @pytest.fixture
-def dosed(trial, instrument, staff):  # noqa: F811
+def dosed(trial, instrument, staff):
     """The trial, with more to export: the second patient's adjunct opioids, a corrected
     partial dose and a day with nothing given; an earlier, ended episode of the first; a
     date among the first's answers."""
@@ -345,7 +339,7 @@ def test_a_patient_without_research_consent_is_left_out(dosed, staff):
     assert {r["identifier"][0]["value"] for r in resources(data, "Patient")} == consenting
 
 
-def test_the_queries_do_not_grow_with_the_responses(dosed, staff, instrument):  # noqa: F811
+def test_the_queries_do_not_grow_with_the_responses(dosed, staff, instrument):
     made, days, _housing = instrument
     current = Response.objects.get(corrected_by__isnull=True, instrument=made)
 
