@@ -28,7 +28,7 @@ from hab.core.models import AccessLog, User
 from hab.core.policy import Action
 from hab.core.web import SESSION_REASONS
 from tests import clock as test_clock
-from tests.core.test_every_page import PERSONAS, url_arguments
+from tests.pages import PERSONAS, url_arguments
 
 pytestmark = pytest.mark.django_db
 

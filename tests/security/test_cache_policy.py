@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.cache import get_max_age
 
 from hab.core.roles import Role
-from tests.core.test_every_page import named_urls, url_arguments
+from tests.pages import named_urls, url_arguments
 
 PERSONAS = [f"{role.value}.oslo" for role in Role]
 

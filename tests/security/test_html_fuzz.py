@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from hab.core.roles import Role
-from tests.core.test_every_page import named_urls, url_arguments
+from tests.pages import named_urls, url_arguments
 
 PERSONAS = [f"{role.value}.oslo" for role in Role]
 
