@@ -10,22 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.helpers import hab_environment
+
 # Each test runs `hab` in a process of its own with HAB's settings (not the test settings).
 pytestmark = pytest.mark.clock(None)
-
-
-def hab_environment(data_dir: Path) -> dict[str, str]:
-    """This process's environment less the test settings: HAB's own settings on a data
-    dir of its own (a fresh SQLite file there)."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("HAB_", "DJANGO_")) and key != "PYTHONPATH"
-    } | {
-        "HAB_DATA_DIR": str(data_dir),
-        "HAB_ALLOW_SYNTHETIC_IDS": "1",
-        "DJANGO_SETTINGS_MODULE": "hab.settings",
-    }
 
 
 def hab(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from tests.core.test_cli import hab_environment
+from tests.core.helpers import hab_environment
 
 pytestmark = pytest.mark.clock(None)
 
