@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from hab.core.models import AccessLog, Membership
 from hab.patients.models import Consent, Patient, Relative
 from tests.conftest import synthetic_id
+from tests.patients.helpers import PNG
 
 pytestmark = pytest.mark.django_db
-
-
-def png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 120, 40)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-PNG = png()
 
 
 def form(**extra) -> dict:

@@ -19,7 +19,7 @@ from hab.core.roles import Role
 from hab.dosing.models import Administration
 from hab.patients.models import Patient
 from tests.conftest import PASSWORD
-from tests.patients.test_patient_pages import PNG
+from tests.patients.helpers import PNG
 
 pytestmark = pytest.mark.django_db
 
