@@ -25,12 +25,7 @@ from hab.incidents.models import Incident
 from hab.prescribing.models import Prescription
 from hab.stock.models import LedgerEntry, StockCount
 from tests.security.conftest import bearer, error_shape_problem, row_counts
-from tests.security.test_hostile_api import (
-    ENDPOINTS,
-    _names,
-    _send,
-    _with,
-)
+from tests.security.hostile_inputs import ENDPOINTS, names_field, send, with_field
 
 UNKNOWN_PATHS = ["/api/v1/no-such-thing", "/api/v1/patients/abc", "/api/v2/patients", "/api/"]
 METHODS = ["get", "post", "put", "patch", "delete"]
@@ -269,7 +264,7 @@ def test_an_unknown_field_is_a_422_that_names_it(misspelt, field, afternoon_worl
     api = api_as("nurse.oslo")
     body = dose_body(afternoon_world["patient"]) | misspelt
     before = row_counts()
-    response = _send(api, "post", "/administrations", body)
+    response = send(api, "post", "/administrations", body)
     assert response.status_code == 422
     detail = response.json()["detail"]
     named = field or "assessment.breath_alcohol_permile"
@@ -317,10 +312,10 @@ def test_an_amount_is_refused_with_more_places_than_kept(case, afternoon_world, 
     path = spec.path(afternoon_world)
     for sent_places in (places - 1, places, places + 1, 9):
         value = _with_places(base, sent_places)
-        body = _with(spec.body(afternoon_world), field, value)
+        body = with_field(spec.body(afternoon_world), field, value)
         with transaction.atomic():
             before = row_counts()
-            response = _send(api, "post", path, body)
+            response = send(api, "post", path, body)
             if sent_places <= places:
                 # under and at: kept as sent
                 assert response.status_code in (200, 201), (value, response.content)
@@ -330,7 +325,7 @@ def test_an_amount_is_refused_with_more_places_than_kept(case, afternoon_world, 
                 # over: refused on the field, not rounded, nothing written
                 assert response.status_code == 422, (value, response.content)
                 named = {item["field"] for item in response.json()["detail"]}
-                assert _names(field, named), (value, named)
+                assert names_field(field, named), (value, named)
                 assert row_counts() == before
             transaction.set_rollback(True)
 
@@ -355,7 +350,7 @@ def test_the_titration_steps_are_refused_with_more_places_than_kept(afternoon_wo
     [spec] = [e for e in ENDPOINTS if e.name == "prescribe"]
     titration = {"start_mg": 50.05, "step_mg": 25, "target_mg": 200.123456789}
     body = spec.body(afternoon_world) | {"titration": titration}
-    response = _send(api_as("doctor.oslo"), "post", "/prescriptions", body)
+    response = send(api_as("doctor.oslo"), "post", "/prescriptions", body)
     assert response.status_code == 422
     named = {item["field"] for item in response.json()["detail"]}
     assert {"titration.start_mg", "titration.target_mg"} <= named
@@ -368,7 +363,7 @@ def test_the_probes_dose_is_refused_not_rounded(afternoon_world, api_as):
     api = api_as("nurse.oslo")
     before = row_counts()
     body = dose_body(afternoon_world["patient"], dose_mg=10.123456789)
-    response = _send(api, "post", "/administrations", body)
+    response = send(api, "post", "/administrations", body)
     assert response.status_code == 422
     assert response.json()["detail"] == [
         {"field": "dose_mg", "message": "Use at most 1 decimal place; the value is not rounded."}

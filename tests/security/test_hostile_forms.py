@@ -23,7 +23,7 @@ from hab.stock.models import Batch
 from tests.conftest import PASSWORD, synthetic_id
 from tests.dosing.helpers import TODAY, local
 from tests.security.conftest import row_counts, stored_somewhere
-from tests.security.test_hostile_api import BAD_NATIONAL_IDS, NOT_NAMES, SCRIPT
+from tests.security.hostile_inputs import BAD_NATIONAL_IDS, NOT_NAMES, SCRIPT
 
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
