@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from hab.core.access import Actor
@@ -20,14 +20,9 @@ from hab.intake.models import EligibilityAssessment, Episode, Phase, Referral, R
 from hab.intake.selectors import active_criteria_set
 from tests.conftest import synthetic_id
 from tests.e2e.conftest import check_accessibility, login, screenshot
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
-
-
-def nb(message) -> str:
-    """The message as the server shows it in bokmål (the English source until translated)."""
-    with translation.override("nb"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def criteria_codes() -> list[str]:

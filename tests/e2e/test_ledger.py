@@ -23,6 +23,7 @@ from hab.stock import services
 from hab.stock.models import Batch, Discrepancy, Kind, LedgerEntry, StockCount
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import check_accessibility, login, screenshot
+from tests.e2e.helpers import nb
 from tests.fixtures.stock import PRODUCTS
 
 pytestmark = pytest.mark.e2e
@@ -43,12 +44,6 @@ def products(staff):
             form=form,
             concentration_mg_per_ml=concentration,
         )
-
-
-def nb(message) -> str:
-    """The message as the server shows it in bokmål (the English source until translated)."""
-    with translation.override("nb"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def nb_count(singular: str, plural: str, n: int) -> str:

@@ -5,21 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from hab.core.models import ACCESS_WHAT_LABELS, AccessLog
 from hab.patients.models import Consent, Patient, Relative
 from tests.conftest import synthetic_id
 from tests.e2e.conftest import NB_READY, check_accessibility, login, screenshot
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
-
-
-def nb(message) -> str:
-    """The message as the server shows it in bokmål (the English source until translated)."""
-    with translation.override("nb"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def wrong_check_digit(value: str) -> str:

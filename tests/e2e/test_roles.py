@@ -12,8 +12,9 @@ from playwright.sync_api import Browser, Page, expect
 from hab.core import services
 from hab.core.models import Membership
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import assert_assets_loaded, check_accessibility, screenshot, watched_page
+from tests.e2e.conftest import check_accessibility, screenshot, watched_page
 from tests.e2e.helpers import nb
+from tests.e2e.tablet import tap_login
 
 pytestmark = pytest.mark.e2e
 
@@ -22,18 +23,6 @@ pytestmark = pytest.mark.e2e
 def tablet(browser: Browser) -> Iterator[Page]:
     with watched_page(browser, viewport={"width": 1024, "height": 768}, has_touch=True) as page:
         yield page
-
-
-def tap_login(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/login/")
-    page.locator("#id_username").tap()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").tap()
-    page.locator("#id_password").fill(PASSWORD)
-    page.locator("main form button[type=submit]").tap()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    page.wait_for_load_state()
-    assert_assets_loaded(page)
 
 
 def tap_logout(page: Page) -> None:

@@ -25,6 +25,7 @@ from hab.operations import messages, rules, selectors, services
 from hab.operations.models import Assignment, ClinicSession
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import check_accessibility, login, screenshot
+from tests.e2e.helpers import nb
 
 pytestmark = pytest.mark.e2e
 
@@ -37,11 +38,6 @@ EXTRA = [
 ]
 NURSES = ["nurse.oslo", "nurse2.oslo", "nurse3.oslo", "nurse4.oslo"]
 DOCTORS = ["doctor.oslo", "doctor2.oslo"]
-
-
-def nb(message) -> str:
-    with translation.override("nb"):
-        return translation.gettext(message)
 
 
 def shortfall_nb(need: rules.Need, required: int, present: int) -> str:
