@@ -143,9 +143,9 @@ class Group:
         self.route = "oral" if medication == "methadone_oral" else "iv"
         # The protocol's induction limits apply to this medication in a run's first days.
         self.inducted = medication in rules.INJECTABLE or medication in rules.ORAL_DAM
-        # The taken doses of the dose decision's window, (day, seconds, slot, mg, status),
+        # The taken doses of the dose decision's window, as ``rules.decide`` reads them,
         # and the last day dosed before it.
-        self.taken: deque[tuple] = deque()
+        self.taken: deque[rules.Dose] = deque()
         self.before: date | None = None
         self.rx = None
         self.doses: dict[str, float] = {}
@@ -288,43 +288,51 @@ class ClinicRun:
     def decide(self, g: Group, day: date, slot: str, seconds: int, sedation: int):
         """``rules.decide`` for this dose: (prescribed, max, reasons as tuples)."""
         prescribed = g.doses.get(slot, 0.0)
-        if self.runs_on(g, day, prescribed, sedation):
-            fast = prescribed, rules.floor_mg(prescribed), ()
+        reasons = self.runs_on(g, day, prescribed, sedation)
+        if reasons is not None:
+            fast = prescribed, rules.floor_mg(prescribed), reasons
             if not self.proving:
                 return fast
             assert fast == self.decided(g, day, slot, seconds, sedation, prescribed), (day, slot)
             return fast
         return self.decided(g, day, slot, seconds, sedation, prescribed)
 
-    def runs_on(self, g: Group, day: date, prescribed: float, sedation: int) -> bool:
-        """Whether the dose is the prescribed one without a reason: a run of days going on
-        past its induction, no missed day to reduce for, and under every limit of the
-        protocol (the same limits ``rules.decide`` reads; the sessions are hours apart)."""
+    def runs_on(self, g: Group, day: date, prescribed: float, sedation: int) -> tuple | None:
+        """The reasons when the dose is the prescribed one, else None: a run of days going
+        on past its induction, no missed day to reduce for, and under every limit of the
+        protocol (the same limits ``rules.decide`` reads; the sessions are hours apart).
+        The one reason such a dose can have is the warning over the day's injected line,
+        made by the rules' own ``iv_over_warn``."""
         protocol = self.rules
         last_day = g.last_day
         if sedation >= protocol.sedation_reduce_level or last_day is None:
-            return False
+            return None
         given_today = g.today_mg if g.today == day else 0.0
         if given_today <= 0:
             missed = (day - last_day).days - 1
             reduce_from = protocol.missed_days_reduce or protocol.missed_days_block
             if missed >= min(reduce_from, protocol.missed_days_block):
-                return False
+                return None
         if g.inducted and (day - g.run_start).days + 1 <= protocol.titration_days:
-            return False
+            return None
         group = rules.Group(g.group)
         if min(g.daily_max, protocol.max_daily_mg[group]) - given_today < prescribed:
-            return False
+            return None
         single_max = protocol.max_single_mg.get(group)
         if single_max is not None and single_max < prescribed:
-            return False
+            return None
         titration = g.titration
         if titration is not None and min(titration[2], g.last_mg + titration[1]) < prescribed:
-            return False
-        return not (
-            g.medication == "dam_injectable"
-            and given_today + prescribed > protocol.iv_warn_daily_mg
+            return None
+        if g.medication != "dam_injectable":
+            return ()
+        # Every dose of the group today is injected diacetylmorphine: the group is it.
+        warning = rules.iv_over_warn(
+            protocol.iv_warn_daily_mg, given_today, rules.floor_mg(prescribed)
         )
+        if warning is None:
+            return ()
+        return ((warning.code, warning.severity.value, tuple(warning.params.items())),)
 
     def decided(self, g: Group, day: date, slot: str, seconds: int, sedation: int, prescribed):
         """``rules.decide`` itself, on the group's taken doses of the window."""
@@ -332,24 +340,13 @@ class ClinicRun:
         self.forget(g, since)
         offset = self.clock.day(day)[1]
         midnight = datetime.combine(day, time(), UTC)
-        history = [
-            rules.Dose(
-                datetime.combine(on, time(), UTC) + timedelta(seconds=at - self.clock.day(on)[1]),
-                on,
-                taken_slot,
-                g.medication,
-                amount,
-                status,
-            )
-            for on, at, taken_slot, amount, status in g.taken
-        ]
         titration = rules.Titration(*g.titration) if g.titration is not None else None
         decision = rules.decide(
             protocol=self.rules,
             prescription=rules.Prescription(
                 g.medication, prescribed, g.daily_max, g.issued_on, titration
             ),
-            history=history,
+            history=g.taken,
             now=midnight + timedelta(seconds=seconds - offset),
             day=day,
             slot=slot,
@@ -366,12 +363,18 @@ class ClinicRun:
         )
         return prescribed, decision.max_mg, reasons
 
+    def taken_dose(self, g: Group, day: date, seconds: int, slot: str, mg: float, status: str):
+        """A dose taken, as ``rules.decide`` reads it: made once, when it is taken."""
+        midnight = datetime.combine(day, time(), UTC)
+        at = midnight + timedelta(seconds=seconds - self.clock.day(day)[1])
+        return rules.Dose(at, day, slot, g.medication, mg, status)
+
     @staticmethod
     def forget(g: Group, since: date) -> None:
         """Drops the taken doses before the window, keeping the last day among them."""
         taken = g.taken
-        while taken and taken[0][0] < since:
-            g.before = taken.popleft()[0]
+        while taken and taken[0].day < since:
+            g.before = taken.popleft().day
 
     # --- the days -----------------------------------------------------------------------
 
@@ -423,7 +426,7 @@ class ClinicRun:
                 dose = target if g is p.dam else stay.root.methadone
                 g.last_day, g.last_mg = yesterday, dose
                 g.run_start = stay.root.admitted_on
-                g.taken.append((yesterday, starts, last_slot, dose, "given"))
+                g.taken.append(self.taken_dose(g, yesterday, starts, last_slot, dose, "given"))
                 g.before = yesterday - timedelta(days=1)
             self.prescribe(p, p.dam, day, 7 * 3600 + 1800, target, False, "Overført; fortsetter")
         else:
@@ -670,7 +673,7 @@ class ClinicRun:
             g.today, g.today_mg = day, 0.0
         g.today_mg += amount
         g.last_day, g.last_mg = day, amount
-        g.taken.append((day, seconds, slot, amount, status))
+        g.taken.append(self.taken_dose(g, day, seconds, slot, amount, status))
         if len(g.taken) > 16:
             self.forget(g, window_start(day, protocol))
         self.observe(p, record, day, seconds, nurse, g)
