@@ -472,6 +472,16 @@ def _assessment_blocks(protocol: Protocol, assessment: Assessment) -> list[Reaso
     return blocks
 
 
+def titration_step(plan: Titration, previous_mg: float | None) -> tuple[float, Reason]:
+    """The induction plan's limit on the next dose, with its reason: the plan's first dose
+    when there is no previous one in the run, else the previous dose plus the step, never
+    over the plan's goal."""
+    allowed = (
+        plan.start_mg if previous_mg is None else min(plan.target_mg, previous_mg + plan.step_mg)
+    )
+    return allowed, Reason("titration_step", Severity.LIMIT, {"max": allowed})
+
+
 def _titration_caps(
     protocol: Protocol,
     prescription: Prescription,
@@ -488,10 +498,7 @@ def _titration_caps(
     plan = prescription.titration
     previous = None if retitrate or not taken else taken[-1]
     if plan is not None:
-        allowed = (
-            plan.start_mg if previous is None else min(plan.target_mg, previous.mg + plan.step_mg)
-        )
-        caps.append((allowed, Reason("titration_step", Severity.LIMIT, {"max": allowed})))
+        caps.append(titration_step(plan, None if previous is None else previous.mg))
     medication = prescription.medication
     given_today = sum(d.mg for d in taken_today)
     if run_day == 1 and retitrate and medication in ORAL_OPIOIDS:
@@ -702,11 +709,7 @@ def _day_titration_breaches(
                 breach("top_up", dose, protocol.first_iv_dose_mg)
             continue
         if plan is not None:
-            allowed = (
-                plan.start_mg
-                if previous is None
-                else min(plan.target_mg, previous.mg + plan.step_mg)
-            )
+            allowed = titration_step(plan, None if previous is None else previous.mg)[0]
             if dose.mg > allowed:
                 breach("titration_step", dose, allowed)
         if run_day > protocol.titration_days:

@@ -53,6 +53,11 @@ def reason_text(code: str, severity: str, params: tuple) -> str:
     return messages.text(rules.Reason(code, rules.Severity(severity), dict(params)))
 
 
+def reason_row(reason: rules.Reason) -> tuple:
+    """A reason as the generator keeps it: (code, severity, params as pairs)."""
+    return reason.code, reason.severity.value, tuple(reason.params.items())
+
+
 @lru_cache(maxsize=65536)
 def reasons_json(reasons: tuple) -> str:
     """The administration's reasons as the application stores them (their texts)."""
@@ -288,9 +293,9 @@ class ClinicRun:
     def decide(self, g: Group, day: date, slot: str, seconds: int, sedation: int):
         """``rules.decide`` for this dose: (prescribed, max, reasons as tuples)."""
         prescribed = g.doses.get(slot, 0.0)
-        reasons = self.runs_on(g, day, prescribed, sedation)
-        if reasons is not None:
-            fast = prescribed, rules.floor_mg(prescribed), reasons
+        quick = self.runs_on(g, day, prescribed, sedation)
+        if quick is not None:
+            fast = prescribed, *quick
             if not self.proving:
                 return fast
             assert fast == self.decided(g, day, slot, seconds, sedation, prescribed), (day, slot)
@@ -298,10 +303,11 @@ class ClinicRun:
         return self.decided(g, day, slot, seconds, sedation, prescribed)
 
     def runs_on(self, g: Group, day: date, prescribed: float, sedation: int) -> tuple | None:
-        """The reasons when the dose is the prescribed one, else None: a run of days going
-        on past its induction, no missed day to reduce for, and under every limit of the
-        protocol (the same limits ``rules.decide`` reads; the sessions are hours apart).
-        The one reason such a dose can have is the warning over the day's injected line,
+        """(max, reasons) when the decision is the ordinary one, else None: a run of days
+        going on past its induction, no missed day to reduce for, and under every limit of
+        the protocol (the same limits ``rules.decide`` reads; the sessions are hours apart)
+        but the titration plan's step. The reasons such a dose can have are the step, made
+        by the rules' own ``titration_step``, and the warning over the day's injected line,
         made by the rules' own ``iv_over_warn``."""
         protocol = self.rules
         last_day = g.last_day
@@ -321,18 +327,21 @@ class ClinicRun:
         single_max = protocol.max_single_mg.get(group)
         if single_max is not None and single_max < prescribed:
             return None
-        titration = g.titration
-        if titration is not None and min(titration[2], g.last_mg + titration[1]) < prescribed:
-            return None
+        most, reasons = prescribed, ()
+        if g.titration is not None:
+            step, reason = rules.titration_step(rules.Titration(*g.titration), g.last_mg)
+            if step <= 0:
+                return None
+            if step < prescribed:
+                most, reasons = step, (reason_row(reason),)
+        most = rules.floor_mg(most)
         if g.medication != "dam_injectable":
-            return ()
+            return most, reasons
         # Every dose of the group today is injected diacetylmorphine: the group is it.
-        warning = rules.iv_over_warn(
-            protocol.iv_warn_daily_mg, given_today, rules.floor_mg(prescribed)
-        )
+        warning = rules.iv_over_warn(protocol.iv_warn_daily_mg, given_today, most)
         if warning is None:
-            return ()
-        return ((warning.code, warning.severity.value, tuple(warning.params.items())),)
+            return most, reasons
+        return most, (*reasons, reason_row(warning))
 
     def decided(self, g: Group, day: date, slot: str, seconds: int, sedation: int, prescribed):
         """``rules.decide`` itself, on the group's taken doses of the window."""
@@ -358,9 +367,7 @@ class ClinicRun:
         # The generator writes the doctor's review before a patient back after missed
         # days is dosed: nothing it doses is blocked.
         assert not decision.blocked, (day, slot, decision.reasons)
-        reasons = tuple(
-            (r.code, r.severity.value, tuple(r.params.items())) for r in decision.reasons
-        )
+        reasons = tuple(reason_row(r) for r in decision.reasons)
         return prescribed, decision.max_mg, reasons
 
     def taken_dose(self, g: Group, day: date, seconds: int, slot: str, mg: float, status: str):
