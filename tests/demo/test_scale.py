@@ -19,8 +19,14 @@ from django.utils import timezone
 
 from hab.core.models import Clinic, User
 from hab.demo.scale.sink import COLUMNS
-from hab.dosing import rules
-from hab.dosing.models import Administration, Observation, SessionClose
+from hab.dosing import rules, summaries
+from hab.dosing.models import (
+    Administration,
+    ClinicDay,
+    Observation,
+    PatientDay,
+    SessionClose,
+)
 from hab.dosing.selectors import protocol_rules, window_start
 from hab.incidents.models import Incident
 from hab.intake.models import Episode
@@ -164,6 +170,13 @@ def test_the_fast_paths_are_the_dose_decision_and_the_chain_on_every_row(monkeyp
     # Every dose the patient came for (all but the missed) was decided by the rules.
     assert calls["decide"] == Administration.objects.exclude(status="missed").count() > 5000
     assert calls["entry_hash"] == LedgerEntry.objects.count() > 5000
+
+
+def test_the_day_summaries_equal_the_records(programme):
+    """The generator fills the day summaries from the records it wrote, to the row."""
+    assert PatientDay.objects.count() > 1000
+    assert ClinicDay.objects.filter(status="missed").exists()
+    assert summaries.differences() == (0, [])
 
 
 def test_the_ledger_adds_up_and_its_chain_verifies(programme):

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from hab.core import clock
-from hab.dosing.models import Administration
+from hab.dosing.models import Administration, ClinicDay, PatientDay
 from tests.dosing.helpers import TODAY, dose_body, local
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,3 +38,7 @@ def test_twenty_simultaneous_doses_give_one_201_and_nineteen_409(api_as, on_pres
 
     assert sorted(statuses) == [201] + [409] * 19
     assert Administration.objects.filter(patient_id=made["patient"], day=TODAY).count() == 1
+    [day] = PatientDay.objects.filter(patient_id=made["patient"], day=TODAY)
+    # The day's summaries counted the one dose once.
+    assert (day.taken, day.taken_mg) == (1, 200)
+    assert ClinicDay.objects.get(day=TODAY).records == 1

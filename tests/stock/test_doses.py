@@ -14,7 +14,8 @@ from hab.core import clock
 from hab.core.access import Actor
 from hab.core.models import Clinic
 from hab.dosing import services as dosing
-from hab.dosing.models import Administration
+from hab.dosing import summaries
+from hab.dosing.models import Administration, ClinicDay
 from hab.stock import services
 from hab.stock.models import Kind, LedgerEntry
 from tests.dosing.helpers import TODAY, dose_body, local
@@ -256,3 +257,7 @@ def test_a_thousand_concurrent_doses_and_wastes_leave_the_balance_exact(
     assert balance_of(api_as("nurse.oslo"), batch="BIG") == float(expected)
     assert sum(LedgerEntry.objects.values_list("quantity_mg", flat=True)) == expected
     assert services.verify(oslo).ok
+    # The day summaries counted every dose of the eight stations, none lost.
+    assert summaries.differences(since=TODAY) == (0, [])
+    per_day = ClinicDay.objects.filter(clinic=oslo, day__gte=TODAY, status="given")
+    assert sorted(per_day.values_list("records", flat=True)) == [PATIENTS * 2] * DAYS

@@ -19,7 +19,7 @@ from hab.core import clock
 from hab.core.access import Actor, access_log_listed
 from hab.core.errors import DomainError
 from hab.core.models import AccessBasis
-from hab.dosing import services
+from hab.dosing import services, summaries
 from hab.dosing.models import Administration, DoseReview, Observation
 from hab.dosing.rules import TAKEN
 from hab.intake.models import Episode
@@ -133,6 +133,8 @@ def contribute(ctx) -> None:
     _this_morning(ctx, episodes, away_three | away_two, prescriptions)
     _reviewed(ctx, [e for e in episodes if e.patient_id in away_three])
     _alerts_and_holds(ctx, episodes, away_three)
+    # The history was imported around the services: its day summaries are added up once.
+    summaries.rebuild()
     ctx.log.append(f"Dosing: {len(rows)} past administrations over {HISTORY_DAYS} days.")
 
 

@@ -372,3 +372,72 @@ class DoseHoldLift(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hold_id} {self.lifted_at:%Y-%m-%d %H:%M}"
+
+
+# --- Derived day summaries ----------------------------------------------------------------
+#
+# Not records: what the dose records of a day add up to, as they stand after corrections,
+# kept beside them so that the indicators need not add up tens of millions of records
+# every time. Every dose write updates them in its own transaction
+# (``dosing.summaries``); ``hab rebuild-summaries`` recomputes them from the records and
+# ``hab verify-summaries`` compares. They may be deleted and rebuilt at any time.
+
+
+class PatientDay(models.Model):
+    """A patient's current dose records of one day at one clinic, in one episode and one
+    medication group, added up."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", db_index=False)
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="+", db_index=False)
+    group = models.CharField(max_length=15)
+    # Records by status; ``taken`` (``rules.TAKEN``) is given and partly given together.
+    taken = models.PositiveIntegerField(default=0)
+    given = models.PositiveIntegerField(default=0)
+    partial = models.PositiveIntegerField(default=0)
+    withheld = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    missed = models.PositiveIntegerField(default=0)
+    # The milligrams taken, and of them those injected (the day's injected line).
+    taken_mg = models.DecimalField(max_digits=8, decimal_places=1, default=0)
+    injected_mg = models.DecimalField(max_digits=8, decimal_places=1, default=0)
+    # When the first and the last dose taken were given (none taken: empty).
+    first_at = models.DateTimeField(null=True)
+    last_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["clinic", "day"], name="patientday_clinic_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "day", "clinic", "episode", "group"], name="patientday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.patient_id} {self.group} {self.taken_mg} mg"
+
+
+class ClinicDay(models.Model):
+    """A clinic's current dose records of one day with one medication group, route, status
+    and reason for withholding: how many, and their milligrams."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    group = models.CharField(max_length=15)
+    route = models.CharField(max_length=5, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    withheld_reason = models.CharField(max_length=500, blank=True)
+    records = models.PositiveIntegerField(default=0)
+    mg = models.DecimalField(max_digits=10, decimal_places=1, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "day", "group", "route", "status", "withheld_reason"],
+                name="clinicday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.clinic_id} {self.group} {self.status} {self.records}"

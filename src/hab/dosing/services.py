@@ -20,7 +20,7 @@ from hab.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, 
 from hab.core.formats import number
 from hab.core.models import AccessAction, AccessBasis, Clinic
 from hab.core.policy import Action, clinic_for_action
-from hab.dosing import messages, rules, seams
+from hab.dosing import messages, rules, seams, summaries
 from hab.dosing.models import (
     Administration,
     DoctorAlert,
@@ -274,6 +274,7 @@ def _write(
     except IntegrityError:
         raise Conflict(_("Already recorded for this patient in this session.")) from None
     _debit(record, replaces)
+    summaries.recorded([record], replaces)
     if record.breaches:
         seams.breach_confirmed(
             actor=actor,
@@ -877,8 +878,14 @@ def session_close(
         ctx = context_for(clinic, [p.pk for p in patients], day)
         now = clock.now()
         to_miss = doses_to_miss(clinic, day, slot, patients, ctx)
-        # The patients as models, for their records' access-log rows.
-        missed_patients = Patient.objects.in_bulk(sorted({m.patient.pk for m in to_miss}))
+        # The patients as models, for their records' access-log rows, locked (in id order)
+        # as every dose write locks its patient: their day summaries are recomputed.
+        missed_patients = {
+            patient.pk: patient
+            for patient in Patient.objects.select_for_update()
+            .filter(pk__in={m.patient.pk for m in to_miss})
+            .order_by("pk")
+        }
         missed = [
             _administration(
                 patient=missed_patients[m.patient.pk],
@@ -915,6 +922,7 @@ def session_close(
             ) from None
         # Written in one statement (a session can miss many), then logged like any dose
         # record; a missed record takes nothing from the ledger.
+        summaries.recorded(missed)
         for record in missed:
             _debit(record)
             _log(actor, record.patient, record)

@@ -45,9 +45,9 @@ from django.utils.translation import gettext_lazy
 
 from hab.core.models import Clinic
 from hab.core.sql import not_corrected
-from hab.dosing.models import Administration
+from hab.dosing.models import ClinicDay, PatientDay
 from hab.dosing.models import Status as DoseStatus
-from hab.dosing.rules import TAKEN
+from hab.dosing.rules import TAKEN, Group
 from hab.evaluation import km, survival
 from hab.evaluation.models import CostInput, Grant
 from hab.incidents.models import Incident, Kind
@@ -444,22 +444,16 @@ def retention_model(found: list[Course], end: datetime.date, clinics: list[Clini
 # --- dosing and safety ------------------------------------------------------------------
 
 
-def _current_doses(clinic_ids: list[int], period: Period):
-    return not_corrected(
-        Administration.objects.filter(
-            clinic_id__in=clinic_ids, day__range=(period.start, period.end)
-        )
-    )
-
-
 def dose_counts(clinic_ids: list[int], period: Period) -> list[tuple[datetime.date, str, str, int]]:
     """(day, status, withheld reason, records) over the period's current dose records: one
-    pass over the doses that the dosing figures and the monthly series both read."""
+    pass that the dosing figures and the monthly series both read, from the clinics' day
+    summaries (``dosing.summaries``) rather than the records themselves."""
     return list(
-        _current_doses(clinic_ids, period)
+        ClinicDay.objects.filter(clinic_id__in=clinic_ids, day__range=(period.start, period.end))
         .order_by()
         .values_list("day", "status", "withheld_reason")
-        .annotate(n=Count("id"))
+        .annotate(n=Sum("records"))
+        .filter(n__gt=0)
         .values_list("day", "status", "withheld_reason", "n")
     )
 
@@ -496,21 +490,26 @@ def _phase_spans():
 DOSE_BIN_MG = 20  # width of the daily-dose histogram's bins
 
 
-def _daily_doses(doses) -> list[tuple[str | None, int | None, int, Decimal | None]]:
+def _daily_doses(
+    clinic_ids: list[int], period: Period
+) -> list[tuple[str | None, int | None, int, Decimal | None]]:
     """The patient-days with a dose given, as (phase that day, histogram bin, patient-days,
     mg of diacetylmorphine in all); phase and bin are empty for the days with no
     diacetylmorphine given. A patient's day is one, at whichever clinics; if it was the day
     of a move between clinics, its phase is the new episode's.
 
-    Added up in the database: a national year is millions of patient-days, which Python
-    would take tens of seconds to receive and add up."""
+    Added up in the database from the patients' day summaries: a national year is
+    millions of patient-days, which Python would take tens of seconds to receive and add
+    up."""
     given = (
-        doses.filter(status__in=TAKEN)
+        PatientDay.objects.filter(
+            clinic_id__in=clinic_ids, day__range=(period.start, period.end), taken__gt=0
+        )
         .order_by()
         .values("patient_id", "day")
         .annotate(
             episode=Max("episode_id"),
-            dam=Sum(Case(When(medication__startswith="dam_", then="dose_mg"))),
+            dam=Sum(Case(When(group=Group.DAM, then="taken_mg"))),
         )
         .values_list("patient_id", "day", "episode", "dam")
     )
@@ -555,7 +554,7 @@ def dosing(clinic_ids: list[int], period: Period, counts=None) -> dict:
     attended_days = 0
     by_phase: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
     by_bin: Counter[int] = Counter()
-    for phase, bin_, days, mg in _daily_doses(_current_doses(clinic_ids, period)):
+    for phase, bin_, days, mg in _daily_doses(clinic_ids, period):
         attended_days += days
         if phase is None:
             continue
