@@ -38,7 +38,7 @@ from hab.demo.scale import sink as sinks
 from hab.demo.scale.clinic import ClinicRun, Clock
 from hab.demo.scale.plan import CLINICS, SCALES, Plan, Scale, plan, scale_for  # noqa: F401
 from hab.demo.stock import PRODUCTS, fest_fields
-from hab.dosing import rules, summaries
+from hab.dosing import rules
 from hab.dosing.selectors import protocol_rules
 from hab.intake.demo import ORGANISATIONS, SOURCES
 from hab.intake.models import CriteriaSet
@@ -163,10 +163,6 @@ def _generate(programme: Plan, rng, seed, workers, zone, result: Result, log):
         mark = time.perf_counter()
         sinks.create_indexes(indexes)
         result.seconds["indexes"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    _summaries(setup, workers)
-    result.seconds["day summaries"] = time.perf_counter() - mark
-    log(f"Day summaries added up ({result.seconds['day summaries']:.1f} s).")
     heads = []
     for index, stats, written in outcomes:
         result.overdoses += stats["overdoses"]
@@ -206,23 +202,6 @@ def _clinic_job(index: int):
         sink.flush()
     connection.close()
     return outcome[0], outcome[1], dict(sink.added)
-
-
-def _summaries(setup: Setup, workers: int) -> None:
-    """The day summaries of the doses, added up by the database from the records they sum
-    (``dosing.summaries``'s one definition), a clinic at a time on each worker."""
-    if workers > 1:
-        connections.close_all()
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            list(pool.imap_unordered(_summary_job, setup.clinics))
-    else:
-        summaries.rebuild(setup.clinics)
-
-
-def _summary_job(clinic_id: int) -> None:
-    with transaction.atomic():
-        summaries.rebuild([clinic_id])
-    connection.close()
 
 
 def _clinic(programme, setup, index, seed, zone, sink):

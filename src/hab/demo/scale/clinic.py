@@ -53,6 +53,18 @@ def reason_text(code: str, severity: str, params: tuple) -> str:
     return messages.text(rules.Reason(code, rules.Severity(severity), dict(params)))
 
 
+@lru_cache(maxsize=4096)
+def titration_step(plan: tuple, previous_mg: float) -> tuple[float, tuple]:
+    """``rules.titration_step`` of a plan (start, step, target) after a dose, with its
+    reason as the generator keeps it: made once for each plan and dose."""
+    step, reason = rules.titration_step(rules.Titration(*plan), previous_mg)
+    return step, reason_row(reason)
+
+
+# Where a status is counted in a day's summary (``tally``): taken first, then each status.
+STATUS_COLUMN = {"given": 1, "partial": 2, "withheld": 3, "refused": 4, "missed": 5}
+
+
 def reason_row(reason: rules.Reason) -> tuple:
     """A reason as the generator keeps it: (code, severity, params as pairs)."""
     return reason.code, reason.severity.value, tuple(reason.params.items())
@@ -130,6 +142,7 @@ class Group:
         "group",
         "inducted",
         "issued_on",
+        "kind",
         "last_day",
         "last_mg",
         "medication",
@@ -144,7 +157,8 @@ class Group:
 
     def __init__(self, medication: str) -> None:
         self.medication = medication
-        self.group = rules.MEDICATION_GROUP[medication].value
+        self.kind = rules.MEDICATION_GROUP[medication]
+        self.group = self.kind.value
         self.route = "oral" if medication == "methadone_oral" else "iv"
         # The protocol's induction limits apply to this medication in a run's first days.
         self.inducted = medication in rules.INJECTABLE or medication in rules.ORAL_DAM
@@ -208,6 +222,9 @@ class ClinicRun:
         self.seq, self.prev = 0, chain.GENESIS
         self.events: list[tuple] = []
         self.stats = {"overdoses": 0, "incidents": 0}
+        # The day's summaries as its records are written (``tally``).
+        self.patient_days: dict[tuple, list] = {}
+        self.clinic_days: dict[tuple, list] = {}
 
     # --- rows ---------------------------------------------------------------------------
 
@@ -321,7 +338,7 @@ class ClinicRun:
                 return None
         if g.inducted and (day - g.run_start).days + 1 <= protocol.titration_days:
             return None
-        group = rules.Group(g.group)
+        group = g.kind
         if min(g.daily_max, protocol.max_daily_mg[group]) - given_today < prescribed:
             return None
         single_max = protocol.max_single_mg.get(group)
@@ -329,11 +346,11 @@ class ClinicRun:
             return None
         most, reasons = prescribed, ()
         if g.titration is not None:
-            step, reason = rules.titration_step(rules.Titration(*g.titration), g.last_mg)
+            step, reason = titration_step(g.titration, g.last_mg)
             if step <= 0:
                 return None
             if step < prescribed:
-                most, reasons = step, (reason_row(reason),)
+                most, reasons = step, (reason,)
         most = rules.floor_mg(most)
         if g.medication != "dam_injectable":
             return most, reasons
@@ -552,8 +569,49 @@ class ClinicRun:
         if active and rng.random() < len(active) * 0.0003:
             self.reported(day, rng.choice(active))
         self.count(day)
+        self.summed()
+
+    # --- the day summaries --------------------------------------------------------------
+
+    def tally(self, p: Patient, g: Group, status: str, amount: float, reason: str, at) -> None:
+        """Adds a dose record to the day's summaries (``dosing.summaries`` defines them;
+        the tests hold these equal to that definition): ``at`` is its time when taken.
+        A patient's day: the records taken and by status (``STATUS_COLUMN``), the mg taken
+        and injected, the first and the last dose's time."""
+        day = self.patient_days.get((p.person, p.episode, g.group))
+        if day is None:
+            day = self.patient_days[(p.person, p.episode, g.group)] = [0] * 6 + [0.0, 0.0, at, at]
+        day[STATUS_COLUMN[status]] += 1
+        if at is not None:
+            day[0] += 1
+            day[6] += amount
+            if g.medication in rules.INJECTABLE:
+                day[7] += amount
+            day[8] = day[8] or at
+            day[9] = at
+        count = self.clinic_days.get((g.group, g.route, status, reason))
+        if count is None:
+            count = self.clinic_days[(g.group, g.route, status, reason)] = [0, 0.0]
+        count[0] += 1
+        count[1] += amount
+
+    def summed(self) -> None:
+        """Writes the day's summaries (the day's records are all written)."""
+        add, take, clinic, iso = self.add, self.take, self.clinic, self.iso
+        for (person, episode, group), c in self.patient_days.items():
+            add(
+                "dosing_patientday",
+                (take("dosing_patientday"), person, iso, clinic, episode, group, *c[:6])
+                + (f"{c[6]:.1f}", f"{c[7]:.1f}", c[8], c[9]),
+            )
+        for (group, route, status, reason), (records, amount) in self.clinic_days.items():
+            row = (take("dosing_clinicday"), clinic, iso, group, route, status, reason, records)
+            add("dosing_clinicday", (*row, f"{amount:.1f}"))
+        self.patient_days.clear()
+        self.clinic_days.clear()
 
     def missed(self, p: Patient, g: Group, day: date, slot: str, close: int) -> None:
+        self.tally(p, g, "missed", 0.0, "", None)
         self.add(
             "dosing_administration",
             (
@@ -630,6 +688,7 @@ class ClinicRun:
         record = self.administration_id()
         nurse = p.nurse if rng.random() < 0.7 else rng.choice(self.staff["nurses"])
         at = self.clock.db(day, seconds)
+        self.tally(p, g, status, amount, withheld, at if taken else None)
         self.add(
             "dosing_administration",
             (

@@ -184,6 +184,35 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "closed_by_id",
         "missed",
     ],
+    "dosing_patientday": [
+        "id",
+        "patient_id",
+        "day",
+        "clinic_id",
+        "episode_id",
+        "group",
+        "taken",
+        "given",
+        "partial",
+        "withheld",
+        "refused",
+        "missed",
+        "taken_mg",
+        "injected_mg",
+        "first_at",
+        "last_at",
+    ],
+    "dosing_clinicday": [
+        "id",
+        "clinic_id",
+        "day",
+        "group",
+        "route",
+        "status",
+        "withheld_reason",
+        "records",
+        "mg",
+    ],
     "stock_stockcount": [
         "id",
         "clinic_id",
@@ -261,7 +290,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 ORDER = list(COLUMNS)
 # The big tables: on PostgreSQL their secondary indexes are built after the load.
-BIG = ("dosing_administration", "dosing_observation", "stock_ledgerentry", "stock_stockcount")
+BIG = (
+    "dosing_administration",
+    "dosing_observation",
+    "dosing_patientday",
+    "stock_ledgerentry",
+    "stock_stockcount",
+)
 
 
 def check_columns() -> None:
