@@ -162,9 +162,10 @@ class Group:
         self.route = "oral" if medication == "methadone_oral" else "iv"
         # The protocol's induction limits apply to this medication in a run's first days.
         self.inducted = medication in rules.INJECTABLE or medication in rules.ORAL_DAM
-        # The taken doses of the dose decision's window, as ``rules.decide`` reads them,
-        # and the last day dosed before it.
-        self.taken: deque[rules.Dose] = deque()
+        # The taken doses of the dose decision's window, each [day, seconds, slot, mg,
+        # status, its ``rules.Dose`` once the slow path has needed it], and the last day
+        # dosed before the window.
+        self.taken: deque[list] = deque()
         self.before: date | None = None
         self.rx = None
         self.doses: dict[str, float] = {}
@@ -372,7 +373,7 @@ class ClinicRun:
             prescription=rules.Prescription(
                 g.medication, prescribed, g.daily_max, g.issued_on, titration
             ),
-            history=g.taken,
+            history=self.history(g),
             now=midnight + timedelta(seconds=seconds - offset),
             day=day,
             slot=slot,
@@ -387,18 +388,25 @@ class ClinicRun:
         reasons = tuple(reason_row(r) for r in decision.reasons)
         return prescribed, decision.max_mg, reasons
 
-    def taken_dose(self, g: Group, day: date, seconds: int, slot: str, mg: float, status: str):
-        """A dose taken, as ``rules.decide`` reads it: made once, when it is taken."""
-        midnight = datetime.combine(day, time(), UTC)
-        at = midnight + timedelta(seconds=seconds - self.clock.day(day)[1])
-        return rules.Dose(at, day, slot, g.medication, mg, status)
+    def history(self, g: Group) -> list[rules.Dose]:
+        """The window's taken doses as ``rules.decide`` reads them, each made once, the
+        first time the slow path needs it (most doses never take it)."""
+        doses = []
+        for taken in g.taken:
+            if taken[5] is None:
+                day, seconds, slot, mg, status = taken[:5]
+                midnight = datetime.combine(day, time(), UTC)
+                at = midnight + timedelta(seconds=seconds - self.clock.day(day)[1])
+                taken[5] = rules.Dose(at, day, slot, g.medication, mg, status)
+            doses.append(taken[5])
+        return doses
 
     @staticmethod
     def forget(g: Group, since: date) -> None:
         """Drops the taken doses before the window, keeping the last day among them."""
         taken = g.taken
-        while taken and taken[0].day < since:
-            g.before = taken.popleft().day
+        while taken and taken[0][0] < since:
+            g.before = taken.popleft()[0]
 
     # --- the days -----------------------------------------------------------------------
 
@@ -450,7 +458,7 @@ class ClinicRun:
                 dose = target if g is p.dam else stay.root.methadone
                 g.last_day, g.last_mg = yesterday, dose
                 g.run_start = stay.root.admitted_on
-                g.taken.append(self.taken_dose(g, yesterday, starts, last_slot, dose, "given"))
+                g.taken.append([yesterday, starts, last_slot, dose, "given", None])
                 g.before = yesterday - timedelta(days=1)
             self.prescribe(p, p.dam, day, 7 * 3600 + 1800, target, False, "Overført; fortsetter")
         else:
@@ -739,7 +747,7 @@ class ClinicRun:
             g.today, g.today_mg = day, 0.0
         g.today_mg += amount
         g.last_day, g.last_mg = day, amount
-        g.taken.append(self.taken_dose(g, day, seconds, slot, amount, status))
+        g.taken.append([day, seconds, slot, amount, status, None])
         if len(g.taken) > 16:
             self.forget(g, window_start(day, protocol))
         self.observe(p, record, day, seconds, nurse, g)
