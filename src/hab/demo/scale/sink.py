@@ -15,6 +15,8 @@ from collections import defaultdict
 from django.apps import apps
 from django.db import connection
 
+from hab.dosing import summaries
+
 # Every table the generator writes, in an order that satisfies the foreign keys.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "patients_patient": [
@@ -184,35 +186,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "closed_by_id",
         "missed",
     ],
-    "dosing_patientday": [
-        "id",
-        "patient_id",
-        "day",
-        "clinic_id",
-        "episode_id",
-        "group",
-        "taken",
-        "given",
-        "partial",
-        "withheld",
-        "refused",
-        "missed",
-        "taken_mg",
-        "injected_mg",
-        "first_at",
-        "last_at",
-    ],
-    "dosing_clinicday": [
-        "id",
-        "clinic_id",
-        "day",
-        "group",
-        "route",
-        "status",
-        "withheld_reason",
-        "records",
-        "mg",
-    ],
+    # The day summaries, in their definition's column order.
+    "dosing_patientday": ["id", *summaries.PATIENT_DAY_COLUMNS],
+    "dosing_clinicday": ["id", *summaries.CLINIC_DAY_COLUMNS],
     "stock_stockcount": [
         "id",
         "clinic_id",

@@ -23,3 +23,9 @@ def scope(clinic: str | None, since: str | None) -> tuple[list[int] | None, date
         except ValueError:
             raise CommandError(f"--from {since!r} is not a date (YYYY-MM-DD).") from None
     return ids, day
+
+
+def add_scope_arguments(parser) -> None:
+    """--clinic and --from, as both summary commands take them."""
+    parser.add_argument("--clinic", help="clinic code (default: every clinic)")
+    parser.add_argument("--from", dest="since", metavar="DATE", help="first day, YYYY-MM-DD")

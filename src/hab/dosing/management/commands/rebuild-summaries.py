@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from hab.dosing import summaries
-from hab.dosing.management.scope import scope
+from hab.dosing.management.scope import add_scope_arguments, scope
 
 
 class Command(BaseCommand):
@@ -17,8 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--clinic", help="clinic code (default: every clinic)")
-        parser.add_argument("--from", dest="since", metavar="DATE", help="first day, YYYY-MM-DD")
+        add_scope_arguments(parser)
 
     def handle(self, *args, clinic=None, since=None, **options):
         ids, day = scope(clinic, since)
