@@ -173,8 +173,9 @@ def histories(patient_ids: list[int], since: date, day: date) -> dict[int, list[
     return found
 
 
-# The taken statuses as SQL literals, for the raw query below (constants, not input).
-_TAKEN_SQL = ", ".join(f"'{status}'" for status in rules.TAKEN)
+# The taken statuses as SQL literals, for the raw queries here and in the summaries and
+# the research export (constants, not input).
+TAKEN_SQL = ", ".join(f"'{status}'" for status in rules.TAKEN)
 
 
 def taken_before(wanted: list[tuple[int, str]], since: date) -> dict[tuple[int, str], date]:
@@ -190,7 +191,7 @@ def taken_before(wanted: list[tuple[int, str]], since: date) -> dict[tuple[int, 
     sql = (
         f"SELECT w.column1, w.column2, (SELECT a.day FROM {table} a "
         f'WHERE a.patient_id = w.column1 AND a."group" = w.column2 AND a.day < %s '
-        f"AND a.status IN ({_TAKEN_SQL}) ORDER BY a.day DESC LIMIT 1) "
+        f"AND a.status IN ({TAKEN_SQL}) ORDER BY a.day DESC LIMIT 1) "
         f"FROM (VALUES {pairs}) w"
     )
     with connection.cursor() as cursor:

@@ -25,8 +25,8 @@ from django.db import connection
 
 from hab.dosing import rules
 from hab.dosing.models import Administration, ClinicDay, PatientDay
+from hab.dosing.selectors import TAKEN_SQL
 
-_TAKEN = ", ".join(f"'{status}'" for status in rules.TAKEN)
 _INJECTABLE = ", ".join(f"'{medication}'" for medication in sorted(rules.INJECTABLE))
 # The current records: those no correction has replaced (``core.sql.not_corrected``).
 _CURRENT = (
@@ -62,7 +62,7 @@ def _count(status: str) -> str:
 
 def _patient_days(where: str) -> str:
     """The patient-day rows of the current records that ``where`` selects (alias ``a``)."""
-    taken = f"a.status IN ({_TAKEN})"
+    taken = f"a.status IN ({TAKEN_SQL})"
     key = ", ".join(f"a.{_q(c)}" for c in PATIENT_DAY_KEY)
     return (
         f"SELECT {key},"
@@ -135,8 +135,14 @@ def recorded(records: Sequence[Administration], replaced: Administration | None 
 def _clinic_day_add(cursor, record: Administration, sign: int) -> None:
     """Adds one record to its clinic-day count (``sign`` 1), or takes it away (-1)."""
     table = ClinicDay._meta.db_table
-    key = [record.clinic_id, record.day, record.group, record.route, record.status]
-    key.append(record.withheld_reason)
+    key = [
+        record.clinic_id,
+        record.day,
+        record.group,
+        record.route,
+        record.status,
+        record.withheld_reason,
+    ]
     mg = Decimal(str(record.dose_mg))
     match = " AND ".join(f"{_q(c)} = %s" for c in CLINIC_DAY_KEY)
     if sign > 0:
@@ -222,12 +228,12 @@ def differences(
             table = model._meta.db_table
             # SQLite adds decimals up as floats: both sides are compared to the 0.1 mg.
             stored = ", ".join(f"ROUND(s.{_q(c)}, 1)" if c in mg else f"s.{_q(c)}" for c in columns)
-            computed = ", ".join(
+            rounded = ", ".join(
                 f"ROUND(e.c{i}, 1)" if c in mg else f"e.c{i}" for i, c in enumerate(columns)
             )
             names = ", ".join(f"c{i}" for i in range(len(columns)))
             expected = f"WITH e ({names}) AS ({select(inner)}) "
-            computed = f"SELECT {computed} FROM e"
+            computed = f"SELECT {rounded} FROM e"
             present = f"SELECT {stored} FROM {table} s WHERE {where}"
             for side, sql in (
                 ("missing", f"{expected}{computed} EXCEPT {present}"),

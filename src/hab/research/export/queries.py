@@ -12,6 +12,7 @@ from hab.core import clock
 from hab.core.sql import not_corrected
 from hab.dosing.models import Administration
 from hab.dosing.rules import TAKEN
+from hab.dosing.selectors import TAKEN_SQL
 from hab.incidents.models import Incident
 from hab.intake.models import Episode
 from hab.patients.models import Patient
@@ -174,7 +175,7 @@ def dose_copy(scope: Scope) -> tuple[str, list]:
     inner, inner_params = (
         records.order_by().values("patient_id", "day", "status", "group", "dose_mg")
     ).query.sql_with_params()
-    taken = "a.status IN (" + ", ".join(f"'{status}'" for status in TAKEN) + ")"
+    taken = f"a.status IN ({TAKEN_SQL})"
     dam = f"{taken} AND a.\"group\" = 'dam'"
     other = f"{taken} AND a.\"group\" <> 'dam'"
     # Summed per patient-day first, in the order of the covering index admin_patient_day,
